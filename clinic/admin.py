@@ -1,0 +1,70 @@
+"""Django admin for people and the catalogue."""
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+
+from clinic.models import Patient, Specialist, Specialty, StateLicense, User, VisitType
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    ordering = ["email"]
+    list_display = ["email", "first_name", "last_name", "role", "is_active", "date_joined"]
+    list_filter = ["role", "is_active", "is_staff"]
+    search_fields = ["email", "first_name", "last_name"]
+    fieldsets = (
+        (None, {"fields": ("email", "password", "role")}),
+        ("Name", {"fields": ("first_name", "last_name")}),
+        (
+            "Permissions",
+            {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
+        ),
+        ("Dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "role", "password1", "password2")}),)
+
+
+@admin.register(Patient)
+class PatientAdmin(admin.ModelAdmin):
+    list_display = ["user", "state", "timezone", "sms_opt_in", "email_opt_in"]
+    list_filter = ["state", "sms_opt_in", "email_opt_in"]
+    search_fields = ["user__email", "user__last_name", "phone"]
+    list_select_related = ["user"]
+    raw_id_fields = ["user"]
+
+
+class StateLicenseInline(admin.TabularInline):
+    model = StateLicense
+    extra = 0
+
+
+@admin.register(Specialist)
+class SpecialistAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "timezone", "accepting_new_patients", "is_active"]
+    list_filter = ["is_active", "accepting_new_patients", "specialties", "licenses__state"]
+    search_fields = ["user__email", "user__last_name", "user__first_name"]
+    list_select_related = ["user"]
+    filter_horizontal = ["specialties", "visit_types"]
+    raw_id_fields = ["user"]
+    inlines = [StateLicenseInline]
+
+
+@admin.register(StateLicense)
+class StateLicenseAdmin(admin.ModelAdmin):
+    list_display = ["specialist", "state", "number", "expires_on"]
+    list_filter = ["state", "expires_on"]
+    search_fields = ["number", "specialist__user__last_name"]
+    list_select_related = ["specialist__user"]
+
+
+@admin.register(Specialty)
+class SpecialtyAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug"]
+    search_fields = ["name", "slug"]
+
+
+@admin.register(VisitType)
+class VisitTypeAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "duration_minutes", "new_patient"]
+    list_filter = ["new_patient"]
+    search_fields = ["name", "slug"]

@@ -1,0 +1,168 @@
+"""Accounts and catalogue endpoints: thin views over clinic's services and selectors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from clinic import selectors, serializers, services
+from clinic.models import Specialist, Specialty, VisitType
+from clinic.permissions import IsAdminOrReadOnly, caller, is_admin
+from config.openapi import errors
+
+
+class RegisterView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list[Any] = []
+    throttle_scope = "auth"
+
+    @extend_schema(
+        request=serializers.RegisterIn,
+        responses={201: serializers.RegisterOut, **errors(400, 429)},
+        summary="Register a patient",
+    )
+    def post(self, request: Request) -> Response:
+        data = serializers.RegisterIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        user, token = services.patient_register(**data.validated_data)
+        return Response({"id": user.pk, "token": token.key}, status=status.HTTP_201_CREATED)
+
+
+class TokenView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list[Any] = []
+    throttle_scope = "auth"
+
+    @extend_schema(
+        request=serializers.TokenIn,
+        responses={200: serializers.TokenOut, **errors(400, 429)},
+        summary="Exchange email and password for a token",
+    )
+    def post(self, request: Request) -> Response:
+        data = serializers.TokenIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        token = services.token_obtain(**data.validated_data)
+        return Response({"token": token.key})
+
+
+class MeView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: serializers.ProfileOut, **errors(401)}, summary="The caller's profile")
+    def get(self, request: Request) -> Response:
+        return Response(serializers.ProfileOut(request.user).data)
+
+    @extend_schema(
+        request=serializers.ProfileIn,
+        responses={200: serializers.ProfileOut, **errors(400, 401)},
+        summary="Change the caller's profile",
+    )
+    def patch(self, request: Request) -> Response:
+        data = serializers.ProfileIn(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        user = services.profile_update(user=caller(request), changes=dict(data.validated_data))
+        user.refresh_from_db()
+        return Response(serializers.ProfileOut(user).data)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="The neurology specialties", responses={200: serializers.SpecialtyOut})
+)
+class SpecialtyViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    permission_classes = [AllowAny]
+    serializer_class = serializers.SpecialtyOut
+    queryset = Specialty.objects.all()
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Visit types"),
+    create=extend_schema(
+        summary="Add a visit type (admin)",
+        request=serializers.VisitTypeSerializer,
+        responses={201: serializers.VisitTypeSerializer, **errors(400, 401, 403)},
+    ),
+)
+class VisitTypeViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    permission_classes = [IsAdminOrReadOnly]
+    serializer_class = serializers.VisitTypeSerializer
+    queryset = VisitType.objects.all()
+
+    def create(self, request: Request) -> Response:
+        data = serializers.VisitTypeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        visit_type = services.visit_type_create(**data.validated_data)
+        return Response(serializers.VisitTypeSerializer(visit_type).data, status=status.HTTP_201_CREATED)
+
+
+class SpecialistFilter(filters.FilterSet):
+    specialty = filters.CharFilter(max_length=50)
+    state = filters.CharFilter(max_length=2)
+    accepting_new_patients = filters.BooleanFilter()
+
+    class Meta:
+        model = Specialist
+        fields: list[str] = []
+
+    def filter_queryset(self, queryset: QuerySet[Specialist]) -> QuerySet[Specialist]:
+        data = self.form.cleaned_data
+        return selectors.specialist_list(
+            specialty=data.get("specialty") or None,
+            state=(data.get("state") or "").upper() or None,
+            accepting_new_patients=data.get("accepting_new_patients"),
+            include_inactive=is_admin(self.request.user),
+        )
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Find specialists", responses={200: serializers.SpecialistOut, **errors(400)}),
+    retrieve=extend_schema(summary="A specialist", responses={200: serializers.SpecialistOut, **errors(404)}),
+    create=extend_schema(
+        summary="Onboard a specialist (admin)",
+        request=serializers.SpecialistIn,
+        responses={201: serializers.SpecialistOut, **errors(400, 401, 403)},
+    ),
+    partial_update=extend_schema(
+        summary="Change a specialist (admin)",
+        request=serializers.SpecialistPatch,
+        responses={200: serializers.SpecialistOut, **errors(400, 401, 403, 404)},
+    ),
+)
+class SpecialistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    permission_classes = [IsAdminOrReadOnly]
+    serializer_class = serializers.SpecialistOut
+    filterset_class = SpecialistFilter
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self) -> QuerySet[Specialist]:
+        return selectors.specialist_list(include_inactive=is_admin(self.request.user))
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {**super().get_serializer_context(), "show_private": is_admin(self.request.user)}
+
+    def _out(self, specialist: Specialist, code: int = status.HTTP_200_OK) -> Response:
+        specialist = self.get_queryset().get(pk=specialist.pk)
+        return Response(self.get_serializer(specialist).data, status=code)
+
+    def create(self, request: Request) -> Response:
+        data = serializers.SpecialistIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        fields["licenses"] = [services.LicenseInput(**lic) for lic in fields.get("licenses", [])]
+        return self._out(services.specialist_onboard(**fields), status.HTTP_201_CREATED)
+
+    def partial_update(self, request: Request, pk: str | None = None) -> Response:
+        specialist = self.get_object()
+        data = serializers.SpecialistPatch(data=request.data)
+        data.is_valid(raise_exception=True)
+        changes = dict(data.validated_data)
+        if "licenses" in changes:
+            changes["licenses"] = [services.LicenseInput(**lic) for lic in changes["licenses"]]
+        return self._out(services.specialist_update(specialist=specialist, changes=changes))

@@ -1,0 +1,150 @@
+"""People and the catalogue: users with a role, patients, specialists and what they offer."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from localflavor.us.us_states import US_STATES
+from phonenumber_field.modelfields import PhoneNumberField
+from timezone_field import TimeZoneField
+
+
+class UserManager(BaseUserManager["User"]):
+    """Email is the login; `createsuperuser` makes an admin."""
+
+    use_in_migrations = True
+
+    def _create(self, email: str, password: str | None, **extra: object) -> User:
+        if not email:
+            raise ValueError("An email is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra: object) -> User:
+        extra.setdefault("role", User.Role.PATIENT)
+        return self._create(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: object) -> User:
+        extra.update(role=User.Role.ADMIN, is_staff=True, is_superuser=True)
+        return self._create(email, password, **extra)
+
+
+class User(AbstractUser):
+    class Role(models.TextChoices):
+        PATIENT = "patient"
+        SPECIALIST = "specialist"
+        ADMIN = "admin"
+
+    username = None  # type: ignore[assignment,misc]
+    email = models.EmailField(unique=True)
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.PATIENT)
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS = []  # type: ignore[misc]
+
+    objects = UserManager()  # type: ignore[misc,assignment]
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == self.Role.ADMIN or self.is_staff
+
+
+class Patient(models.Model):
+    """A patient's contact details and consents. Its primary key is the user's id."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, primary_key=True)
+    phone = PhoneNumberField(blank=True)
+    state = models.CharField(max_length=2, choices=US_STATES)
+    timezone = TimeZoneField(default="America/New_York")
+    sms_opt_in = models.BooleanField(default=False)
+    email_opt_in = models.BooleanField(default=True)
+
+    def __str__(self) -> str:
+        return f"patient {self.user_id}"
+
+
+class Specialty(models.Model):
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "specialties"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class VisitType(models.Model):
+    """A kind of visit; one that is not for new patients is a follow-up."""
+
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=100)
+    duration_minutes = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(5), MaxValueValidator(480)]
+    )
+    new_patient = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["duration_minutes", "slug"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(duration_minutes__gte=5, duration_minutes__lte=480),
+                name="visit_type_duration_range",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def duration(self) -> dt.timedelta:
+        return dt.timedelta(minutes=self.duration_minutes)
+
+    @property
+    def is_follow_up(self) -> bool:
+        return not self.new_patient
+
+
+class Specialist(models.Model):
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="specialist")
+    credentials = models.CharField(max_length=20, blank=True)
+    bio = models.TextField(blank=True, max_length=4000)
+    timezone = TimeZoneField(default="America/New_York")
+    specialties = models.ManyToManyField(Specialty, related_name="specialists", blank=True)
+    visit_types = models.ManyToManyField(VisitType, related_name="specialists", blank=True)
+    accepting_new_patients = models.BooleanField(default=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["user__last_name", "user__first_name", "id"]
+
+    def __str__(self) -> str:
+        name = f"Dr. {self.user.first_name} {self.user.last_name}".strip()
+        return f"{name}, {self.credentials}" if self.credentials else name
+
+
+class StateLicense(models.Model):
+    """A licence to practise in one state, valid through `expires_on` (inclusive)."""
+
+    specialist = models.ForeignKey(Specialist, on_delete=models.CASCADE, related_name="licenses")
+    state = models.CharField(max_length=2, choices=US_STATES)
+    number = models.CharField(max_length=40)
+    expires_on = models.DateField()
+
+    class Meta:
+        ordering = ["state"]
+        constraints = [models.UniqueConstraint(fields=["specialist", "state"], name="one_license_per_state")]
+        indexes = [models.Index(fields=["state", "expires_on", "specialist"])]
+
+    def __str__(self) -> str:
+        return f"{self.state} {self.number} (until {self.expires_on})"

@@ -1,0 +1,42 @@
+"""The read side of people and the catalogue."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.utils import timezone
+
+from clinic.models import Specialist, StateLicense, User
+
+
+def licenses_valid_on(day: dt.date) -> QuerySet[StateLicense]:
+    return StateLicense.objects.filter(expires_on__gte=day)
+
+
+def specialist_list(
+    *,
+    specialty: str | None = None,
+    state: str | None = None,
+    accepting_new_patients: bool | None = None,
+    include_inactive: bool = False,
+) -> QuerySet[Specialist]:
+    today = timezone.localdate()
+    qs = Specialist.objects.select_related("user").prefetch_related(
+        "specialties",
+        "visit_types",
+        Prefetch("licenses", queryset=StateLicense.objects.order_by("state")),
+    )
+    if not include_inactive:
+        qs = qs.filter(is_active=True)
+    if specialty:
+        qs = qs.filter(specialties__slug=specialty)
+    if state:
+        qs = qs.filter(Exists(licenses_valid_on(today).filter(specialist=OuterRef("pk"), state=state)))
+    if accepting_new_patients is not None:
+        qs = qs.filter(accepting_new_patients=accepting_new_patients)
+    return qs
+
+
+def specialist_for_user(user: User) -> Specialist | None:
+    return Specialist.objects.filter(user=user).first()

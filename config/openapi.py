@@ -1,0 +1,37 @@
+"""Schema helpers: the error shape of API.md, documented beside every success response."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import serializers
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField(help_text="A human explanation.")
+    code = serializers.CharField(help_text="A stable machine code, e.g. `slot_unavailable`.")
+    fields = serializers.DictField(  # type: ignore[assignment]
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="Messages per invalid field; present only for field errors.",
+    )
+    bookings = serializers.ListField(
+        child=serializers.IntegerField(),
+        required=False,
+        help_text="Conflicting booking ids; present only with code `conflicting_bookings`.",
+    )
+
+
+_DESCRIPTIONS = {
+    400: "Malformed or invalid input, or a booking policy refused it.",
+    401: "Not authenticated.",
+    403: "Authenticated but not allowed.",
+    404: "Not found, or not visible to the caller.",
+    409: "Conflicts with the current state.",
+    410: "Gone.",
+    429: "Throttled.",
+}
+
+
+def errors(*codes: int) -> dict[int, OpenApiResponse]:
+    """Error responses for `extend_schema(responses=...)`, each with the one error shape."""
+    return {code: OpenApiResponse(ErrorSerializer, description=_DESCRIPTIONS[code]) for code in codes}

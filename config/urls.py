@@ -1,0 +1,41 @@
+"""URL map: the API under /api/v1/, schema and docs, admin, health probes."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from clinic import api as clinic_api
+from config import health
+from scheduling import api as scheduling_api
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("specialties", clinic_api.SpecialtyViewSet, basename="specialty")
+router.register("visit-types", clinic_api.VisitTypeViewSet, basename="visit-type")
+router.register("specialists", clinic_api.SpecialistViewSet, basename="specialist")
+router.register("availability-rules", scheduling_api.AvailabilityRuleViewSet, basename="availability-rule")
+router.register("time-off", scheduling_api.TimeOffViewSet, basename="time-off")
+router.register("slots", scheduling_api.SlotViewSet, basename="slot")
+router.register("bookings", scheduling_api.BookingViewSet, basename="booking")
+
+api_v1 = [
+    path("auth/register/", clinic_api.RegisterView.as_view(), name="register"),
+    path("auth/token/", clinic_api.TokenView.as_view(), name="token"),
+    path("me/", clinic_api.MeView.as_view(), name="me"),
+    *router.urls,
+]
+
+urlpatterns = [
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("admin/", admin.site.urls),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+]
+
+handler400 = "config.exceptions.handler400"
+handler403 = "config.exceptions.handler403"
+handler404 = "config.exceptions.handler404"
+handler500 = "config.exceptions.handler500"

@@ -1,0 +1,163 @@
+"""Time: weekly availability, time off, concrete slots and the bookings that claim them.
+
+Double booking is ruled out by the database, not by the code alone: a booking claims its slot
+with a conditional UPDATE (`status='open'`), and a partial unique index allows one confirmed
+booking per slot. Slots of one specialist never overlap: a PostgreSQL exclusion constraint
+(migration 0002, PostgreSQL only) and, on SQLite, the service under an IMMEDIATE transaction.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from clinic.models import Patient, Specialist, VisitType
+
+
+class AvailabilityRule(models.Model):
+    """A weekly window in the specialist's own wall-clock time, cut into slots of a visit type."""
+
+    specialist = models.ForeignKey(Specialist, on_delete=models.CASCADE, related_name="rules")
+    weekday = models.PositiveSmallIntegerField(help_text="0 = Monday ... 6 = Sunday")
+    start_time = models.TimeField()
+    end_time = models.TimeField()
+    visit_type = models.ForeignKey(VisitType, on_delete=models.PROTECT, related_name="+")
+    valid_from = models.DateField()
+    valid_until = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["weekday", "start_time", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(weekday__lte=6), name="rule_weekday_0_6"),
+            models.CheckConstraint(condition=Q(start_time__lt=F("end_time")), name="rule_start_before_end"),
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True) | Q(valid_until__gte=F("valid_from")),
+                name="rule_valid_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"rule {self.pk}: day {self.weekday} {self.start_time}-{self.end_time}"
+
+
+class TimeOff(models.Model):
+    specialist = models.ForeignKey(Specialist, on_delete=models.CASCADE, related_name="time_off")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["start", "id"]
+        verbose_name_plural = "time off"
+        constraints = [
+            models.CheckConstraint(condition=Q(start__lt=F("end")), name="time_off_start_before_end")
+        ]
+
+    def __str__(self) -> str:
+        return f"time off {self.start:%Y-%m-%d %H:%M}-{self.end:%Y-%m-%d %H:%M}"
+
+
+class Slot(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open"
+        BOOKED = "booked"
+        BLOCKED = "blocked"
+
+    specialist = models.ForeignKey(Specialist, on_delete=models.CASCADE, related_name="slots")
+    visit_type = models.ForeignKey(VisitType, on_delete=models.PROTECT, related_name="+")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
+    # The rule that generated the slot (null for a single slot added by hand): regenerating a
+    # rule replaces only its own open slots.
+    rule = models.ForeignKey(
+        AvailabilityRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="slots"
+    )
+    time_off = models.ForeignKey(
+        TimeOff, null=True, blank=True, on_delete=models.SET_NULL, related_name="slots"
+    )
+
+    class Meta:
+        ordering = ["start", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(start__lt=F("end")), name="slot_start_before_end"),
+            # The cheap guard that holds on every backend; overlaps in general are excluded by
+            # the PostgreSQL-only constraint of migration 0002.
+            models.UniqueConstraint(fields=["specialist", "start"], name="slot_unique_start"),
+        ]
+        indexes = [
+            models.Index(fields=["start"], condition=Q(status="open"), name="slot_open_start"),
+            models.Index(
+                fields=["specialist", "start"],
+                condition=Q(status="open"),
+                name="slot_open_by_specialist",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"slot {self.pk} {self.start:%Y-%m-%d %H:%M}Z ({self.status})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN
+
+
+class Booking(models.Model):
+    class Status(models.TextChoices):
+        CONFIRMED = "confirmed"
+        CANCELLED = "cancelled"
+        RESCHEDULED = "rescheduled"
+        COMPLETED = "completed"
+        NO_SHOW = "no_show"
+
+    class Actor(models.TextChoices):
+        PATIENT = "patient"
+        SPECIALIST = "specialist"
+        ADMIN = "admin"
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="bookings")
+    slot = models.ForeignKey(Slot, on_delete=models.PROTECT, related_name="bookings")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.CONFIRMED)
+    reason = models.TextField(blank=True, max_length=2000)  # PHI: never in a message or a log
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.CharField(max_length=500, blank=True)
+    cancelled_by = models.CharField(max_length=12, choices=Actor.choices, blank=True)
+    rescheduled_from = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="rescheduled_to"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # The last line of defence against double booking, on PostgreSQL and SQLite alike.
+            models.UniqueConstraint(
+                fields=["slot"],
+                condition=Q(status="confirmed"),
+                name="one_confirmed_booking_per_slot",
+            ),
+        ]
+        indexes = [models.Index(fields=["patient", "status"])]
+
+    def __str__(self) -> str:
+        return f"booking {self.pk} ({self.status})"
+
+
+class IdempotencyKey(models.Model):
+    """A client's `Idempotency-Key` for a booking request, scoped to the user who sent it."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64)
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_per_user")]
+
+    def __str__(self) -> str:
+        return f"key {self.key[:12]} -> booking {self.booking_id}"

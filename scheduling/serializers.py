@@ -1,0 +1,158 @@
+"""Shapes of the scheduling API. No logic: services and selectors do the work."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from clinic.models import VisitType
+from scheduling.models import AvailabilityRule, Booking, Slot, TimeOff
+
+BIG_ID = 2**63 - 1
+
+
+def _id(**kwargs: Any) -> serializers.IntegerField:
+    return serializers.IntegerField(min_value=1, max_value=BIG_ID, **kwargs)
+
+
+class SlotOut(serializers.ModelSerializer):
+    class Meta:
+        model = Slot
+        fields = ["id", "specialist", "visit_type", "start", "end"]
+
+
+class SlotManagedOut(serializers.ModelSerializer):
+    class Meta:
+        model = Slot
+        fields = ["id", "specialist", "visit_type", "start", "end", "status"]
+
+
+class SlotIn(serializers.Serializer):
+    visit_type = serializers.PrimaryKeyRelatedField(queryset=VisitType.objects.all())
+    start = serializers.DateTimeField()
+    specialist = _id(required=False, help_text="Admins only: whose slot. Specialists add their own.")
+
+
+class RuleOut(serializers.ModelSerializer):
+    class Meta:
+        model = AvailabilityRule
+        fields = [
+            "id",
+            "specialist",
+            "weekday",
+            "start_time",
+            "end_time",
+            "visit_type",
+            "valid_from",
+            "valid_until",
+        ]
+
+
+class RuleIn(serializers.Serializer):
+    weekday = serializers.IntegerField(min_value=0, max_value=6, help_text="0 = Monday ... 6 = Sunday")
+    start_time = serializers.TimeField()
+    end_time = serializers.TimeField()
+    visit_type = serializers.PrimaryKeyRelatedField(queryset=VisitType.objects.all())
+    valid_from = serializers.DateField(required=False, help_text="Defaults to today.")
+    valid_until = serializers.DateField(required=False, allow_null=True)
+    specialist = _id(required=False, help_text="Admins only: whose rule. Specialists manage their own.")
+
+
+class RulePatch(RuleIn):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, partial=True, **kwargs)
+
+
+class TimeOffOut(serializers.ModelSerializer):
+    class Meta:
+        model = TimeOff
+        fields = ["id", "specialist", "start", "end", "reason"]
+
+
+class TimeOffIn(serializers.Serializer):
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    cancel_conflicting = serializers.BooleanField(required=False, default=False)
+    specialist = _id(required=False, help_text="Admins only: whose time off.")
+
+
+class SlotSearch(serializers.Serializer):
+    specialist = _id(required=False)
+    specialty = serializers.SlugField(max_length=50, required=False)
+    state = serializers.RegexField(r"^[A-Za-z]{2}$", required=False)
+    visit_type = _id(required=False)
+    start_after = serializers.DateTimeField(required=False)
+    start_before = serializers.DateTimeField(required=False)
+
+
+class NextAvailableSearch(serializers.Serializer):
+    specialty = serializers.SlugField(max_length=50, required=False)
+    state = serializers.RegexField(r"^[A-Za-z]{2}$", required=False)
+    visit_type = _id(required=False)
+
+
+class BookingIn(serializers.Serializer):
+    slot = _id()
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class CancelIn(serializers.Serializer):
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class RescheduleIn(serializers.Serializer):
+    slot = _id()
+
+
+class BookingFilterIn(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Booking.Status.choices, required=False)
+    start_after = serializers.DateTimeField(required=False)
+    start_before = serializers.DateTimeField(required=False)
+
+
+class VideoOut(serializers.Serializer):
+    join_url = serializers.URLField(allow_null=True)
+
+
+class BookingOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    patient = serializers.IntegerField(help_text="The patient's user id.")
+    specialist = serializers.IntegerField()
+    slot = serializers.IntegerField()
+    visit_type = serializers.IntegerField()
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    status = serializers.ChoiceField(choices=Booking.Status.choices)
+    reason = serializers.CharField(
+        allow_null=True, help_text="Only to the patient, their specialist, admins."
+    )
+    created_at = serializers.DateTimeField()
+    cancelled_at = serializers.DateTimeField(allow_null=True)
+    cancel_reason = serializers.CharField(allow_blank=True)
+    cancelled_by = serializers.ChoiceField(choices=Booking.Actor.choices, allow_null=True)
+    rescheduled_from = serializers.IntegerField(allow_null=True)
+    video = VideoOut(allow_null=True, help_text="Only to the patient, their specialist, admins.")
+
+    def to_representation(self, booking: Booking) -> dict[str, Any]:
+        field = serializers.DateTimeField()
+        slot = booking.slot
+        return {
+            "id": booking.pk,
+            "patient": booking.patient_id,
+            "specialist": slot.specialist_id,
+            "slot": slot.pk,
+            "visit_type": slot.visit_type_id,
+            "start": field.to_representation(slot.start),
+            "end": field.to_representation(slot.end),
+            "status": booking.status,
+            "reason": booking.reason,
+            "created_at": field.to_representation(booking.created_at),
+            "cancelled_at": field.to_representation(booking.cancelled_at) if booking.cancelled_at else None,
+            "cancel_reason": booking.cancel_reason,
+            "cancelled_by": booking.cancelled_by or None,
+            "rescheduled_from": booking.rescheduled_from_id,
+            # The video room arrives with the reminder pipeline (issue 3).
+            "video": None,
+        }

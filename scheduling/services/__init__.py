@@ -1,0 +1,1 @@
+"""State changes of scheduling: `availability` (rules, slots, time off) and `bookings`."""

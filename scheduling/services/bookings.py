@@ -1,0 +1,278 @@
+"""Bookings: create, cancel, reschedule, complete, no-show, each one atomic.
+
+No double booking, on any backend: a slot is claimed with a conditional UPDATE
+(`... WHERE status = 'open'`), which only one transaction can win, and the partial unique index
+`one_confirmed_booking_per_slot` refuses a second confirmed booking should any path forget the
+claim. Every path that makes a booking confirmed goes through `_claim`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from clinic.errors import Conflict, InvalidInput
+from clinic.models import Patient, Specialist, StateLicense, User
+from scheduling.models import Booking, IdempotencyKey, Slot, TimeOff
+from scheduling.signals import BookingAction, booking_changed
+
+SLOT_UNAVAILABLE = "This slot is no longer available."
+
+
+def _slot_unavailable() -> Conflict:
+    return Conflict(SLOT_UNAVAILABLE, code="slot_unavailable", fields={"slot": [SLOT_UNAVAILABLE]})
+
+
+def _policy(detail: str, code: str) -> InvalidInput:
+    return InvalidInput(detail, code=code, fields={"slot": [detail]})
+
+
+def _slot_for(patient: Patient, slot_id: int) -> Slot:
+    """The slot with what the policies need to know about it, in one query."""
+    slot = (
+        Slot.objects.select_related("specialist", "visit_type")
+        .alias(start_date=TruncDate("start"))
+        .annotate(
+            licensed=Exists(
+                StateLicense.objects.filter(
+                    specialist=OuterRef("specialist_id"),
+                    state=patient.state,
+                    expires_on__gte=OuterRef("start_date"),
+                )
+            ),
+            offered=Exists(
+                Specialist.visit_types.through.objects.filter(
+                    specialist_id=OuterRef("specialist_id"), visittype_id=OuterRef("visit_type_id")
+                )
+            ),
+        )
+        .filter(pk=slot_id)
+        .first()
+    )
+    if slot is None:
+        raise InvalidInput("No such slot.", fields={"slot": ["No such slot."]})
+    return slot
+
+
+def _has_completed_visit(patient: Patient, specialist: Specialist) -> bool:
+    return Booking.objects.filter(
+        patient=patient, slot__specialist=specialist, status=Booking.Status.COMPLETED
+    ).exists()
+
+
+def _check_policies(patient: Patient, slot: Slot, now: dt.datetime, *, replacing: Booking | None) -> None:
+    if not slot.is_open or not slot.specialist.is_active or not slot.offered:  # type: ignore[attr-defined]
+        raise _slot_unavailable()
+    if slot.start < now + dt.timedelta(minutes=settings.MIN_NOTICE_MINUTES):
+        raise _policy(
+            f"Visits must be booked at least {settings.MIN_NOTICE_MINUTES} minutes ahead.",
+            "too_soon",
+        )
+    if slot.start >= now + dt.timedelta(days=settings.BOOKING_HORIZON_DAYS):
+        raise _policy(
+            f"Visits can be booked at most {settings.BOOKING_HORIZON_DAYS} days ahead.",
+            "too_far_ahead",
+        )
+    if not slot.licensed:  # type: ignore[attr-defined]
+        raise _policy("The specialist is not licensed in your state on that date.", "not_licensed_in_state")
+    same_specialist = replacing is not None and replacing.slot.specialist_id == slot.specialist_id
+    if slot.visit_type.is_follow_up:
+        if not (same_specialist or _has_completed_visit(patient, slot.specialist)):
+            raise _policy(
+                "A follow-up needs a completed earlier visit with this specialist.",
+                "follow_up_requires_prior_visit",
+            )
+    elif (
+        not slot.specialist.accepting_new_patients
+        and not same_specialist
+        and not _has_completed_visit(patient, slot.specialist)
+    ):
+        raise _policy("This specialist is not accepting new patients.", "not_accepting_new_patients")
+    if replacing is None:
+        active = Booking.objects.filter(
+            patient=patient, status=Booking.Status.CONFIRMED, slot__start__gt=now
+        ).count()
+        if active >= settings.MAX_ACTIVE_BOOKINGS:
+            raise _policy(
+                f"At most {settings.MAX_ACTIVE_BOOKINGS} upcoming visits at a time.",
+                "too_many_active_bookings",
+            )
+
+
+def _claim(slot: Slot) -> None:
+    """Take the slot if, and only if, it is still open. Exactly one racer wins."""
+    if Slot.objects.filter(pk=slot.pk, status=Slot.Status.OPEN).update(status=Slot.Status.BOOKED) != 1:
+        raise _slot_unavailable()
+    slot.status = Slot.Status.BOOKED
+
+
+def _insert_confirmed(**fields: object) -> Booking:
+    try:
+        with transaction.atomic():
+            return Booking.objects.create(status=Booking.Status.CONFIRMED, **fields)
+    except IntegrityError as exc:  # the partial unique index: another confirmed booking holds it
+        raise _slot_unavailable() from exc
+
+
+def _release(slot: Slot, *, to: str = Slot.Status.OPEN, time_off: TimeOff | None = None) -> None:
+    Slot.objects.filter(pk=slot.pk).update(status=to, time_off=time_off)
+
+
+def _request_hash(slot_id: int, reason: str) -> str:
+    body = json.dumps({"slot": slot_id, "reason": reason}, sort_keys=True)
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class BookingResult:
+    booking: Booking
+    replayed: bool = False
+
+
+def _replay(user: User, key: str, request_hash: str) -> BookingResult | None:
+    stored = IdempotencyKey.objects.select_related("booking").filter(user=user, key=key).first()
+    if stored is None:
+        return None
+    if stored.request_hash != request_hash:
+        raise Conflict("This Idempotency-Key was used with another request.", code="idempotency_key_reused")
+    return BookingResult(stored.booking, replayed=True)
+
+
+def booking_create(
+    *, patient: Patient, slot_id: int, reason: str = "", idempotency_key: str | None = None
+) -> BookingResult:
+    """Book a slot for a patient. With an idempotency key, a repeat returns the first booking."""
+    request_hash = _request_hash(slot_id, reason)
+    try:
+        return _booking_create(patient, slot_id, reason, idempotency_key, request_hash)
+    except IntegrityError:
+        # Two requests with one key raced: the loser's transaction rolled back whole (its
+        # claim included); answer it with the winner's booking.
+        if idempotency_key and (found := _replay(patient.user, idempotency_key, request_hash)):
+            return found
+        raise
+
+
+@transaction.atomic
+def _booking_create(
+    patient: Patient, slot_id: int, reason: str, idempotency_key: str | None, request_hash: str
+) -> BookingResult:
+    # One booking at a time per patient, so two parallel requests cannot both pass the cap,
+    # and a repeated key waits for the first request and then replays it.
+    patient = Patient.objects.select_for_update().select_related("user").get(pk=patient.pk)
+    if idempotency_key and (found := _replay(patient.user, idempotency_key, request_hash)):
+        return found
+    now = timezone.now()
+    slot = _slot_for(patient, slot_id)
+    _check_policies(patient, slot, now, replacing=None)
+    _claim(slot)
+    booking = _insert_confirmed(patient=patient, slot=slot, reason=reason)
+    booking_changed.send(sender=Booking, booking=booking, action=BookingAction.CONFIRMED, previous=None)
+    if idempotency_key:
+        IdempotencyKey.objects.create(
+            user=patient.user, key=idempotency_key, request_hash=request_hash, booking=booking
+        )
+    return BookingResult(booking)
+
+
+def _actor(user: User) -> str:
+    if user.role == User.Role.PATIENT:
+        return Booking.Actor.PATIENT
+    if user.role == User.Role.SPECIALIST:
+        return Booking.Actor.SPECIALIST
+    return Booking.Actor.ADMIN
+
+
+def _lock_confirmed(booking: Booking) -> Booking:
+    locked = Booking.objects.select_for_update().select_related("slot", "patient").get(pk=booking.pk)
+    if locked.status != Booking.Status.CONFIRMED:
+        raise Conflict(f"The booking is {locked.status}.", code="booking_not_confirmed")
+    return locked
+
+
+def _check_patient_window(booking: Booking, by: User, now: dt.datetime) -> None:
+    window = dt.timedelta(hours=settings.CANCELLATION_WINDOW_HOURS)
+    if _actor(by) == Booking.Actor.PATIENT and booking.slot.start - now < window:
+        raise Conflict(
+            f"Visits can be changed online up to {settings.CANCELLATION_WINDOW_HOURS} hours before the start; "
+            "please call the clinic.",
+            code="cancellation_window_closed",
+        )
+
+
+def _mark_cancelled(booking: Booking, *, actor: str, reason: str, now: dt.datetime) -> None:
+    booking.status = Booking.Status.CANCELLED
+    booking.cancelled_at = now
+    booking.cancelled_by = actor
+    booking.cancel_reason = reason
+    booking.save(update_fields=["status", "cancelled_at", "cancelled_by", "cancel_reason", "updated_at"])
+
+
+@transaction.atomic
+def booking_cancel(*, booking: Booking, by: User, reason: str = "") -> Booking:
+    booking = _lock_confirmed(booking)
+    now = timezone.now()
+    _check_patient_window(booking, by, now)
+    _mark_cancelled(booking, actor=_actor(by), reason=reason, now=now)
+    _release(booking.slot)
+    booking_changed.send(sender=Booking, booking=booking, action=BookingAction.CANCELLED, previous=None)
+    return booking
+
+
+def booking_cancel_for_time_off(*, booking: Booking, time_off: TimeOff) -> Booking:
+    """Cancel a booking that time off displaces; its slot stays closed under the time off."""
+    booking = _lock_confirmed(booking)
+    _mark_cancelled(
+        booking,
+        actor=Booking.Actor.SPECIALIST,
+        reason="The specialist is unavailable.",
+        now=timezone.now(),
+    )
+    _release(booking.slot, to=Slot.Status.BLOCKED, time_off=time_off)
+    booking_changed.send(sender=Booking, booking=booking, action=BookingAction.CANCELLED, previous=None)
+    return booking
+
+
+@transaction.atomic
+def booking_reschedule(*, booking: Booking, slot_id: int, by: User) -> Booking:
+    """Move a visit to another slot: the new slot is claimed and the old one reopens, or
+    nothing changes."""
+    old = _lock_confirmed(booking)
+    now = timezone.now()
+    _check_patient_window(old, by, now)
+    slot = _slot_for(old.patient, slot_id)
+    _check_policies(old.patient, slot, now, replacing=old)
+    _claim(slot)
+    old.status = Booking.Status.RESCHEDULED
+    old.save(update_fields=["status", "updated_at"])
+    _release(old.slot)
+    new = _insert_confirmed(patient=old.patient, slot=slot, reason=old.reason, rescheduled_from=old)
+    booking_changed.send(sender=Booking, booking=new, action=BookingAction.RESCHEDULED, previous=old)
+    return new
+
+
+def _finish(booking: Booking, status: str, action: BookingAction) -> Booking:
+    with transaction.atomic():
+        booking = _lock_confirmed(booking)
+        if timezone.now() < booking.slot.start:
+            raise Conflict("The visit has not started yet.", code="not_started")
+        booking.status = status
+        booking.save(update_fields=["status", "updated_at"])
+        booking_changed.send(sender=Booking, booking=booking, action=action, previous=None)
+    return booking
+
+
+def booking_complete(*, booking: Booking) -> Booking:
+    return _finish(booking, Booking.Status.COMPLETED, BookingAction.COMPLETED)
+
+
+def booking_no_show(*, booking: Booking) -> Booking:
+    return _finish(booking, Booking.Status.NO_SHOW, BookingAction.NO_SHOW)

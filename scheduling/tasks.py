@@ -1,0 +1,10 @@
+"""Scheduling's periodic work: keep every calendar materialized to the rolling horizon."""
+
+from celery import shared_task
+
+from scheduling.services import availability
+
+
+@shared_task
+def slots_extend_horizon_task() -> int:
+    return availability.slots_extend_horizon()

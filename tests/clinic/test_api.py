@@ -1,0 +1,219 @@
+"""Accounts and catalogue over HTTP."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from clinic.models import Patient, Specialist, User
+from tests.factories import PASSWORD, SpecialistFactory, VisitTypeFactory
+
+pytestmark = pytest.mark.django_db
+
+REGISTRATION = {
+    "email": "Jordan.Lee@Example.com",
+    "password": "a-long-enough-passphrase",
+    "first_name": "Jordan",
+    "last_name": "Lee",
+    "phone": "+12125550101",
+    "state": "NY",
+    "timezone": "America/New_York",
+    "sms_opt_in": True,
+    "email_opt_in": True,
+}
+
+
+def test_register_creates_a_patient_and_returns_a_working_token(anon):
+    response = anon.post("/api/v1/auth/register/", REGISTRATION, format="json")
+    assert response.status_code == 201
+    body = response.json()
+    assert set(body) == {"id", "token"}
+    patient = Patient.objects.get(pk=body["id"])
+    assert patient.user.email == "jordan.lee@example.com"
+    assert patient.user.role == User.Role.PATIENT
+    me = anon.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {body['token']}")
+    assert me.status_code == 200
+    assert me.json() == {
+        "id": body["id"],
+        "email": "jordan.lee@example.com",
+        "role": "patient",
+        "first_name": "Jordan",
+        "last_name": "Lee",
+        "phone": "+12125550101",
+        "state": "NY",
+        "timezone": "America/New_York",
+        "sms_opt_in": True,
+        "email_opt_in": True,
+    }
+
+
+def test_register_twice_with_one_email_answers_email_taken(anon):
+    assert anon.post("/api/v1/auth/register/", REGISTRATION, format="json").status_code == 201
+    again = anon.post(
+        "/api/v1/auth/register/", {**REGISTRATION, "email": "jordan.lee@example.com"}, format="json"
+    )
+    assert again.status_code == 400
+    assert again.json()["code"] == "email_taken"
+    assert "email" in again.json()["fields"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("phone", "212-555-0101"),
+        ("phone", "+1555"),
+        ("state", "XX"),
+        ("timezone", "Mars/Olympus_Mons"),
+        ("email", "not-an-email"),
+        ("password", "123"),
+    ],
+)
+def test_register_rejects_invalid_fields_by_name(anon, field, value):
+    response = anon.post("/api/v1/auth/register/", {**REGISTRATION, field: value}, format="json")
+    assert response.status_code == 400
+    assert field in response.json()["fields"]
+    assert not User.objects.exists()
+
+
+def test_token_for_right_password_and_invalid_credentials_otherwise(anon, patient):
+    ok = anon.post("/api/v1/auth/token/", {"email": patient.user.email, "password": PASSWORD}, format="json")
+    assert ok.status_code == 200
+    assert len(ok.json()["token"]) == 40
+    wrong = anon.post("/api/v1/auth/token/", {"email": patient.user.email, "password": "nope"}, format="json")
+    assert wrong.status_code == 400
+    assert wrong.json()["code"] == "invalid_credentials"
+
+
+def test_anonymous_me_answers_401_with_the_error_shape(anon):
+    response = anon.get("/api/v1/me/")
+    assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"
+
+
+def test_patch_me_changes_contact_fields(patient_client, patient):
+    response = patient_client.patch(
+        "/api/v1/me/",
+        {"phone": "+14155550199", "state": "CA", "timezone": "America/Los_Angeles"},
+        format="json",
+    )
+    assert response.status_code == 200
+    patient.refresh_from_db()
+    assert (str(patient.phone), patient.state, str(patient.timezone)) == (
+        "+14155550199",
+        "CA",
+        "America/Los_Angeles",
+    )
+
+
+def test_specialist_cannot_set_patient_fields_on_me(specialist_client):
+    response = specialist_client.patch("/api/v1/me/", {"state": "CA"}, format="json")
+    assert response.status_code == 400
+    assert "state" in response.json()["fields"]
+
+
+def test_specialties_ship_with_the_migrations(anon):
+    slugs = {s["slug"] for s in anon.get("/api/v1/specialties/").json()["results"]}
+    assert slugs == {
+        "headache-migraine",
+        "chronic-pain",
+        "epilepsy",
+        "sleep",
+        "movement-disorders",
+        "multiple-sclerosis",
+        "neuromuscular",
+        "general-neurology",
+    }
+
+
+def test_specialists_filter_by_state_keeps_only_licenses_valid_today(anon):
+    licensed = SpecialistFactory(states=["NY"])
+    expired = SpecialistFactory(states=[])
+    expired.licenses.create(state="NY", number="old", expires_on=timezone.localdate() - dt.timedelta(days=1))
+    SpecialistFactory(states=["CA"])
+    ids = [s["id"] for s in anon.get("/api/v1/specialists/?state=NY").json()["results"]]
+    assert ids == [licensed.pk]
+
+
+def test_specialists_filter_by_specialty_and_accepting(anon):
+    pain = SpecialistFactory(specialties=["chronic-pain"])
+    SpecialistFactory(specialties=["epilepsy"])
+    SpecialistFactory(specialties=["chronic-pain"], accepting_new_patients=False)
+    ids = [
+        s["id"]
+        for s in anon.get("/api/v1/specialists/?specialty=chronic-pain&accepting_new_patients=true").json()[
+            "results"
+        ]
+    ]
+    assert ids == [pain.pk]
+
+
+def test_specialist_detail_hides_email_and_licenses_from_non_admins(anon, admin_client, specialist):
+    public = anon.get(f"/api/v1/specialists/{specialist.pk}/").json()
+    assert public["email"] is None and public["licenses"] is None
+    assert public["licensed_states"] == ["NY"]
+    private = admin_client.get(f"/api/v1/specialists/{specialist.pk}/").json()
+    assert private["email"] == specialist.user.email
+    assert private["licenses"][0]["state"] == "NY"
+
+
+def test_admin_onboards_a_specialist_who_can_log_in(admin_client, anon):
+    consult = VisitTypeFactory()
+    response = admin_client.post(
+        "/api/v1/specialists/",
+        {
+            "email": "new.doc@clinic.example",
+            "password": "another-long-passphrase",
+            "first_name": "Nia",
+            "last_name": "Stone",
+            "credentials": "MD",
+            "bio": "Headache medicine.",
+            "timezone": "America/Chicago",
+            "specialties": ["headache-migraine", "chronic-pain"],
+            "licenses": [{"state": "TX", "number": "TX-1", "expires_on": "2030-01-01"}],
+            "accepting_new_patients": True,
+            "visit_types": [consult.pk],
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["specialties"] == ["chronic-pain", "headache-migraine"]
+    assert body["licensed_states"] == ["TX"]
+    assert Specialist.objects.get(pk=body["id"]).user.role == User.Role.SPECIALIST
+    login = anon.post(
+        "/api/v1/auth/token/",
+        {"email": "new.doc@clinic.example", "password": "another-long-passphrase"},
+        format="json",
+    )
+    assert login.status_code == 200
+
+
+def test_only_admins_onboard_specialists(patient_client, specialist_client):
+    for client in (patient_client, specialist_client):
+        assert client.post("/api/v1/specialists/", {}, format="json").status_code == 403
+
+
+def test_admin_patch_replaces_licenses(admin_client, specialist):
+    response = admin_client.patch(
+        f"/api/v1/specialists/{specialist.pk}/",
+        {"licenses": [{"state": "NJ", "number": "NJ-9", "expires_on": "2031-05-01"}]},
+        format="json",
+    )
+    assert response.status_code == 200
+    assert response.json()["licensed_states"] == ["NJ"]
+
+
+def test_admin_creates_visit_type_and_others_cannot(admin_client, patient_client):
+    data = {
+        "slug": "headache-follow-up",
+        "name": "Headache follow-up",
+        "duration_minutes": 20,
+        "new_patient": False,
+    }
+    assert patient_client.post("/api/v1/visit-types/", data, format="json").status_code == 403
+    created = admin_client.post("/api/v1/visit-types/", data, format="json")
+    assert created.status_code == 201
+    assert created.json()["duration_minutes"] == 20
+    again = admin_client.post("/api/v1/visit-types/", data, format="json")
+    assert again.status_code == 400
+    assert again.json()["code"] == "slug_taken"

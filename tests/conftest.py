@@ -1,0 +1,105 @@
+"""Fixtures shared by the suite, and the rule for tests that need real services.
+
+Tests marked `postgres` or `redis` run against the real servers named by DATABASE_URL and
+REDIS_URL. Without them they skip, saying why; with CI=true they fail instead, so CI proves
+everything.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from tests.factories import AdminFactory, PatientFactory, SpecialistFactory
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+REDIS_URL = os.environ.get("REDIS_URL", "")
+
+
+def _missing(reason: str) -> None:
+    if IN_CI:
+        pytest.fail(f"CI must run this test: {reason}")
+    pytest.skip(reason)
+
+
+def redis_available() -> bool:
+    if not REDIS_URL:
+        return False
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("postgres"):
+        from django.db import connection
+
+        if connection.vendor != "postgresql":
+            _missing("needs PostgreSQL: set DATABASE_URL=postgres://postgres@127.0.0.1:5432/clinic")
+    if item.get_closest_marker("redis") and not redis_available():
+        _missing("needs Redis: set REDIS_URL=redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture(autouse=True)
+def _settings_for_tests(settings, monkeypatch):
+    """Fast password hashing, and throttles loose enough for a test to make many requests
+    (DRF reads the rates once at import, so they are patched on the throttle class)."""
+    from django.core.cache import cache
+    from rest_framework.throttling import SimpleRateThrottle
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    cache.clear()
+    monkeypatch.setattr(
+        SimpleRateThrottle,
+        "THROTTLE_RATES",
+        {"anon": "10000/s", "user": "10000/s", "auth": "10000/s"},
+    )
+
+
+def client_for(user) -> APIClient:
+    client = APIClient()
+    if user is not None:
+        token, _ = Token.objects.get_or_create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+@pytest.fixture
+def anon() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def patient(db):
+    return PatientFactory()
+
+
+@pytest.fixture
+def specialist(db):
+    return SpecialistFactory()
+
+
+@pytest.fixture
+def admin_user(db):
+    return AdminFactory()
+
+
+@pytest.fixture
+def patient_client(patient) -> APIClient:
+    return client_for(patient.user)
+
+
+@pytest.fixture
+def specialist_client(specialist) -> APIClient:
+    return client_for(specialist.user)
+
+
+@pytest.fixture
+def admin_client(admin_user) -> APIClient:
+    return client_for(admin_user)

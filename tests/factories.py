@@ -1,0 +1,132 @@
+"""factory_boy factories for the whole suite."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import factory
+from django.utils import timezone
+
+from clinic.models import Patient, Specialist, Specialty, StateLicense, User, VisitType
+from scheduling.models import AvailabilityRule, Booking, Slot
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"user{n}@example.com")
+    first_name = "Alex"
+    last_name = factory.Sequence(lambda n: f"Doe{n}")
+    role = User.Role.PATIENT
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @classmethod
+    def _after_postgeneration(cls, instance, create, results=None):
+        if create:
+            instance.save()
+
+
+class AdminFactory(UserFactory):
+    role = User.Role.ADMIN
+    is_staff = True
+
+
+class PatientFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Patient
+
+    user = factory.SubFactory(UserFactory, role=User.Role.PATIENT)
+    phone = "+12125550123"
+    state = "NY"
+    timezone = ZoneInfo("America/New_York")
+    sms_opt_in = True
+    email_opt_in = True
+
+
+class VisitTypeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = VisitType
+        django_get_or_create = ["slug"]
+
+    slug = "consult"
+    name = "New patient consultation"
+    duration_minutes = 60
+    new_patient = True
+
+
+class FollowUpFactory(VisitTypeFactory):
+    slug = "follow-up"
+    name = "Follow-up"
+    duration_minutes = 30
+    new_patient = False
+
+
+class SpecialistFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Specialist
+        skip_postgeneration_save = True
+
+    user = factory.SubFactory(UserFactory, role=User.Role.SPECIALIST)
+    credentials = "MD"
+    timezone = ZoneInfo("America/New_York")
+
+    @factory.post_generation
+    def states(self, create, extracted, **kwargs):
+        """Licensed in these states (default NY) for two years."""
+        for state in extracted if extracted is not None else ["NY"]:
+            StateLicense.objects.create(
+                specialist=self,
+                state=state,
+                number=f"{state}-{self.pk}",
+                expires_on=timezone.localdate() + dt.timedelta(days=730),
+            )
+
+    @factory.post_generation
+    def specialties(self, create, extracted, **kwargs):
+        slugs = extracted if extracted is not None else ["chronic-pain"]
+        self.specialties.set(Specialty.objects.filter(slug__in=slugs))
+
+    @factory.post_generation
+    def offers(self, create, extracted, **kwargs):
+        """Visit types offered (default: a 60-minute consult and a 30-minute follow-up)."""
+        self.visit_types.set(extracted if extracted is not None else [VisitTypeFactory(), FollowUpFactory()])
+
+
+class SlotFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Slot
+
+    specialist = factory.SubFactory(SpecialistFactory)
+    visit_type = factory.SubFactory(VisitTypeFactory)
+    start = factory.LazyFunction(
+        lambda: (timezone.now() + dt.timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
+    )
+    end = factory.LazyAttribute(lambda o: o.start + dt.timedelta(minutes=o.visit_type.duration_minutes))
+    status = Slot.Status.OPEN
+
+
+class BookingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Booking
+
+    patient = factory.SubFactory(PatientFactory)
+    slot = factory.SubFactory(SlotFactory, status=Slot.Status.BOOKED)
+    status = Booking.Status.CONFIRMED
+    reason = "Migraine with aura for three weeks"
+
+
+class RuleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AvailabilityRule
+
+    specialist = factory.SubFactory(SpecialistFactory)
+    weekday = 0
+    start_time = dt.time(9)
+    end_time = dt.time(12)
+    visit_type = factory.SubFactory(VisitTypeFactory)
+    valid_from = factory.LazyFunction(timezone.localdate)
