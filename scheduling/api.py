@@ -6,7 +6,6 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -16,6 +15,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -293,6 +293,16 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def no_show(self, request: Request, pk: str | None = None) -> Response:
         return Response(serializers.BookingOut(bookings.booking_no_show(booking=self.get_object())).data)
 
+
+class BookingCalendarView(GenericAPIView):
+    """`bookings/{id}/calendar.ics`: the visit as an iCalendar event, for the patient and their
+    specialist."""
+
+    permission_classes = [IsAuthenticated]
+
+    def get_queryset(self) -> QuerySet[Booking]:
+        return selectors.booking_list(user=caller(self.request)).select_related("slot__specialist__user")
+
     @extend_schema(
         summary="The visit as an iCalendar event (no PHI)",
         responses={
@@ -300,9 +310,8 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             **errors(401, 403, 404),
         },
     )
-    @action(detail=True, methods=["get"], url_path="calendar.ics")
-    def calendar_ics(self, request: Request, pk: str | None = None) -> HttpResponse:
-        booking = get_object_or_404(self.get_queryset().select_related("slot__specialist__user"), pk=pk)
+    def get(self, request: Request, pk: int) -> HttpResponse:
+        booking = self.get_object()
         if is_admin(request.user):
             self.permission_denied(request, message="Only the patient and their specialist.")
         response = HttpResponse(calendar.booking_ics(booking), content_type="text/calendar; charset=utf-8")

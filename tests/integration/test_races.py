@@ -1,0 +1,167 @@
+"""No double booking, ever: real concurrent transactions on PostgreSQL, and on SQLite."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from scheduling.models import Booking, Slot
+from tests.factories import BookingFactory, PatientFactory, SlotFactory, SpecialistFactory
+from tests.integration.race import race
+
+RACERS = 20
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def client_with(token: str) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    return client
+
+
+def tokens_for(users) -> list[str]:
+    return [Token.objects.get_or_create(user=user)[0].key for user in users]
+
+
+def in_days(days: int) -> dt.datetime:
+    return (timezone.now() + dt.timedelta(days=days)).replace(hour=15, minute=0, second=0, microsecond=0)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_twenty_patients_racing_for_one_slot_make_exactly_one_booking():
+    slot = SlotFactory()
+    tokens = tokens_for(PatientFactory().user for _ in range(RACERS))
+
+    statuses = race(
+        RACERS,
+        lambda i: (
+            client_with(tokens[i]).post("/api/v1/bookings/", {"slot": slot.pk}, format="json").status_code
+        ),
+    )
+
+    assert sorted(statuses) == [201] + [409] * (RACERS - 1)
+    assert Booking.objects.filter(slot=slot, status="confirmed").count() == 1
+    slot.refresh_from_db()
+    assert slot.status == Slot.Status.BOOKED
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_racing_reschedules_onto_one_slot_move_exactly_one_booking():
+    specialist = SpecialistFactory()
+    bookings = [
+        BookingFactory(slot__specialist=specialist, slot__start=in_days(3 + i)) for i in range(RACERS)
+    ]
+    target = SlotFactory(specialist=specialist, start=in_days(3 + RACERS))
+    tokens = tokens_for(b.patient.user for b in bookings)
+
+    def reschedule(i: int) -> int:
+        url = f"/api/v1/bookings/{bookings[i].pk}/reschedule/"
+        return client_with(tokens[i]).post(url, {"slot": target.pk}, format="json").status_code
+
+    statuses = race(RACERS, reschedule)
+
+    assert sorted(statuses) == [200] + [409] * (RACERS - 1)
+    assert Booking.objects.filter(slot=target, status="confirmed").count() == 1
+    assert Booking.objects.filter(status="rescheduled").count() == 1
+    # The losers kept their visits, on their own slots.
+    assert Booking.objects.filter(status="confirmed").count() == RACERS
+    assert Slot.objects.filter(status="booked").count() == RACERS
+
+
+def cancel_and_reschedule_at_once(booking: Booking, target: Slot, token: str) -> list[int]:
+    requests = [
+        (f"/api/v1/bookings/{booking.pk}/cancel/", {}),
+        (f"/api/v1/bookings/{booking.pk}/reschedule/", {"slot": target.pk}),
+    ]
+    return race(2, lambda i: client_with(token).post(*requests[i], format="json").status_code)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_cancel_racing_reschedule_leaves_one_consistent_outcome():
+    for _ in range(10):
+        booking = BookingFactory(slot__start=in_days(3))
+        target = SlotFactory(specialist=booking.slot.specialist, start=in_days(4))
+        token = tokens_for([booking.patient.user])[0]
+        cancel_status, reschedule_status = cancel_and_reschedule_at_once(booking, target, token)
+
+        assert sorted([cancel_status, reschedule_status]) == [200, 409]
+        booking.refresh_from_db()
+        booking.slot.refresh_from_db()
+        target.refresh_from_db()
+        assert booking.slot.status == Slot.Status.OPEN
+        if cancel_status == 200:
+            assert booking.status == "cancelled"
+            assert target.status == Slot.Status.OPEN
+            assert not Booking.objects.filter(slot=target).exists()
+        else:
+            assert booking.status == "rescheduled"
+            assert target.status == Slot.Status.BOOKED
+            assert Booking.objects.get(slot=target).rescheduled_from_id == booking.pk
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_racing_single_slots_that_overlap_make_exactly_one():
+    specialist = SpecialistFactory()
+    consult = specialist.visit_types.get(slug="consult")
+    token = tokens_for([specialist.user])[0]
+    start = in_days(3)
+
+    def add(i: int) -> int:
+        body = {"visit_type": consult.pk, "start": (start + dt.timedelta(minutes=5 * i)).isoformat()}
+        return client_with(token).post("/api/v1/slots/", body, format="json").status_code
+
+    statuses = race(8, add)
+
+    assert sorted(statuses) == [201] + [409] * 7
+    assert Slot.objects.filter(specialist=specialist).count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_postgres_excludes_overlapping_slots_even_when_the_service_is_bypassed():
+    slot = SlotFactory()
+    with pytest.raises(IntegrityError) as caught, transaction.atomic():
+        Slot.objects.create(
+            specialist=slot.specialist,
+            visit_type=slot.visit_type,
+            start=slot.start + dt.timedelta(minutes=30),
+            end=slot.end + dt.timedelta(minutes=30),
+        )
+    assert caught.value.__cause__.sqlstate == "23P01"
+
+
+@pytest.mark.django_db
+def test_a_second_confirmed_booking_of_one_slot_is_refused_by_the_database():
+    booking = BookingFactory()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Booking.objects.create(patient=PatientFactory(), slot=booking.slot, status="confirmed")
+
+
+def test_twenty_patients_racing_for_one_slot_on_sqlite_make_exactly_one_booking(tmp_path):
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'race.sqlite3'}"}
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.integration.sqlite_race", str(RACERS)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    outcome = json.loads(done.stdout.strip().splitlines()[-1])
+    assert sorted(outcome["statuses"]) == [201] + [409] * (RACERS - 1)
+    assert outcome["confirmed"] == 1

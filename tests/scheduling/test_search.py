@@ -1,0 +1,91 @@
+"""Slot search and next-available, as a patient looking for the soonest visit sees them."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from clinic.models import VisitType
+from tests.factories import BookingFactory, SlotFactory, SpecialistFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def at(hours: float) -> dt.datetime:
+    return (timezone.now() + dt.timedelta(hours=hours)).replace(second=0, microsecond=0)
+
+
+def ids(response):
+    assert response.status_code == 200, response.json()
+    return [item["id"] for item in response.json()["results"]]
+
+
+def test_search_lists_open_slots_in_order_with_the_contract_fields(anon):
+    later = SlotFactory(start=at(50))
+    sooner = SlotFactory(specialist=later.specialist, start=at(30))
+    response = anon.get("/api/v1/slots/")
+    assert ids(response) == [sooner.pk, later.pk]
+    assert set(response.json()["results"][0]) == {"id", "specialist", "visit_type", "start", "end"}
+
+
+def test_search_hides_booked_blocked_too_soon_and_beyond_the_horizon(anon):
+    specialist = SpecialistFactory()
+    visible = SlotFactory(specialist=specialist, start=at(3))
+    SlotFactory(specialist=specialist, start=at(1))  # inside the 2 h minimum notice
+    SlotFactory(specialist=specialist, start=at(24 * 61))  # beyond the 60-day horizon
+    SlotFactory(specialist=specialist, start=at(10), status="blocked")
+    BookingFactory(slot__specialist=specialist, slot__start=at(20))
+    assert ids(anon.get("/api/v1/slots/")) == [visible.pk]
+
+
+def test_search_by_state_needs_a_license_valid_on_the_visit_date(anon):
+    specialist = SpecialistFactory(states=[])
+    specialist.licenses.create(state="NY", number="1", expires_on=timezone.localdate() + dt.timedelta(days=4))
+    inside = SlotFactory(specialist=specialist, start=at(48))
+    SlotFactory(specialist=specialist, start=at(24 * 8))
+    SlotFactory(specialist=SpecialistFactory(states=["CA"]), start=at(48))
+    assert ids(anon.get("/api/v1/slots/?state=NY")) == [inside.pk]
+    assert ids(anon.get("/api/v1/slots/?state=ny")) == [inside.pk]
+
+
+def test_search_by_specialty_specialist_visit_type_and_window(anon):
+    pain = SpecialistFactory(specialties=["chronic-pain"])
+    sleep = SpecialistFactory(specialties=["sleep"])
+    a = SlotFactory(specialist=pain, start=at(30))
+    b = SlotFactory(specialist=pain, start=at(80))
+    c = SlotFactory(specialist=sleep, start=at(40))
+    assert ids(anon.get("/api/v1/slots/?specialty=chronic-pain")) == [a.pk, b.pk]
+    assert ids(anon.get(f"/api/v1/slots/?specialist={sleep.pk}")) == [c.pk]
+    consult = VisitType.objects.get(slug="consult")
+    assert ids(anon.get(f"/api/v1/slots/?visit_type={consult.pk}&specialty=sleep")) == [c.pk]
+    window = {"start_after": at(30).isoformat(), "start_before": at(80).isoformat()}
+    assert ids(anon.get("/api/v1/slots/", window)) == [a.pk, c.pk]  # after inclusive, before exclusive
+
+
+def test_search_hides_inactive_specialists_and_visit_types_no_longer_offered(anon):
+    SlotFactory(specialist=SpecialistFactory(is_active=False))
+    dropped = SlotFactory()
+    dropped.specialist.visit_types.remove(dropped.visit_type)
+    assert ids(anon.get("/api/v1/slots/")) == []
+
+
+def test_next_available_gives_each_specialists_earliest_slot_soonest_first(anon):
+    first_doc = SpecialistFactory(specialties=["chronic-pain"])
+    second_doc = SpecialistFactory(specialties=["chronic-pain"])
+    SlotFactory(specialist=first_doc, start=at(70))
+    earliest_first = SlotFactory(specialist=first_doc, start=at(40))
+    earliest_second = SlotFactory(specialist=second_doc, start=at(10))
+    SlotFactory(specialist=second_doc, start=at(20))
+    SlotFactory(specialist=SpecialistFactory(specialties=["sleep"]), start=at(5))
+    url = "/api/v1/slots/next-available/?specialty=chronic-pain&state=NY"
+    assert ids(anon.get(url)) == [earliest_second.pk, earliest_first.pk]
+
+
+def test_next_available_skips_slots_a_patient_could_not_book(anon):
+    doc = SpecialistFactory(specialties=["chronic-pain"], states=[])
+    doc.licenses.create(state="NY", number="1", expires_on=timezone.localdate() + dt.timedelta(days=365))
+    BookingFactory(slot__specialist=doc, slot__start=at(5))
+    SlotFactory(specialist=doc, start=at(1))  # too soon
+    bookable = SlotFactory(specialist=doc, start=at(9))
+    assert ids(anon.get("/api/v1/slots/next-available/?specialty=chronic-pain&state=NY")) == [bookable.pk]
+    assert ids(anon.get("/api/v1/slots/next-available/?specialty=chronic-pain&state=TX")) == []
