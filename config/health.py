@@ -25,7 +25,7 @@ def _database() -> str | None:
 def _broker() -> str | None:
     try:
         with celery_app.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, timeout=2)
+            conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0.1, timeout=2)
     except Exception as exc:
         return type(exc).__name__
     return None
