@@ -107,7 +107,16 @@ else:
 
 # --- API ----------------------------------------------------------------------------------
 THROTTLE_RATES = env.str("THROTTLE_RATES", default="anon=120/min,user=1200/min,auth=20/min")
-_throttling_off = THROTTLE_RATES.strip().lower() == "off"
+_rates = (
+    {}
+    if THROTTLE_RATES.strip().lower() == "off"
+    else dict(pair.strip().split("=", 1) for pair in THROTTLE_RATES.split(",") if "=" in pair)
+)
+# A throttle runs only for a scope that has a rate: DRF answers 500 for a scope without one.
+_throttles = {
+    "anon": "rest_framework.throttling.AnonRateThrottle",
+    "user": "rest_framework.throttling.UserRateThrottle",
+}
 
 REST_FRAMEWORK = {
     # Token first: an anonymous request then answers 401 with WWW-Authenticate, not 403.
@@ -120,16 +129,11 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.exceptions.exception_handler",
-    "DEFAULT_THROTTLE_CLASSES": []
-    if _throttling_off
-    else [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+    "DEFAULT_THROTTLE_CLASSES": [
+        *(path for scope, path in _throttles.items() if scope in _rates),
         "rest_framework.throttling.ScopedRateThrottle",
     ],
-    "DEFAULT_THROTTLE_RATES": {}
-    if _throttling_off
-    else dict(pair.strip().split("=", 1) for pair in THROTTLE_RATES.split(",") if pair.strip()),
+    "DEFAULT_THROTTLE_RATES": {"auth": None, **_rates},
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
