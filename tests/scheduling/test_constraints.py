@@ -1,0 +1,50 @@
+"""A constraint violation that reaches the database answers 409, never 500."""
+
+import datetime as dt
+
+import pytest
+
+from scheduling.models import Booking, Slot
+from scheduling.services import availability, bookings
+from tests.factories import BookingFactory, SlotFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def no_service_checks(monkeypatch):
+    """Switch off the service's own checks, as a race between them and the write would."""
+    monkeypatch.setattr(availability.Calendar, "overlaps", lambda self, candidate: False)
+
+
+@pytest.mark.postgres
+def test_overlapping_slot_past_the_service_hits_the_exclusion_constraint_and_answers_409(
+    specialist_client, specialist, no_service_checks
+):
+    slot = SlotFactory(specialist=specialist, visit_type=specialist.visit_types.get(slug="consult"))
+    body = {"visit_type": slot.visit_type_id, "start": (slot.start + dt.timedelta(minutes=30)).isoformat()}
+    response = specialist_client.post("/api/v1/slots/", body, format="json")
+    assert response.status_code == 409
+    assert response.json()["code"] == "conflict"
+    assert Slot.objects.count() == 1
+
+
+def test_same_start_past_the_service_hits_the_unique_index_and_answers_409(
+    specialist_client, specialist, no_service_checks
+):
+    slot = SlotFactory(specialist=specialist, visit_type=specialist.visit_types.get(slug="consult"))
+    body = {"visit_type": slot.visit_type_id, "start": slot.start.isoformat()}
+    response = specialist_client.post("/api/v1/slots/", body, format="json")
+    assert response.status_code == 409
+    assert Slot.objects.count() == 1
+
+
+def test_a_second_confirmed_booking_past_the_claim_answers_slot_unavailable(patient_client, monkeypatch):
+    taken = BookingFactory()
+    # As if the conditional UPDATE had let a second racer through: the index still refuses.
+    monkeypatch.setattr(bookings, "_claim", lambda slot: None)
+    Slot.objects.filter(pk=taken.slot_id).update(status=Slot.Status.OPEN)
+    response = patient_client.post("/api/v1/bookings/", {"slot": taken.slot_id}, format="json")
+    assert response.status_code == 409
+    assert response.json()["code"] == "slot_unavailable"
+    assert Booking.objects.filter(slot=taken.slot, status="confirmed").count() == 1
