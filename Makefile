@@ -7,6 +7,8 @@ STAMP := $(VENV)/.installed
 .PHONY: install run test lint bench migrate clean
 
 $(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || \
+		{ echo "This project needs Python 3.11 (found $(PYTHON)); set PYTHON=/path/to/python3.11"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
@@ -19,6 +21,7 @@ migrate: install
 
 # Web, worker and beat on the embedded defaults (SQLite, filesystem broker, console SMS/email).
 run: migrate
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py seed_demo
 	@echo "Open http://127.0.0.1:8000/api/docs/  (admin: http://127.0.0.1:8000/admin/)"
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile

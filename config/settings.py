@@ -166,7 +166,7 @@ JOIN_WINDOW_MINUTES = env.int("JOIN_WINDOW_MINUTES", default=15)
 
 # --- Celery -------------------------------------------------------------------------------
 BROKER_DIR = VAR_DIR / "broker"
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://localhost//")
 if CELERY_BROKER_URL.startswith("filesystem"):
     # kombu's defaults are two different relative folders, and then nothing is delivered:
     # one shared folder in and out, and a control folder so that worker pings answer.
@@ -204,7 +204,36 @@ CELERY_BEAT_SCHEDULE = {
 # --- Messages -----------------------------------------------------------------------------
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Neuro Clinic <visits@example.com>")
+CLINIC_NAME = env.str("CLINIC_NAME", default="Neuro Clinic")
 SMS_BACKEND = env.str("SMS_BACKEND", default="console")
+SMS_RATE_LIMIT = env.str("SMS_RATE_LIMIT", default="1/s")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _seconds(duration: str) -> int:
+    """`24h`, `90m`, `30s`, `2d` -> seconds."""
+    duration = duration.strip().lower()
+    return int(duration[:-1]) * _UNITS[duration[-1]] if duration[-1] in _UNITS else int(duration)
+
+
+REMINDER_OFFSETS = sorted({_seconds(o) for o in env.list("REMINDER_OFFSETS", default=["24h", "1h"])}, reverse=True)
+DISPATCH_INTERVAL_SECONDS = env.int("DISPATCH_INTERVAL_SECONDS", default=30)
+DISPATCH_BATCH_SIZE = env.int("DISPATCH_BATCH_SIZE", default=500)
+NOTIFICATION_STUCK_SECONDS = env.int("NOTIFICATION_STUCK_SECONDS", default=120)
+NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=5)
+NOTIFICATION_BACKOFF_SECONDS = env.int("NOTIFICATION_BACKOFF_SECONDS", default=30)
+
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
+TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID", default="")
+TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")
+TWILIO_API_KEY_SID = env.str("TWILIO_API_KEY_SID", default="")
+TWILIO_API_KEY_SECRET = env.str("TWILIO_API_KEY_SECRET", default="")
+TWILIO_TIMEOUT_SECONDS = env.float("TWILIO_TIMEOUT_SECONDS", default=10)
+
+# --- Video --------------------------------------------------------------------------------
+VIDEO_PROVIDER = env.str("VIDEO_PROVIDER", default="url")
+VIDEO_URL_TEMPLATE = env.str("VIDEO_URL_TEMPLATE", default="https://meet.jit.si/{room}")
 
 # --- Logging ------------------------------------------------------------------------------
 LOGGING = {
