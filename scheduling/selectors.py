@@ -76,14 +76,36 @@ def slots_next_available(
     """The earliest bookable slot of each matching specialist, soonest first.
 
     One correlated subquery per specialist, each an index range scan on
-    (specialist, start) WHERE status = 'open' that stops at its first match.
+    (specialist, start) WHERE status = 'open' that stops at its first match. Specialists who
+    cannot have a match (no licence in the state valid on the earliest bookable date, or not
+    offering the visit type) are dropped before their subquery runs: otherwise each of them
+    would scan every open slot of the horizon to find nothing. A specialist without a match
+    yields NULL, which `pk IN (...)` never matches, so no IS NOT NULL filter (which would run
+    every subquery a second time) is needed.
     """
+    now = now or timezone.now()
     bookable = slots_bookable(now=now, state=state, visit_type=visit_type)
     first = bookable.filter(specialist_id=OuterRef("pk")).values("pk")[:1]
     specialists = Specialist.objects.filter(is_active=True)
     if specialty:
         specialists = specialists.filter(specialties__slug=specialty)
-    firsts = specialists.annotate(first=Subquery(first)).filter(first__isnull=False).values("first")
+    if state:
+        # The date the way slots_bookable truncates a start (TruncDate: the current time zone).
+        earliest = timezone.localtime(now + dt.timedelta(minutes=settings.MIN_NOTICE_MINUTES)).date()
+        specialists = specialists.filter(
+            Exists(
+                StateLicense.objects.filter(specialist=OuterRef("pk"), state=state, expires_on__gte=earliest)
+            )
+        )
+    if visit_type is not None:
+        specialists = specialists.filter(
+            Exists(
+                Specialist.visit_types.through.objects.filter(
+                    specialist_id=OuterRef("pk"), visittype_id=visit_type
+                )
+            )
+        )
+    firsts = specialists.annotate(first=Subquery(first)).values("first")
     return Slot.objects.filter(pk__in=firsts).order_by("start", "id")
 
 
