@@ -17,16 +17,18 @@ from clinic import selectors, serializers, services
 from clinic.models import Specialist, Specialty, VisitType
 from clinic.permissions import IsAdminOrReadOnly, caller, is_admin
 from config.openapi import errors
+from config.parsers import JSONParser
 
 
 class RegisterView(APIView):
+    parser_classes = [JSONParser]
     permission_classes = [AllowAny]
     authentication_classes: list[Any] = []
     throttle_scope = "auth"
 
     @extend_schema(
         request=serializers.RegisterIn,
-        responses={201: serializers.RegisterOut, **errors(400, 429)},
+        responses={201: serializers.RegisterOut, **errors(400, 415, 429)},
         summary="Register a patient",
     )
     def post(self, request: Request) -> Response:
@@ -37,13 +39,14 @@ class RegisterView(APIView):
 
 
 class TokenView(APIView):
+    parser_classes = [JSONParser]
     permission_classes = [AllowAny]
     authentication_classes: list[Any] = []
     throttle_scope = "auth"
 
     @extend_schema(
         request=serializers.TokenIn,
-        responses={200: serializers.TokenOut, **errors(400, 429)},
+        responses={200: serializers.TokenOut, **errors(400, 415, 429)},
         summary="Exchange email and password for a token",
     )
     def post(self, request: Request) -> Response:
@@ -54,6 +57,7 @@ class TokenView(APIView):
 
 
 class MeView(APIView):
+    parser_classes = [JSONParser]
     permission_classes = [IsAuthenticated]
 
     @extend_schema(responses={200: serializers.ProfileOut, **errors(401)}, summary="The caller's profile")
@@ -62,7 +66,7 @@ class MeView(APIView):
 
     @extend_schema(
         request=serializers.ProfileIn,
-        responses={200: serializers.ProfileOut, **errors(400, 401)},
+        responses={200: serializers.ProfileOut, **errors(400, 401, 415)},
         summary="Change the caller's profile",
     )
     def patch(self, request: Request) -> Response:
@@ -74,7 +78,9 @@ class MeView(APIView):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="The neurology specialties", responses={200: serializers.SpecialtyOut})
+    list=extend_schema(
+        summary="The neurology specialties", responses={200: serializers.SpecialtyOut, **errors(404)}
+    )
 )
 class SpecialtyViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     permission_classes = [AllowAny]
@@ -83,15 +89,18 @@ class SpecialtyViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Visit types"),
+    list=extend_schema(
+        summary="Visit types", responses={200: serializers.VisitTypeSerializer, **errors(404)}
+    ),
     create=extend_schema(
         summary="Add a visit type (admin)",
         request=serializers.VisitTypeSerializer,
-        responses={201: serializers.VisitTypeSerializer, **errors(400, 401, 403)},
+        responses={201: serializers.VisitTypeSerializer, **errors(400, 401, 403, 415)},
     ),
 )
 class VisitTypeViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     permission_classes = [IsAdminOrReadOnly]
+    parser_classes = [JSONParser]
     serializer_class = serializers.VisitTypeSerializer
     queryset = VisitType.objects.all()
 
@@ -122,21 +131,24 @@ class SpecialistFilter(filters.FilterSet):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Find specialists", responses={200: serializers.SpecialistOut, **errors(400)}),
+    list=extend_schema(
+        summary="Find specialists", responses={200: serializers.SpecialistOut, **errors(400, 404)}
+    ),
     retrieve=extend_schema(summary="A specialist", responses={200: serializers.SpecialistOut, **errors(404)}),
     create=extend_schema(
         summary="Onboard a specialist (admin)",
         request=serializers.SpecialistIn,
-        responses={201: serializers.SpecialistOut, **errors(400, 401, 403)},
+        responses={201: serializers.SpecialistOut, **errors(400, 401, 403, 415)},
     ),
     partial_update=extend_schema(
         summary="Change a specialist (admin)",
         request=serializers.SpecialistPatch,
-        responses={200: serializers.SpecialistOut, **errors(400, 401, 403, 404)},
+        responses={200: serializers.SpecialistOut, **errors(400, 401, 403, 404, 415)},
     ),
 )
 class SpecialistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     permission_classes = [IsAdminOrReadOnly]
+    parser_classes = [JSONParser]
     serializer_class = serializers.SpecialistOut
     filterset_class = SpecialistFilter
     http_method_names = ["get", "post", "patch", "head", "options"]

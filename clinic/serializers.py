@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.validators import slug_re
 from django.utils import timezone
 from localflavor.us.us_states import US_STATES
 from phonenumber_field.serializerfields import PhoneNumberField
@@ -11,6 +12,56 @@ from rest_framework import serializers
 from timezone_field.rest_framework import TimeZoneSerializerField
 
 from clinic.models import Specialist, Specialty, User, VisitType
+
+# The largest id a bigint column holds: a larger one cannot name a row.
+BIG_ID = 2**63 - 1
+
+
+def id_field(**kwargs: Any) -> serializers.IntegerField:
+    """An object id: a positive integer in the database's range (never a float, which
+    `int()` would truncate to some other object's id)."""
+    return serializers.IntegerField(min_value=1, max_value=BIG_ID, **kwargs)
+
+
+class VisitTypeRef(serializers.PrimaryKeyRelatedField):
+    """A visit type, by id."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(queryset=VisitType.objects.all(), pk_field=id_field(), **kwargs)
+
+
+class SpecialtyRef(serializers.SlugRelatedField):
+    """A specialty, by slug.
+
+    Only a well-formed slug is looked up: PostgreSQL refuses a NUL in a query parameter with a
+    DataError, which the related field does not catch, so the error would lose the field's name.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(slug_field="slug", queryset=Specialty.objects.all(), **kwargs)
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str) or not slug_re.fullmatch(data):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class TimeZoneField(TimeZoneSerializerField):
+    """An IANA time zone name, e.g. `America/New_York`.
+
+    The name is checked against the zone list before `ZoneInfo()` sees it: given a path
+    (`../../etc/passwd`, `America/`), a NUL or a very long name, `ZoneInfo()` raises ValueError
+    or OSError rather than "not found", which the library field does not catch.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("help_text", "An IANA time zone name, e.g. `America/New_York`.")
+        super().__init__(use_pytz=False, **kwargs)
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str) or data not in self.tz_backend.all_tzstrs:
+            self.fail("invalid")
+        return super().to_internal_value(data)
 
 
 class RegisterIn(serializers.Serializer):
@@ -20,7 +71,7 @@ class RegisterIn(serializers.Serializer):
     last_name = serializers.CharField(max_length=150)
     phone = PhoneNumberField()
     state = serializers.ChoiceField(choices=US_STATES)
-    timezone = TimeZoneSerializerField(use_pytz=False)
+    timezone = TimeZoneField()
     sms_opt_in = serializers.BooleanField(default=False)
     email_opt_in = serializers.BooleanField(default=True)
 
@@ -74,7 +125,7 @@ class ProfileIn(serializers.Serializer):
     last_name = serializers.CharField(max_length=150, required=False)
     phone = PhoneNumberField(required=False)
     state = serializers.ChoiceField(choices=US_STATES, required=False)
-    timezone = TimeZoneSerializerField(use_pytz=False, required=False)
+    timezone = TimeZoneField(required=False)
     sms_opt_in = serializers.BooleanField(required=False)
     email_opt_in = serializers.BooleanField(required=False)
 
@@ -148,15 +199,17 @@ class SpecialistIn(serializers.Serializer):
     last_name = serializers.CharField(max_length=150)
     credentials = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
     bio = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
-    timezone = TimeZoneSerializerField(use_pytz=False)
-    specialties = serializers.SlugRelatedField(
-        many=True, slug_field="slug", queryset=Specialty.objects.all(), required=False
+    timezone = TimeZoneField()
+    # ListField, not `many=True`: a related field's `many` takes any iterable, so `{}` would
+    # pass as an empty list and clear the specialties.
+    specialties = serializers.ListField(
+        child=SpecialtyRef(),
+        required=False,
+        help_text="Specialty slugs.",
     )
     licenses = LicenseSerializer(many=True, required=False)
     accepting_new_patients = serializers.BooleanField(required=False, default=True)
-    visit_types = serializers.PrimaryKeyRelatedField(
-        many=True, queryset=VisitType.objects.all(), required=False
-    )
+    visit_types = serializers.ListField(child=VisitTypeRef(), required=False, help_text="Visit type ids.")
 
 
 class SpecialistPatch(SpecialistIn):

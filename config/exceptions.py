@@ -16,6 +16,7 @@ from django.db import DataError, IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.defaults import page_not_found, server_error
 from rest_framework import exceptions, status
+from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -42,14 +43,23 @@ def _first_code(codes: Any) -> str:
     return str(codes)
 
 
-def _field_messages(detail: Any) -> list[str] | dict[str, Any]:
+def _field_messages(detail: Any, path: str = "") -> dict[str, list[str]]:
+    """Flatten DRF's nested errors to `{"licenses.0.state": [messages]}`, so `fields` has one
+    shape (a name to a list of strings) however deep the bad value sat. A nested serializer's
+    own errors (`non_field_errors`) belong to the path that holds it."""
     if isinstance(detail, dict):
-        return {key: _field_messages(value) for key, value in detail.items()}
-    if isinstance(detail, list):
-        if detail and all(isinstance(item, dict) for item in detail):
-            return {str(i): _field_messages(item) for i, item in enumerate(detail) if item}
-        return [str(item) for item in detail]
-    return [str(detail)]
+        items: list[tuple[Any, Any]] = list(detail.items())
+    elif isinstance(detail, list) and any(isinstance(item, dict | list) for item in detail):
+        items = list(enumerate(detail))
+    else:
+        messages = detail if isinstance(detail, list) else [detail]
+        return {path: [str(message) for message in messages]}
+    flat: dict[str, list[str]] = {}
+    for key, value in items:
+        name = path if key == "non_field_errors" else f"{path}.{key}" if path else str(key)
+        for field, messages in _field_messages(value, name).items():
+            flat.setdefault(field, []).extend(messages)
+    return flat
 
 
 def _validation_body(exc: exceptions.ValidationError) -> dict[str, Any]:
@@ -74,7 +84,37 @@ def error_body(detail: str, code: str, fields: dict[str, Any] | None = None) -> 
     return body
 
 
+def _clean(value: Any) -> Any:
+    """Error bodies echo input (`"\\ud800" is not a valid choice`); a lone surrogate cannot be
+    encoded as UTF-8 and would turn the 400 into a 500 at rendering. Escape it instead."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_clean(key): _clean(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(item) for item in value]
+    return value
+
+
+def _render_as_json(request: Any) -> None:
+    """Errors leave as JSON even from views that render something else (the schema's YAML, the
+    Swagger page's HTML). The browsable API keeps its HTML page for a browser that asks."""
+    if request is not None and not isinstance(
+        getattr(request, "accepted_renderer", None), BrowsableAPIRenderer
+    ):
+        request.accepted_renderer = JSONRenderer()
+        request.accepted_media_type = JSONRenderer.media_type
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    response = _error_response(exc, context)
+    if response is not None:
+        response.data = _clean(response.data)
+        _render_as_json(context.get("request"))
+    return response
+
+
+def _error_response(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
         body = error_body(exc.detail, exc.code, exc.fields)
         body.update(exc.extra)

@@ -12,7 +12,8 @@ class ErrorSerializer(serializers.Serializer):
     fields = serializers.DictField(  # type: ignore[assignment]
         child=serializers.ListField(child=serializers.CharField()),
         required=False,
-        help_text="Messages per invalid field; present only for field errors.",
+        help_text="Messages per invalid field; present only for field errors. A field inside "
+        "another is named by its path, e.g. `licenses.0.state`.",
     )
     bookings = serializers.ListField(
         child=serializers.IntegerField(),
@@ -28,6 +29,7 @@ _DESCRIPTIONS = {
     404: "Not found, or not visible to the caller.",
     409: "Conflicts with the current state.",
     410: "Gone.",
+    415: "The body is not JSON.",
     429: "Throttled.",
 }
 

@@ -216,7 +216,9 @@ def _seconds(duration: str) -> int:
     return int(duration[:-1]) * _UNITS[duration[-1]] if duration[-1] in _UNITS else int(duration)
 
 
-REMINDER_OFFSETS = sorted({_seconds(o) for o in env.list("REMINDER_OFFSETS", default=["24h", "1h"])}, reverse=True)
+REMINDER_OFFSETS = sorted(
+    {_seconds(o) for o in env.list("REMINDER_OFFSETS", default=["24h", "1h"])}, reverse=True
+)
 DISPATCH_INTERVAL_SECONDS = env.int("DISPATCH_INTERVAL_SECONDS", default=30)
 DISPATCH_BATCH_SIZE = env.int("DISPATCH_BATCH_SIZE", default=500)
 NOTIFICATION_STUCK_SECONDS = env.int("NOTIFICATION_STUCK_SECONDS", default=120)

@@ -1,7 +1,10 @@
 """URL map: the API under /api/v1/, schema and docs, admin, health probes."""
 
+from collections.abc import Iterable
+
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
+from django.views.decorators.common import no_append_slash
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
@@ -19,6 +22,21 @@ router.register("time-off", scheduling_api.TimeOffViewSet, basename="time-off")
 router.register("slots", scheduling_api.SlotViewSet, basename="slot")
 router.register("bookings", scheduling_api.BookingViewSet, basename="booking")
 
+
+def _exact(patterns: Iterable[URLPattern | URLResolver]) -> list[URLPattern | URLResolver]:
+    """No APPEND_SLASH redirect under /api/: a path without its slash answers the JSON 404.
+
+    The redirect is a 301 that a client follows as a GET, so `POST bookings` would come back
+    200 with the list of bookings and no booking made (and with DEBUG on, Django raises
+    instead of redirecting a POST).
+    """
+    patterns = list(patterns)
+    for pattern in patterns:
+        if isinstance(pattern, URLPattern):
+            pattern.callback = no_append_slash(pattern.callback)
+    return patterns
+
+
 api_v1 = [
     path("auth/register/", clinic_api.RegisterView.as_view(), name="register"),
     path("auth/token/", clinic_api.TokenView.as_view(), name="token"),
@@ -32,9 +50,13 @@ api_v1 = [
 ]
 
 urlpatterns = [
-    path("api/v1/", include(api_v1)),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("api/v1/", include(_exact(api_v1))),
+    *_exact(
+        [
+            path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+            path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+        ]
+    ),
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.db.models import QuerySet
@@ -25,8 +26,9 @@ from clinic.errors import InvalidInput
 from clinic.models import Specialist
 from clinic.permissions import IsPatient, IsSpecialistOrAdmin, caller, is_admin, patient_of, specialist_of
 from config.openapi import errors
+from config.parsers import JSONParser
 from scheduling import calendar, selectors, serializers
-from scheduling.models import Booking
+from scheduling.models import AvailabilityRule, Booking, Slot, TimeOff
 from scheduling.services import availability, bookings
 
 
@@ -34,6 +36,18 @@ def _valid(serializer_class: type[Serializer], data: Any) -> dict[str, Any]:
     serializer = serializer_class(data=data)
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
+
+
+# An Idempotency-Key is the client's opaque token (a UUID, usually): printable ASCII, as HTTP
+# header values are, and short enough for its column.
+IDEMPOTENCY_KEY = re.compile(r"[\x20-\x7e]{1,255}")
+
+
+def _idempotency_key(request: Request) -> str | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not IDEMPOTENCY_KEY.fullmatch(key):
+        raise InvalidInput("The Idempotency-Key must be 1 to 255 printable ASCII characters.")
+    return key
 
 
 def _owner(request: Request, specialist_id: int | None) -> Specialist:
@@ -53,18 +67,18 @@ def _owner(request: Request, specialist_id: int | None) -> Specialist:
 @extend_schema_view(
     list=extend_schema(
         summary="Weekly availability rules (own; admins: all)",
-        responses={200: serializers.RuleOut, **errors(401, 403)},
+        responses={200: serializers.RuleOut, **errors(401, 403, 404)},
     ),
     retrieve=extend_schema(summary="A rule", responses={200: serializers.RuleOut, **errors(401, 403, 404)}),
     create=extend_schema(
         summary="Add a weekly rule; its slots exist when this returns",
         request=serializers.RuleIn,
-        responses={201: serializers.RuleOut, **errors(400, 401, 403)},
+        responses={201: serializers.RuleOut, **errors(400, 401, 403, 415)},
     ),
     partial_update=extend_schema(
         summary="Change a rule; its future open slots are regenerated, booked ones kept",
         request=serializers.RulePatch,
-        responses={200: serializers.RuleOut, **errors(400, 401, 403, 404)},
+        responses={200: serializers.RuleOut, **errors(400, 401, 403, 404, 415)},
     ),
     destroy=extend_schema(
         summary="Delete a rule and its future open slots",
@@ -73,6 +87,8 @@ def _owner(request: Request, specialist_id: int | None) -> Specialist:
 )
 class AvailabilityRuleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     permission_classes = [IsSpecialistOrAdmin]
+    parser_classes = [JSONParser]
+    queryset = AvailabilityRule.objects.none()  # the model, for the schema; get_queryset scopes it
     serializer_class = serializers.RuleOut
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
@@ -100,7 +116,7 @@ class AvailabilityRuleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
 @extend_schema_view(
     list=extend_schema(
         summary="Time off (own; admins: all)",
-        responses={200: serializers.TimeOffOut, **errors(401, 403)},
+        responses={200: serializers.TimeOffOut, **errors(401, 403, 404)},
     ),
     retrieve=extend_schema(
         summary="One time off", responses={200: serializers.TimeOffOut, **errors(401, 403, 404)}
@@ -110,7 +126,7 @@ class AvailabilityRuleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
         description="A confirmed booking inside answers 409 `conflicting_bookings` with their ids, "
         "unless `cancel_conflicting` is true; then those bookings are cancelled.",
         request=serializers.TimeOffIn,
-        responses={201: serializers.TimeOffOut, **errors(400, 401, 403, 409)},
+        responses={201: serializers.TimeOffOut, **errors(400, 401, 403, 409, 415)},
     ),
     destroy=extend_schema(
         summary="Delete time off; its future slots reopen",
@@ -119,6 +135,8 @@ class AvailabilityRuleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
 )
 class TimeOffViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     permission_classes = [IsSpecialistOrAdmin]
+    parser_classes = [JSONParser]
+    queryset = TimeOff.objects.none()  # the model, for the schema; get_queryset scopes it
     serializer_class = serializers.TimeOffOut
     http_method_names = ["get", "post", "delete", "head", "options"]
 
@@ -140,12 +158,12 @@ class TimeOffViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     list=extend_schema(
         summary="Search bookable slots (no token needed)",
         parameters=[serializers.SlotSearch],
-        responses={200: serializers.SlotOut, **errors(400)},
+        responses={200: serializers.SlotOut, **errors(400, 404)},
     ),
     create=extend_schema(
         summary="Add a single slot (its end from the visit type)",
         request=serializers.SlotIn,
-        responses={201: serializers.SlotManagedOut, **errors(400, 401, 403, 409)},
+        responses={201: serializers.SlotManagedOut, **errors(400, 401, 403, 409, 415)},
     ),
     destroy=extend_schema(
         summary="Delete an open slot (409 `slot_booked` if booked)",
@@ -154,6 +172,8 @@ class TimeOffViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 )
 class SlotViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = serializers.SlotOut
+    parser_classes = [JSONParser]
+    queryset = Slot.objects.none()  # the model, for the schema; get_queryset scopes it
     http_method_names = ["get", "post", "delete", "head", "options"]
     filter_backends: list[Any] = []
 
@@ -183,7 +203,7 @@ class SlotViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @extend_schema(
         summary="The earliest bookable slot of each matching specialist, soonest first",
         parameters=[serializers.NextAvailableSearch],
-        responses={200: serializers.SlotOut(many=True), **errors(400)},
+        responses={200: serializers.SlotOut(many=True), **errors(400, 404)},
     )
     @action(detail=False, methods=["get"], url_path="next-available")
     def next_available(self, request: Request) -> Response:
@@ -195,13 +215,15 @@ class SlotViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
 
 ACTION_RESPONSES = {200: serializers.BookingOut, **errors(401, 403, 404, 409)}
+# The actions that take a body can also refuse it.
+BODY_ACTION_RESPONSES = {**ACTION_RESPONSES, **errors(400, 415)}
 
 
 @extend_schema_view(
     list=extend_schema(
         summary="Bookings (patient: own; specialist: theirs; admin: all)",
         parameters=[serializers.BookingFilterIn],
-        responses={200: serializers.BookingOut, **errors(400, 401)},
+        responses={200: serializers.BookingOut, **errors(400, 401, 404)},
     ),
     retrieve=extend_schema(summary="A booking", responses={200: serializers.BookingOut, **errors(401, 404)}),
     create=extend_schema(
@@ -215,11 +237,13 @@ ACTION_RESPONSES = {200: serializers.BookingOut, **errors(401, 403, 404, 409)}
             )
         ],
         request=serializers.BookingIn,
-        responses={201: serializers.BookingOut, **errors(400, 401, 403, 409)},
+        responses={201: serializers.BookingOut, **errors(400, 401, 403, 409, 415)},
     ),
 )
 class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = serializers.BookingOut
+    parser_classes = [JSONParser]
+    queryset = Booking.objects.none()  # the model, for the schema; get_queryset scopes it
     filter_backends: list[Any] = []
 
     def get_permissions(self) -> list[BasePermission]:
@@ -243,21 +267,18 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     def create(self, request: Request) -> Response:
         data = _valid(serializers.BookingIn, request.data)
-        key = request.headers.get("Idempotency-Key")
-        if key is not None and not 1 <= len(key) <= 255:
-            raise InvalidInput("The Idempotency-Key must be 1 to 255 characters.", code="invalid")
         result = bookings.booking_create(
             patient=patient_of(request),
             slot_id=data["slot"],
             reason=data["reason"],
-            idempotency_key=key,
+            idempotency_key=_idempotency_key(request),
         )
         response = Response(serializers.BookingOut(result.booking).data, status=status.HTTP_201_CREATED)
         if result.replayed:
             response["Idempotent-Replayed"] = "true"
         return response
 
-    @extend_schema(summary="Cancel a booking", request=serializers.CancelIn, responses=ACTION_RESPONSES)
+    @extend_schema(summary="Cancel a booking", request=serializers.CancelIn, responses=BODY_ACTION_RESPONSES)
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str | None = None) -> Response:
         data = _valid(serializers.CancelIn, request.data)
@@ -269,7 +290,7 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @extend_schema(
         summary="Move a booking to another slot, atomically",
         request=serializers.RescheduleIn,
-        responses={**ACTION_RESPONSES, **errors(400)},
+        responses=BODY_ACTION_RESPONSES,
     )
     @action(detail=True, methods=["post"])
     def reschedule(self, request: Request, pk: str | None = None) -> Response:

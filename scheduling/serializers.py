@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+from django.core.validators import MaxValueValidator
 from rest_framework import serializers
 
-from clinic.models import VisitType
+from clinic.serializers import VisitTypeRef, id_field
 from scheduling.models import AvailabilityRule, Booking, Slot, TimeOff
 
-BIG_ID = 2**63 - 1
+# Rule dates stop a year short of the calendar's end, where expanding a rule week by week
+# would overflow `datetime.date`.
+LAST_RULE_DATE = dt.date(dt.MAXYEAR - 1, 12, 31)
 
 
-def _id(**kwargs: Any) -> serializers.IntegerField:
-    return serializers.IntegerField(min_value=1, max_value=BIG_ID, **kwargs)
+def _rule_date(**kwargs: Any) -> serializers.DateField:
+    return serializers.DateField(validators=[MaxValueValidator(LAST_RULE_DATE)], **kwargs)
 
 
 class SlotOut(serializers.ModelSerializer):
@@ -29,9 +33,9 @@ class SlotManagedOut(serializers.ModelSerializer):
 
 
 class SlotIn(serializers.Serializer):
-    visit_type = serializers.PrimaryKeyRelatedField(queryset=VisitType.objects.all())
+    visit_type = VisitTypeRef()
     start = serializers.DateTimeField()
-    specialist = _id(required=False, help_text="Admins only: whose slot. Specialists add their own.")
+    specialist = id_field(required=False, help_text="Admins only: whose slot. Specialists add their own.")
 
 
 class RuleOut(serializers.ModelSerializer):
@@ -53,10 +57,10 @@ class RuleIn(serializers.Serializer):
     weekday = serializers.IntegerField(min_value=0, max_value=6, help_text="0 = Monday ... 6 = Sunday")
     start_time = serializers.TimeField()
     end_time = serializers.TimeField()
-    visit_type = serializers.PrimaryKeyRelatedField(queryset=VisitType.objects.all())
-    valid_from = serializers.DateField(required=False, help_text="Defaults to today.")
-    valid_until = serializers.DateField(required=False, allow_null=True)
-    specialist = _id(required=False, help_text="Admins only: whose rule. Specialists manage their own.")
+    visit_type = VisitTypeRef()
+    valid_from = _rule_date(required=False, help_text="Defaults to today.")
+    valid_until = _rule_date(required=False, allow_null=True, help_text="Null: open-ended.")
+    specialist = id_field(required=False, help_text="Admins only: whose rule. Specialists manage their own.")
 
 
 class RulePatch(RuleIn):
@@ -75,14 +79,14 @@ class TimeOffIn(serializers.Serializer):
     end = serializers.DateTimeField()
     reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     cancel_conflicting = serializers.BooleanField(required=False, default=False)
-    specialist = _id(required=False, help_text="Admins only: whose time off.")
+    specialist = id_field(required=False, help_text="Admins only: whose time off.")
 
 
 class SlotSearch(serializers.Serializer):
-    specialist = _id(required=False)
+    specialist = id_field(required=False)
     specialty = serializers.SlugField(max_length=50, required=False)
     state = serializers.RegexField(r"^[A-Za-z]{2}$", required=False)
-    visit_type = _id(required=False)
+    visit_type = id_field(required=False)
     start_after = serializers.DateTimeField(required=False)
     start_before = serializers.DateTimeField(required=False)
 
@@ -90,11 +94,11 @@ class SlotSearch(serializers.Serializer):
 class NextAvailableSearch(serializers.Serializer):
     specialty = serializers.SlugField(max_length=50, required=False)
     state = serializers.RegexField(r"^[A-Za-z]{2}$", required=False)
-    visit_type = _id(required=False)
+    visit_type = id_field(required=False)
 
 
 class BookingIn(serializers.Serializer):
-    slot = _id()
+    slot = id_field()
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
@@ -103,7 +107,7 @@ class CancelIn(serializers.Serializer):
 
 
 class RescheduleIn(serializers.Serializer):
-    slot = _id()
+    slot = id_field()
 
 
 class BookingFilterIn(serializers.Serializer):
