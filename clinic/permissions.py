@@ -8,7 +8,7 @@ from rest_framework.exceptions import NotAuthenticated, PermissionDenied
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 
-from clinic.models import Patient, Specialist, User
+from clinic.models import Specialist, User
 
 
 def is_admin(user: Any) -> bool:
@@ -47,14 +47,6 @@ def caller(request: Request) -> User:
     if not isinstance(user, User):
         raise NotAuthenticated()
     return user
-
-
-def patient_of(request: Request) -> Patient:
-    """The caller's patient record; a patient-role user without one may not book."""
-    patient = Patient.objects.select_related("user").filter(user=caller(request)).first()
-    if patient is None:
-        raise PermissionDenied("Only patients can do this.")
-    return patient
 
 
 def specialist_of(request: Request) -> Specialist:

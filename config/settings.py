@@ -104,6 +104,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Server-side binding lets psycopg prepare the statements a process repeats (it does after
+    # five runs), so PostgreSQL stops planning the booking path's queries on every request.
+    DATABASES["default"]["OPTIONS"] = {
+        "server_side_binding": env.bool("DATABASE_SERVER_SIDE_BINDING", default=True)
+    }
 
 # --- API ----------------------------------------------------------------------------------
 THROTTLE_RATES = env.str("THROTTLE_RATES", default="anon=120/min,user=1200/min,auth=20/min")

@@ -64,6 +64,8 @@ def rule_intervals(
     last_day = until.astimezone(tz).date()
     if rule.valid_until is not None:
         last_day = min(last_day, rule.valid_until)
+    if first_day > last_day:  # also keeps the arithmetic below away from date.max
+        return
     day = first_day + dt.timedelta(days=(rule.weekday - first_day.weekday()) % 7)
     end_minutes = rule.end_time.hour * 60 + rule.end_time.minute
     step = int(duration.total_seconds() // 60)

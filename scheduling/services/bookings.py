@@ -15,11 +15,11 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
-from django.db.models.functions import TruncDate
+from django.db.models import Count, Exists, OuterRef, Subquery
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
-from clinic.errors import Conflict, InvalidInput
+from clinic.errors import Conflict, Forbidden, InvalidInput
 from clinic.models import Patient, Specialist, StateLicense, User
 from scheduling.models import Booking, IdempotencyKey, Slot, TimeOff
 from scheduling.signals import BookingAction, booking_changed
@@ -35,8 +35,16 @@ def _policy(detail: str, code: str) -> InvalidInput:
     return InvalidInput(detail, code=code, fields={"slot": [detail]})
 
 
-def _slot_for(patient: Patient, slot_id: int) -> Slot:
-    """The slot with what the policies need to know about it, in one query."""
+def _slot_for(patient: Patient, slot_id: int, now: dt.datetime) -> Slot:
+    """The slot with everything the policies need to know, in one query (booking is the
+    hottest write path: each round trip counts)."""
+    upcoming = (
+        Booking.objects.filter(patient=patient, status=Booking.Status.CONFIRMED, slot__start__gt=now)
+        .order_by()
+        .values("patient")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     slot = (
         Slot.objects.select_related("specialist", "visit_type")
         .alias(start_date=TruncDate("start"))
@@ -53,6 +61,7 @@ def _slot_for(patient: Patient, slot_id: int) -> Slot:
                     specialist_id=OuterRef("specialist_id"), visittype_id=OuterRef("visit_type_id")
                 )
             ),
+            patient_upcoming=Coalesce(Subquery(upcoming), 0),
         )
         .filter(pk=slot_id)
         .first()
@@ -96,15 +105,11 @@ def _check_policies(patient: Patient, slot: Slot, now: dt.datetime, *, replacing
         and not _has_completed_visit(patient, slot.specialist)
     ):
         raise _policy("This specialist is not accepting new patients.", "not_accepting_new_patients")
-    if replacing is None:
-        active = Booking.objects.filter(
-            patient=patient, status=Booking.Status.CONFIRMED, slot__start__gt=now
-        ).count()
-        if active >= settings.MAX_ACTIVE_BOOKINGS:
-            raise _policy(
-                f"At most {settings.MAX_ACTIVE_BOOKINGS} upcoming visits at a time.",
-                "too_many_active_bookings",
-            )
+    if replacing is None and slot.patient_upcoming >= settings.MAX_ACTIVE_BOOKINGS:  # type: ignore[attr-defined]
+        raise _policy(
+            f"At most {settings.MAX_ACTIVE_BOOKINGS} upcoming visits at a time.",
+            "too_many_active_bookings",
+        )
 
 
 def _claim(slot: Slot) -> None:
@@ -149,31 +154,36 @@ def _replay(user: User, key: str, request_hash: str) -> BookingResult | None:
 
 
 def booking_create(
-    *, patient: Patient, slot_id: int, reason: str = "", idempotency_key: str | None = None
+    *, user: User, slot_id: int, reason: str = "", idempotency_key: str | None = None
 ) -> BookingResult:
-    """Book a slot for a patient. With an idempotency key, a repeat returns the first booking."""
+    """Book a slot for the patient `user`. With an idempotency key, a repeat returns the first
+    booking."""
     request_hash = _request_hash(slot_id, reason)
     try:
-        return _booking_create(patient, slot_id, reason, idempotency_key, request_hash)
+        return _booking_create(user, slot_id, reason, idempotency_key, request_hash)
     except IntegrityError:
         # Two requests with one key raced: the loser's transaction rolled back whole (its
         # claim included); answer it with the winner's booking.
-        if idempotency_key and (found := _replay(patient.user, idempotency_key, request_hash)):
+        if idempotency_key and (found := _replay(user, idempotency_key, request_hash)):
             return found
         raise
 
 
 @transaction.atomic
 def _booking_create(
-    patient: Patient, slot_id: int, reason: str, idempotency_key: str | None, request_hash: str
+    user: User, slot_id: int, reason: str, idempotency_key: str | None, request_hash: str
 ) -> BookingResult:
     # One booking at a time per patient, so two parallel requests cannot both pass the cap,
     # and a repeated key waits for the first request and then replays it.
-    patient = Patient.objects.select_for_update().select_related("user").get(pk=patient.pk)
+    patient = (
+        Patient.objects.select_for_update(of=("self",)).select_related("user").filter(pk=user.pk).first()
+    )
+    if patient is None:
+        raise Forbidden("Only patients can book.")
     if idempotency_key and (found := _replay(patient.user, idempotency_key, request_hash)):
         return found
     now = timezone.now()
-    slot = _slot_for(patient, slot_id)
+    slot = _slot_for(patient, slot_id, now)
     _check_policies(patient, slot, now, replacing=None)
     _claim(slot)
     booking = _insert_confirmed(patient=patient, slot=slot, reason=reason)
@@ -250,7 +260,7 @@ def booking_reschedule(*, booking: Booking, slot_id: int, by: User) -> Booking:
     old = _lock_confirmed(booking)
     now = timezone.now()
     _check_patient_window(old, by, now)
-    slot = _slot_for(old.patient, slot_id)
+    slot = _slot_for(old.patient, slot_id, now)
     _check_policies(old.patient, slot, now, replacing=old)
     _claim(slot)
     old.status = Booking.Status.RESCHEDULED

@@ -196,7 +196,7 @@ class Command(BaseCommand):
                 .first()
             )
             if slot is not None:
-                bookings.booking_create(patient=patient, slot_id=slot.pk, reason="Recurring headaches")
+                bookings.booking_create(user=patient.user, slot_id=slot.pk, reason="Recurring headaches")
 
     def _print_logins(self) -> None:
         self.stdout.write(self.style.SUCCESS(f"Demo clinic ready. Logins (password for all: {PASSWORD}):"))
