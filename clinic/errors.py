@@ -51,3 +51,9 @@ class Gone(DomainError):
     status = 410
     code = "gone"
     detail = "This is no longer available."
+
+
+class Forbidden(DomainError):
+    status = 403
+    code = "permission_denied"
+    detail = "You do not have permission to do this."
