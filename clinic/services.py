@@ -205,3 +205,17 @@ def visit_type_create(*, slug: str, name: str, duration_minutes: int, new_patien
     return VisitType.objects.create(
         slug=slug, name=name, duration_minutes=duration_minutes, new_patient=new_patient
     )
+
+
+def patient_sms_opt_in_set(*, patient: Patient, opt_in: bool) -> None:
+    Patient.objects.filter(pk=patient.pk).update(sms_opt_in=opt_in)
+    patient.sms_opt_in = opt_in
+
+
+@transaction.atomic
+def patients_sms_opt_in_by_phone(*, phone: str, opt_in: bool) -> list[Patient]:
+    """STOP and START keywords arrive from a phone number: every patient with it follows."""
+    patients = list(Patient.objects.select_for_update().filter(phone=phone))
+    for patient in patients:
+        patient_sms_opt_in_set(patient=patient, opt_in=opt_in)
+    return patients

@@ -20,6 +20,9 @@ class ErrorSerializer(serializers.Serializer):
         required=False,
         help_text="Conflicting booking ids; present only with code `conflicting_bookings`.",
     )
+    opens_at = serializers.DateTimeField(
+        required=False, help_text="When the visit opens; present only with code `too_early`."
+    )
 
 
 _DESCRIPTIONS = {

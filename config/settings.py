@@ -199,7 +199,15 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Beat's DatabaseScheduler writes this schedule into its tables when it starts: `migrate` then
+# `celery beat` is all an operator runs. The dispatch task expires at its own interval, so a
+# stopped worker does not come back to a pile of dispatches.
 CELERY_BEAT_SCHEDULE = {
+    "dispatch-notifications": {
+        "task": "notifications.tasks.notification_dispatch_task",
+        "schedule": env.int("DISPATCH_INTERVAL_SECONDS", default=30),
+        "options": {"expires": env.int("DISPATCH_INTERVAL_SECONDS", default=30)},
+    },
     "extend-slot-horizon": {
         "task": "scheduling.tasks.slots_extend_horizon_task",
         "schedule": 24 * 60 * 60,

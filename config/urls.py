@@ -10,6 +10,7 @@ from rest_framework.routers import DefaultRouter
 
 from clinic import api as clinic_api
 from config import health
+from notifications import api as notifications_api
 from scheduling import api as scheduling_api
 
 router = DefaultRouter(trailing_slash=True)
@@ -46,6 +47,9 @@ api_v1 = [
         scheduling_api.BookingCalendarView.as_view(),
         name="booking-calendar",
     ),
+    path("visits/join/<str:token>/", scheduling_api.VisitJoinView.as_view(), name="visit-join"),
+    path("webhooks/twilio/status/", notifications_api.TwilioStatusView.as_view(), name="twilio-status"),
+    path("webhooks/twilio/inbound/", notifications_api.TwilioInboundView.as_view(), name="twilio-inbound"),
     *router.urls,
 ]
 

@@ -21,13 +21,14 @@ from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import Serializer
+from rest_framework.views import APIView
 
 from clinic.errors import InvalidInput
 from clinic.models import Specialist
 from clinic.permissions import IsPatient, IsSpecialistOrAdmin, caller, is_admin, specialist_of
 from config.openapi import errors
 from config.parsers import JSONParser
-from scheduling import calendar, selectors, serializers
+from scheduling import calendar, selectors, serializers, video
 from scheduling.models import AvailabilityRule, Booking, Slot, TimeOff
 from scheduling.services import availability, bookings
 
@@ -273,7 +274,7 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             reason=data["reason"],
             idempotency_key=_idempotency_key(request),
         )
-        response = Response(serializers.BookingOut(result.booking).data, status=status.HTTP_201_CREATED)
+        response = Response(self.get_serializer(result.booking).data, status=status.HTTP_201_CREATED)
         if result.replayed:
             response["Idempotent-Replayed"] = "true"
         return response
@@ -285,7 +286,7 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         booking = bookings.booking_cancel(
             booking=self.get_object(), by=caller(request), reason=data["reason"]
         )
-        return Response(serializers.BookingOut(booking).data)
+        return Response(self.get_serializer(booking).data)
 
     @extend_schema(
         summary="Move a booking to another slot, atomically",
@@ -298,21 +299,21 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         booking = bookings.booking_reschedule(
             booking=self.get_object(), slot_id=data["slot"], by=caller(request)
         )
-        return Response(serializers.BookingOut(booking).data)
+        return Response(self.get_serializer(booking).data)
 
     @extend_schema(
         summary="Mark a visit completed (after its start)", request=None, responses=ACTION_RESPONSES
     )
     @action(detail=True, methods=["post"])
     def complete(self, request: Request, pk: str | None = None) -> Response:
-        return Response(serializers.BookingOut(bookings.booking_complete(booking=self.get_object())).data)
+        return Response(self.get_serializer(bookings.booking_complete(booking=self.get_object())).data)
 
     @extend_schema(
         summary="Mark a visit a no-show (after its start)", request=None, responses=ACTION_RESPONSES
     )
     @action(detail=True, methods=["post"], url_path="no-show")
     def no_show(self, request: Request, pk: str | None = None) -> Response:
-        return Response(serializers.BookingOut(bookings.booking_no_show(booking=self.get_object())).data)
+        return Response(self.get_serializer(bookings.booking_no_show(booking=self.get_object())).data)
 
 
 class BookingCalendarView(GenericAPIView):
@@ -338,3 +339,21 @@ class BookingCalendarView(GenericAPIView):
         response = HttpResponse(calendar.booking_ics(booking), content_type="text/calendar; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="visit-{booking.pk}.ics"'
         return response
+
+
+class VisitJoinView(APIView):
+    """`visits/join/{token}/`: the holder of a join token enters the video room."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list[Any] = []
+
+    @extend_schema(
+        summary="Join a video visit with the token from its link",
+        responses={
+            200: serializers.JoinOut,
+            **errors(403, 404, 410),
+        },
+    )
+    def get(self, request: Request, token: str) -> Response:
+        grant = video.visit_join(token)
+        return Response(serializers.JoinOut(grant).data)

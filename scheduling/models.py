@@ -161,3 +161,18 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"key {self.key[:12]} -> booking {self.booking_id}"
+
+
+class VideoVisit(models.Model):
+    """The video room of one booking. Join tokens are derived from `nonce` (see scheduling.video)
+    and only their SHA-256 is stored, so a copy of the database alone opens no visit."""
+
+    booking = models.OneToOneField(Booking, on_delete=models.CASCADE, related_name="video")
+    room = models.CharField(max_length=64, unique=True)
+    nonce = models.CharField(max_length=64)
+    patient_token_sha256 = models.CharField(max_length=64, unique=True)
+    specialist_token_sha256 = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"video room {self.room} of booking {self.booking_id}"

@@ -111,7 +111,7 @@ def slots_next_available(
 
 def booking_list(*, user: User) -> QuerySet[Booking]:
     """The bookings the caller may see: a patient's own, a specialist's, or all for admins."""
-    qs = Booking.objects.select_related("slot", "slot__specialist")
+    qs = Booking.objects.select_related("slot", "slot__specialist", "video")
     if is_admin(user):
         return qs
     if user.role == User.Role.PATIENT:

@@ -8,8 +8,10 @@ from typing import Any
 from django.core.validators import MaxValueValidator
 from rest_framework import serializers
 
+from clinic.models import User
 from clinic.serializers import VisitTypeRef, id_field
 from scheduling.models import AvailabilityRule, Booking, Slot, TimeOff
+from scheduling.video import Participant, join_url
 
 # Rule dates stop a year short of the calendar's end, where expanding a rule week by week
 # would overflow `datetime.date`.
@@ -157,6 +159,21 @@ class BookingOut(serializers.Serializer):
             "cancel_reason": booking.cancel_reason,
             "cancelled_by": booking.cancelled_by or None,
             "rescheduled_from": booking.rescheduled_from_id,
-            # The video room arrives with the reminder pipeline (issue 3).
-            "video": None,
+            "video": {"join_url": join_url(booking, self._participant(booking))},
         }
+
+    def _participant(self, booking: Booking) -> Participant:
+        """Each side gets its own link; admins see the patient's, to help a patient join. (Only
+        the booking's own specialist can see it, so the role says which side is asking.)"""
+        request = self.context.get("request")
+        if getattr(getattr(request, "user", None), "role", None) == User.Role.SPECIALIST:
+            return Participant.SPECIALIST
+        return Participant.PATIENT
+
+
+class JoinOut(serializers.Serializer):
+    room = serializers.CharField()
+    identity = serializers.CharField()
+    access_token = serializers.CharField(allow_null=True, help_text="A Twilio Video access token, or null.")
+    url = serializers.URLField(allow_null=True, help_text="The provider's room URL, or null.")
+    expires_at = serializers.DateTimeField()

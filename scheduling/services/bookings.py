@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from clinic.errors import Conflict, Forbidden, InvalidInput
 from clinic.models import Patient, User
+from scheduling import video
 from scheduling.models import Booking, IdempotencyKey, Slot, TimeOff
 from scheduling.signals import BookingAction, booking_changed
 
@@ -184,6 +185,7 @@ def _booking_create(
     _check_policies(patient, slot, now, replacing=None)
     _claim(slot)
     booking = _insert_confirmed(patient=patient, slot=slot, reason=reason)
+    video.video_visit_create(booking=booking)
     booking_changed.send(sender=Booking, booking=booking, action=BookingAction.CONFIRMED, previous=None)
     if idempotency_key:
         IdempotencyKey.objects.create(
@@ -264,6 +266,7 @@ def booking_reschedule(*, booking: Booking, slot_id: int, by: User) -> Booking:
     old.save(update_fields=["status", "updated_at"])
     _release(old.slot)
     new = _insert_confirmed(patient=old.patient, slot=slot, reason=old.reason, rescheduled_from=old)
+    video.video_visit_create(booking=new)
     booking_changed.send(sender=Booking, booking=new, action=BookingAction.RESCHEDULED, previous=old)
     return new
 

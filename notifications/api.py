@@ -1,0 +1,83 @@
+"""Twilio's webhooks: message status callbacks and inbound SMS (STOP / START keywords).
+
+No token: each request must carry a valid `X-Twilio-Signature`, which Twilio computes over
+PUBLIC_BASE_URL + the path (and query) and the form parameters, so it holds behind a proxy that
+rewrites the host or the scheme. Anything else answers 403 in the error shape.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpResponse
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.parsers import FormParser
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from twilio.request_validator import RequestValidator
+
+from config.openapi import errors
+from notifications import serializers
+from notifications.services import callbacks
+
+
+class TwilioSignature(BasePermission):
+    message = "Missing or invalid X-Twilio-Signature."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        signature = request.headers.get("X-Twilio-Signature", "")
+        if not signature or not settings.TWILIO_AUTH_TOKEN:
+            return False
+        url = settings.PUBLIC_BASE_URL + request.get_full_path()
+        params = {key: request.POST.get(key) for key in request.POST}
+        return RequestValidator(settings.TWILIO_AUTH_TOKEN).validate(url, params, signature)
+
+
+class TwilioWebhook(APIView):
+    authentication_classes: list[Any] = []
+    permission_classes = [TwilioSignature]
+    parser_classes = [FormParser]
+    throttle_classes: list[Any] = []
+
+
+class TwilioStatusView(TwilioWebhook):
+    @extend_schema(
+        summary="Twilio message status callback",
+        request={"application/x-www-form-urlencoded": serializers.StatusCallbackIn},
+        responses={
+            200: OpenApiResponse(description="Applied, or nothing to change."),
+            **errors(400, 403, 415),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        data = serializers.StatusCallbackIn(data=request.POST)
+        data.is_valid(raise_exception=True)
+        callbacks.notification_status_callback(
+            provider_id=data.validated_data["MessageSid"],
+            status=data.validated_data["MessageStatus"],
+            error_code=data.validated_data.get("ErrorCode") or "",
+        )
+        return Response({"status": "ok"})
+
+
+# Twilio reads the answer to an inbound message as TwiML: an empty one sends no reply (Twilio's
+# own opt-out handling already answers STOP and START).
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+
+class TwilioInboundView(TwilioWebhook):
+    @extend_schema(
+        summary="Inbound SMS: STOP family opts out, START family back in",
+        request={"application/x-www-form-urlencoded": serializers.InboundSmsIn},
+        responses={(200, "text/xml"): OpenApiResponse(description="Empty TwiML."), **errors(400, 403, 415)},
+    )
+    def post(self, request: Request) -> HttpResponse:
+        data = serializers.InboundSmsIn(data=request.POST)
+        data.is_valid(raise_exception=True)
+        callbacks.notification_inbound_sms(
+            sender=data.validated_data["From"], body=data.validated_data["Body"]
+        )
+        return HttpResponse(EMPTY_TWIML, content_type="text/xml")

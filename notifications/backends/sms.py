@@ -1,0 +1,73 @@
+"""The SMS backend interface, and the backends that need no provider (console, locmem)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import sys
+from dataclasses import dataclass, field
+
+from django.utils import timezone
+
+
+class SendError(Exception):
+    """A message was not accepted. `permanent` errors are not retried."""
+
+    def __init__(self, message: str, *, code: str = "", permanent: bool = False) -> None:
+        super().__init__(message)
+        self.code = code
+        self.permanent = permanent
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    to: str
+    body: str
+    provider_id: str
+    status_callback: str = ""
+    created_at: dt.datetime = field(default_factory=timezone.now)
+
+
+class SmsBackend:
+    """Send one text message; find one already sent (to reconcile after a crash)."""
+
+    def send(self, *, to: str, body: str, status_callback: str = "") -> str:
+        """Send and return the provider's message id; raise SendError if not accepted."""
+        raise NotImplementedError
+
+    def find_sent(self, *, to: str, body: str, since: dt.datetime) -> str | None:
+        """The provider id of a message with this body to this number accepted at or after
+        `since` (and not failed), or None. Backends that cannot look return None."""
+        return None
+
+
+_ids = itertools.count(1)
+
+
+class ConsoleSmsBackend(SmsBackend):
+    """Prints each message on the worker's console: the embedded default."""
+
+    def send(self, *, to: str, body: str, status_callback: str = "") -> str:
+        provider_id = f"console-{next(_ids)}"
+        sys.stdout.write(f"--- SMS to {to} ({provider_id})\n{body}\n---\n")
+        sys.stdout.flush()
+        return provider_id
+
+
+class LocmemSmsBackend(SmsBackend):
+    """Keeps messages in `LocmemSmsBackend.outbox`, for tests, like Django's locmem email."""
+
+    outbox: list[SentMessage] = []
+
+    def send(self, *, to: str, body: str, status_callback: str = "") -> str:
+        message = SentMessage(
+            to=to, body=body, provider_id=f"locmem-{next(_ids)}", status_callback=status_callback
+        )
+        self.outbox.append(message)
+        return message.provider_id
+
+    def find_sent(self, *, to: str, body: str, since: dt.datetime) -> str | None:
+        for message in self.outbox:
+            if message.to == to and message.body == body and message.created_at >= since:
+                return message.provider_id
+        return None

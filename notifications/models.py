@@ -1,0 +1,96 @@
+"""Messages: one `Notification` row is one message on one channel, and its whole life.
+
+The database is the source of truth for reminders: a reminder waits as a row with `send_at`,
+never as a Celery ETA task (Redis redelivers those past its visibility timeout, and they run
+twice). The dispatcher claims due rows; the send task moves one row through its statuses.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+from scheduling.models import Booking
+
+
+class Notification(models.Model):
+    class Kind(models.TextChoices):
+        BOOKING_CONFIRMED = "booking_confirmed"
+        REMINDER = "reminder"
+        BOOKING_CANCELLED = "booking_cancelled"
+        BOOKING_RESCHEDULED = "booking_rescheduled"
+
+    class Channel(models.TextChoices):
+        SMS = "sms"
+        EMAIL = "email"
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        QUEUED = "queued"
+        SENDING = "sending"
+        SENT = "sent"
+        DELIVERED = "delivered"
+        UNDELIVERED = "undelivered"
+        FAILED = "failed"
+        CANCELLED = "cancelled"
+        SKIPPED = "skipped"
+
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    # Seconds before the visit for a reminder; 0 for the other kinds (never NULL: NULLs never
+    # collide in a unique index, and the row could then be written twice).
+    offset = models.PositiveIntegerField(default=0)
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    recipient = models.CharField(max_length=254, help_text="Phone (E.164) or email, as of writing.")
+    send_at = models.DateTimeField()
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+    error_code = models.CharField(max_length=20, blank=True)
+    provider_id = models.CharField(max_length=64, blank=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    # When the current attempt handed the message to the provider: a row found in `sending`
+    # later is reconciled with the provider from this instant on before it is sent again.
+    sending_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-send_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["booking", "kind", "offset", "channel"],
+                name="one_notification_per_booking_kind_offset_channel",
+            ),
+        ]
+        indexes = [
+            # The dispatcher's one query: due pending rows, oldest first.
+            models.Index(fields=["send_at"], condition=Q(status="pending"), name="notification_due"),
+            # Reclaiming rows stuck in flight.
+            models.Index(
+                fields=["queued_at"],
+                condition=Q(status__in=["queued", "sending"]),
+                name="notification_in_flight",
+            ),
+            models.Index(
+                fields=["provider_id"], condition=~Q(provider_id=""), name="notification_provider_id"
+            ),
+            models.Index(fields=["status", "channel"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.channel} for booking {self.booking_id} ({self.status})"
+
+
+class DispatcherRun(models.Model):
+    """The dispatcher's heartbeat, in the database where every process can read it."""
+
+    name = models.CharField(max_length=50, unique=True)
+    last_run_at = models.DateTimeField()
+    claimed = models.PositiveIntegerField(default=0)
+    reclaimed = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.last_run_at:%Y-%m-%d %H:%M:%S}"

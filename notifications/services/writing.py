@@ -1,0 +1,94 @@
+"""Notification rows, written in the same transaction as the booking change they announce.
+
+Called by the receiver of `scheduling.signals.booking_changed`, which the booking services send
+inside their transaction: the rows commit or roll back with the booking, so a confirmed visit
+always has its messages and a rolled-back one has none.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.utils import timezone
+
+from clinic.models import Patient
+from notifications.models import Notification
+from scheduling.models import Booking
+from scheduling.signals import BookingAction
+
+Kind = Notification.Kind
+Status = Notification.Status
+
+# Messages that announce a visit: pointless once the booking is no longer confirmed.
+ABOUT_THE_VISIT = (Kind.BOOKING_CONFIRMED, Kind.REMINDER, Kind.BOOKING_RESCHEDULED)
+
+
+def recipients(patient: Patient) -> dict[str, str]:
+    """The channels the patient accepts, each with its address as of now."""
+    found: dict[str, str] = {}
+    if patient.sms_opt_in and patient.phone:
+        found[Notification.Channel.SMS] = str(patient.phone)
+    if patient.email_opt_in and patient.user.email:
+        found[Notification.Channel.EMAIL] = patient.user.email
+    return found
+
+
+def _write(booking: Booking, rows: list[tuple[str, int, dt.datetime]]) -> None:
+    channels = recipients(booking.patient)
+    Notification.objects.bulk_create(
+        [
+            Notification(
+                booking=booking,
+                kind=kind,
+                offset=offset,
+                channel=channel,
+                recipient=address,
+                send_at=send_at,
+            )
+            for kind, offset, send_at in rows
+            for channel, address in channels.items()
+        ],
+        # Unique per (booking, kind, offset, channel): writing twice creates nothing new.
+        ignore_conflicts=True,
+    )
+
+
+def _announce(booking: Booking, kind: str, now: dt.datetime) -> None:
+    reminders = [
+        (Kind.REMINDER, offset, booking.slot.start - dt.timedelta(seconds=offset))
+        for offset in settings.REMINDER_OFFSETS
+    ]
+    # No reminder whose time has passed: a visit booked 3 hours ahead gets the 1 h one only.
+    _write(booking, [(kind, 0, now), *[r for r in reminders if r[2] > now]])
+
+
+def _cancel_pending(booking: Booking) -> None:
+    booking.notifications.filter(kind__in=ABOUT_THE_VISIT, status__in=[Status.PENDING, Status.QUEUED]).update(
+        status=Status.CANCELLED, updated_at=timezone.now()
+    )
+
+
+def notifications_for_booking_change(
+    *, booking: Booking, action: str, previous: Booking | None = None
+) -> None:
+    now = timezone.now()
+    if action == BookingAction.CONFIRMED:
+        _announce(booking, Kind.BOOKING_CONFIRMED, now)
+    elif action == BookingAction.RESCHEDULED:
+        if previous is not None:
+            _cancel_pending(previous)
+        _announce(booking, Kind.BOOKING_RESCHEDULED, now)
+    elif action == BookingAction.CANCELLED:
+        _cancel_pending(booking)
+        _write(booking, [(Kind.BOOKING_CANCELLED, 0, now)])
+    else:  # completed, no-show: nothing more to say about this visit
+        _cancel_pending(booking)
+
+
+def notifications_skip_channel(*, patient: Patient, channel: str) -> int:
+    """An opt-out takes effect at once: the patient's waiting messages on that channel end
+    `skipped`. Returns how many."""
+    return Notification.objects.filter(
+        booking__patient=patient, channel=channel, status__in=[Status.PENDING, Status.QUEUED]
+    ).update(status=Status.SKIPPED, updated_at=timezone.now())

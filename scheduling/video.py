@@ -1,0 +1,146 @@
+"""Video visits: unguessable join links, and what a participant gets to enter the room.
+
+A join token is derived, never stored: base64url of HMAC-SHA256(SECRET_KEY, nonce | participant),
+cut to its first 128 bits (22 characters, so that a reminder with its link fits one SMS).
+The VideoVisit row keeps the nonce (the same link can be shown again and carried by every
+reminder) and each token's SHA-256 (for lookup): a copy of the database alone opens no visit.
+A new nonce revokes the old links.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from enum import StrEnum
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from clinic.errors import Forbidden, Gone, NotFound
+from scheduling.models import Booking, VideoVisit
+
+TOKEN_BYTES = 16  # 128 bits
+
+
+class Participant(StrEnum):
+    PATIENT = "patient"
+    SPECIALIST = "specialist"
+
+
+def _token(nonce: str, participant: str) -> str:
+    digest = hmac.new(
+        settings.SECRET_KEY.encode(), f"{nonce}|{participant}".encode(), hashlib.sha256
+    ).digest()
+    return base64.urlsafe_b64encode(digest[:TOKEN_BYTES]).rstrip(b"=").decode()
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_nonce() -> str:
+    return secrets.token_hex(16)
+
+
+def rekey(visit: VideoVisit) -> None:
+    """Give the visit a fresh nonce: new links, and the old ones stop working."""
+    visit.nonce = new_nonce()
+    visit.patient_token_sha256 = token_hash(_token(visit.nonce, Participant.PATIENT))
+    visit.specialist_token_sha256 = token_hash(_token(visit.nonce, Participant.SPECIALIST))
+
+
+def video_visit_create(*, booking: Booking) -> VideoVisit:
+    """The room and the links of a newly confirmed booking (a rescheduled visit gets new ones:
+    the old booking's links then answer 410)."""
+    visit = VideoVisit(booking=booking, room=f"visit-{secrets.token_hex(10)}")
+    rekey(visit)
+    visit.save(force_insert=True)
+    booking.video = visit
+    return visit
+
+
+def join_url(booking: Booking, participant: Participant) -> str | None:
+    visit = getattr(booking, "video", None)
+    if visit is None:
+        return None
+    return f"{settings.PUBLIC_BASE_URL}/api/v1/visits/join/{_token(visit.nonce, participant)}/"
+
+
+@dataclass(frozen=True)
+class JoinWindow:
+    opens_at: dt.datetime
+    closes_at: dt.datetime
+
+
+def join_window(booking: Booking) -> JoinWindow:
+    return JoinWindow(
+        opens_at=booking.slot.start - dt.timedelta(minutes=settings.JOIN_WINDOW_MINUTES),
+        closes_at=booking.slot.end,
+    )
+
+
+@dataclass(frozen=True)
+class JoinGrant:
+    room: str
+    identity: str
+    access_token: str | None
+    url: str | None
+    expires_at: dt.datetime
+
+
+def _twilio_access_token(room: str, identity: str, expires_at: dt.datetime) -> str:
+    from twilio.jwt.access_token import AccessToken
+    from twilio.jwt.access_token.grants import VideoGrant
+
+    ttl = max(60, int((expires_at - timezone.now()).total_seconds()))
+    token = AccessToken(
+        settings.TWILIO_ACCOUNT_SID,
+        settings.TWILIO_API_KEY_SID,
+        settings.TWILIO_API_KEY_SECRET,
+        identity=identity,
+        ttl=ttl,
+        grants=[VideoGrant(room=room)],
+    )
+    return token.to_jwt()
+
+
+def grant(visit: VideoVisit, participant: Participant) -> JoinGrant:
+    """What the participant needs to enter the room, valid until the visit ends."""
+    expires_at = join_window(visit.booking).closes_at
+    identity = f"{participant}-{visit.booking_id}"
+    if settings.VIDEO_PROVIDER == "twilio":
+        return JoinGrant(
+            visit.room, identity, _twilio_access_token(visit.room, identity, expires_at), None, expires_at
+        )
+    url = settings.VIDEO_URL_TEMPLATE.format(room=visit.room, identity=identity)
+    return JoinGrant(visit.room, identity, None, url, expires_at)
+
+
+def visit_join(token: str) -> JoinGrant:
+    """Enter a visit with a join token: inside its window only, and only while it is confirmed."""
+    digest = token_hash(token)
+    visit = (
+        VideoVisit.objects.select_related("booking__slot")
+        .filter(Q(patient_token_sha256=digest) | Q(specialist_token_sha256=digest))
+        .first()
+    )
+    if visit is None:
+        raise NotFound("No such visit.")
+    participant = Participant.PATIENT if visit.patient_token_sha256 == digest else Participant.SPECIALIST
+    booking = visit.booking
+    window = join_window(booking)
+    now = timezone.now()
+    if booking.status in (Booking.Status.CANCELLED, Booking.Status.RESCHEDULED) or now >= window.closes_at:
+        raise Gone("This visit is closed.", code="visit_closed")
+    if now < window.opens_at:
+        raise Forbidden(
+            f"The visit opens {settings.JOIN_WINDOW_MINUTES} minutes before the start.",
+            code="too_early",
+            opens_at=window.opens_at.isoformat().replace("+00:00", "Z"),
+        )
+    return grant(visit, participant)
