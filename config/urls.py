@@ -61,6 +61,8 @@ urlpatterns = [
             path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
         ]
     ),
+    # The join link patients tap in a reminder: short enough for one SMS segment.
+    path("v/<str:token>", scheduling_api.VisitJoinView.as_view(), name="visit-join-short"),
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),

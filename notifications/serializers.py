@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 
 class StatusCallbackIn(serializers.Serializer):
-    MessageSid = serializers.RegexField(r"^[A-Za-z0-9]{1,64}$")
+    MessageSid = serializers.RegexField(r"^[A-Za-z0-9_-]{1,64}$")
     MessageStatus = serializers.CharField(max_length=20)
     ErrorCode = serializers.CharField(max_length=20, required=False, allow_blank=True)
 

@@ -68,7 +68,9 @@ def join_url(booking: Booking, participant: Participant) -> str | None:
     visit = getattr(booking, "video", None)
     if visit is None:
         return None
-    return f"{settings.PUBLIC_BASE_URL}/api/v1/visits/join/{_token(visit.nonce, participant)}/"
+    # Short, so that a reminder carrying it fits one SMS; /v/{token} answers as
+    # /api/v1/visits/join/{token}/ does (see config/urls.py).
+    return f"{settings.PUBLIC_BASE_URL}/v/{_token(visit.nonce, participant)}"
 
 
 @dataclass(frozen=True)

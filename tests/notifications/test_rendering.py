@@ -1,0 +1,73 @@
+"""What messages say: no PHI, the patient's own time, one SMS segment each."""
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from notifications.models import Notification
+from notifications.rendering import render
+from scheduling.services import bookings
+from tests.factories import PatientFactory, SlotFactory, SpecialistFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+# GSM 03.38 basic character set: what fits 160 characters in one SMS segment.
+GSM7 = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+CANARY = "CANARY-PHI-migraine-with-aura-topiramate"
+
+
+@pytest.fixture
+def realistic(settings):
+    """Long but real values: the longest parts a message will carry."""
+    settings.PUBLIC_BASE_URL = "https://visits.neuroclinic.com"
+    settings.CLINIC_NAME = "Neuro Clinic"
+    specialist = SpecialistFactory(user=UserFactory(role="specialist", last_name="Okafor-Whitfield"))
+    patient = PatientFactory(timezone=ZoneInfo("America/Los_Angeles"))
+    slot = SlotFactory(specialist=specialist, start=dt.datetime(2027, 12, 22, 22, 30, tzinfo=dt.UTC))
+    slot.start = dt.datetime.now(dt.UTC).replace(microsecond=0, second=0, minute=30) + dt.timedelta(days=3)
+    slot.end = slot.start + dt.timedelta(hours=1)
+    slot.save()
+    booking = bookings.booking_create(user=patient.user, slot_id=slot.pk, reason=CANARY).booking
+    bookings.booking_cancel(booking=booking, by=specialist.user)
+    return booking
+
+
+def every_notification(booking):
+    kinds = {n.kind for n in Notification.objects.filter(booking=booking)}
+    assert kinds == {"booking_confirmed", "reminder", "booking_cancelled"}
+    rescheduled = Notification(booking=booking, kind="booking_rescheduled", channel="sms", offset=0)
+    return [
+        *Notification.objects.filter(booking=booking),
+        rescheduled,
+        Notification(booking=booking, kind="booking_rescheduled", channel="email", offset=0),
+    ]
+
+
+def test_no_message_carries_phi(realistic):
+    for notification in every_notification(realistic):
+        message = render(notification)
+        for part in (message.subject, message.text, message.html):
+            assert CANARY not in part
+            assert "chronic" not in part.lower() and "pain" not in part.lower()  # no specialty either
+
+
+def test_every_sms_fits_one_gsm7_segment(realistic):
+    for notification in every_notification(realistic):
+        if notification.channel != "sms":
+            continue
+        text = render(notification).text
+        assert set(text) <= GSM7, text
+        assert len(text) <= 160, f"{notification.kind}: {len(text)} characters: {text}"
+        assert text.endswith("Reply STOP to opt out")
+
+
+def test_messages_show_the_time_in_the_patients_timezone_and_the_join_link(realistic):
+    sms = render(Notification.objects.get(booking=realistic, kind="booking_confirmed", channel="sms")).text
+    local = realistic.slot.start.astimezone(ZoneInfo("America/Los_Angeles"))
+    assert f"{local.hour % 12 or 12}:30 {local:%p %Z}" in sms
+    assert "Dr. Okafor-Whitfield" in sms
+    assert "https://visits.neuroclinic.com/v/" in sms

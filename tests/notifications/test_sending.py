@@ -1,0 +1,225 @@
+"""One notification through its statuses: idempotent, retried as a row, exactly once for SMS."""
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.core import mail
+from django.utils import timezone
+
+from notifications.backends.sms import LocmemSmsBackend
+from notifications.backends.twilio import TwilioSmsBackend
+from notifications.models import Notification
+from notifications.services import dispatch, sending
+from scheduling.services import bookings
+from tests.factories import PatientFactory, SlotFactory
+from tests.twilio_fake import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
+
+pytestmark = pytest.mark.django_db
+Status = Notification.Status
+
+
+@pytest.fixture
+def twilio(settings, monkeypatch):
+    settings.SMS_BACKEND = "twilio"
+    settings.TWILIO_ACCOUNT_SID = ACCOUNT_SID
+    settings.TWILIO_AUTH_TOKEN = AUTH_TOKEN
+    settings.TWILIO_MESSAGING_SERVICE_SID = "MG" + "1" * 32
+    settings.PUBLIC_BASE_URL = "https://visits.neuroclinic.example"
+    fake = FakeTwilio()
+    monkeypatch.setattr(TwilioSmsBackend, "http_client", fake)
+    return fake
+
+
+@pytest.fixture
+def locmem(settings, monkeypatch):
+    settings.SMS_BACKEND = "locmem"
+    monkeypatch.setattr(LocmemSmsBackend, "outbox", [])
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    return LocmemSmsBackend.outbox
+
+
+@pytest.fixture
+def booking():
+    patient = PatientFactory(phone="+12125550123")
+    return bookings.booking_create(user=patient.user, slot_id=SlotFactory().pk).booking
+
+
+def queued(booking, channel="sms", kind="booking_confirmed"):
+    """Claim the due rows as the dispatcher does; return the one asked for."""
+    dispatch.notification_dispatch_due(enqueue=lambda pk, channel: None)
+    return Notification.objects.get(booking=booking, kind=kind, channel=channel, offset=0)
+
+
+def test_the_sdk_sends_the_exact_request(twilio, booking):
+    row = queued(booking)
+    assert sending.notification_send(notification_id=row.pk) == Status.SENT
+    (request,) = twilio.creates
+    assert request.url == f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
+    assert request.auth == (ACCOUNT_SID, AUTH_TOKEN)
+    assert request.data["To"] == "+12125550123"
+    assert request.data["MessagingServiceSid"] == "MG" + "1" * 32
+    assert (
+        request.data["StatusCallback"] == "https://visits.neuroclinic.example/api/v1/webhooks/twilio/status/"
+    )
+    assert "Join: https://visits.neuroclinic.example/v/" in request.data["Body"]
+    row.refresh_from_db()
+    assert (row.status, row.provider_id, row.attempts) == (Status.SENT, twilio.messages[0]["sid"], 1)
+    assert row.sent_at is not None
+
+
+def test_from_number_when_no_messaging_service(twilio, booking, settings):
+    settings.TWILIO_MESSAGING_SERVICE_SID = ""
+    settings.TWILIO_FROM_NUMBER = "+15005550006"
+    sending.notification_send(notification_id=queued(booking).pk)
+    assert twilio.creates[0].data["From"] == "+15005550006"
+    assert "MessagingServiceSid" not in twilio.creates[0].data
+
+
+def test_a_second_run_of_the_task_sends_nothing(twilio, booking):
+    row = queued(booking)
+    sending.notification_send(notification_id=row.pk)
+    assert sending.notification_send(notification_id=row.pk) == "nothing to do"
+    assert len(twilio.creates) == 1
+
+
+def test_a_pending_row_is_not_sent_by_a_stray_task(twilio, booking):
+    row = Notification.objects.get(booking=booking, kind="booking_confirmed", channel="sms")
+    assert sending.notification_send(notification_id=row.pk) == "nothing to do"
+    assert twilio.creates == []
+
+
+def test_cancelled_between_queueing_and_sending_sends_nothing(twilio, booking):
+    row = queued(booking)
+    bookings.booking_cancel(booking=booking, by=booking.patient.user)
+    assert sending.notification_send(notification_id=row.pk) == "nothing to do"
+    row.refresh_from_db()
+    assert row.status == Status.CANCELLED
+    assert twilio.creates == []
+
+
+def test_a_booking_cancelled_after_queueing_cancels_at_send_time(twilio, booking):
+    row = queued(booking)
+    # The cancel's own update missed it (e.g. it was being dispatched): the send re-checks.
+    type(booking).objects.filter(pk=booking.pk).update(status="cancelled")
+    sending.notification_send(notification_id=row.pk)
+    row.refresh_from_db()
+    assert row.status == Status.CANCELLED
+    assert twilio.creates == []
+
+
+def test_an_opted_out_patient_is_skipped(twilio, booking):
+    row = queued(booking)
+    type(booking.patient).objects.filter(pk=booking.patient.pk).update(sms_opt_in=False)
+    sending.notification_send(notification_id=row.pk)
+    row.refresh_from_db()
+    assert row.status == Status.SKIPPED
+    assert twilio.creates == []
+
+
+def test_a_twilio_5xx_goes_back_to_pending_with_a_backoff_then_sends(twilio, booking):
+    row = queued(booking)
+    twilio.fail_next(503)
+    assert sending.notification_send(notification_id=row.pk) == Status.PENDING
+    row.refresh_from_db()
+    assert row.attempts == 1
+    assert row.error_code == "503"
+    assert row.send_at > timezone.now()
+    with time_machine.travel(row.send_at + dt.timedelta(seconds=1)):
+        row = queued(booking)
+        assert sending.notification_send(notification_id=row.pk) == Status.SENT
+    row.refresh_from_db()
+    assert (row.attempts, row.last_error) == (2, "")
+    assert len(twilio.creates) == 2
+
+
+def test_transient_failures_stop_at_the_limit(twilio, booking, settings):
+    settings.NOTIFICATION_MAX_ATTEMPTS = 2
+    row = queued(booking)
+    start = timezone.now()
+    for hours in (2, 4):  # well past any backoff
+        twilio.fail_next(500)
+        with time_machine.travel(start + dt.timedelta(hours=hours)):
+            dispatch.notification_dispatch_due(enqueue=lambda pk, channel: None)
+            status = sending.notification_send(notification_id=row.pk)
+    assert status == Status.FAILED
+    row.refresh_from_db()
+    assert row.attempts == 2
+
+
+@pytest.mark.parametrize("code", [21211, 21614])
+def test_a_permanent_error_fails_at_once(twilio, booking, code):
+    row = queued(booking)
+    twilio.fail_next(400, code=code)
+    assert sending.notification_send(notification_id=row.pk) == Status.FAILED
+    row.refresh_from_db()
+    assert (row.attempts, row.error_code) == (1, str(code))
+
+
+def test_21610_unsubscribed_also_opts_the_patient_out(twilio, booking):
+    row = queued(booking)
+    twilio.fail_next(400, code=21610)
+    sending.notification_send(notification_id=row.pk)
+    booking.patient.refresh_from_db()
+    assert booking.patient.sms_opt_in is False
+    assert set(
+        Notification.objects.filter(booking=booking, channel="sms", kind="reminder").values_list(
+            "status", flat=True
+        )
+    ) == {Status.SKIPPED}
+
+
+def test_a_row_found_in_sending_is_reconciled_before_it_is_sent_again(twilio, booking, settings):
+    row = queued(booking)
+    begun = sending._begin(row.pk)  # the worker began the attempt ...
+    notification, message, _ = begun
+    twilio.messages.append(  # ... Twilio accepted the message, and the worker died.
+        {
+            "sid": "SM" + "9" * 32,
+            "to": notification.recipient,
+            "body": message.text,
+            "status": "sent",
+            "date_created": twilio_date(timezone.now()),
+            "account_sid": ACCOUNT_SID,
+        }
+    )
+    with time_machine.travel(timezone.now() + dt.timedelta(seconds=settings.NOTIFICATION_STUCK_SECONDS + 1)):
+        dispatch.notification_dispatch_due(enqueue=lambda pk, channel: None)
+        row.refresh_from_db()
+        assert (row.status, row.sending_at is not None) == (Status.QUEUED, True)  # reclaimed, not reset
+        assert sending.notification_send(notification_id=row.pk) == Status.SENT
+    assert twilio.creates == []  # found, not sent again
+    assert [r.method for r in twilio.requests] == ["GET"]
+    row.refresh_from_db()
+    assert row.provider_id == "SM" + "9" * 32
+
+
+def test_a_row_found_in_sending_that_never_went_out_is_sent(twilio, booking, settings):
+    row = queued(booking)
+    sending._begin(row.pk)  # the worker died before Twilio had it
+    with time_machine.travel(timezone.now() + dt.timedelta(seconds=settings.NOTIFICATION_STUCK_SECONDS + 1)):
+        dispatch.notification_dispatch_due(enqueue=lambda pk, channel: None)
+        assert sending.notification_send(notification_id=row.pk) == Status.SENT
+    assert [r.method for r in twilio.requests] == ["GET", "POST"]
+
+
+def test_email_goes_out_with_text_html_and_the_calendar(locmem, booking):
+    row = queued(booking, channel="email")
+    assert sending.notification_send(notification_id=row.pk) == Status.SENT
+    (email,) = mail.outbox
+    assert email.to == [booking.patient.user.email]
+    assert "/v/" in email.body
+    assert email.alternatives[0].mimetype == "text/html"
+    assert email.attachments[0][0] == "visit.ics"
+
+
+def test_locmem_sms_backend_keeps_the_message(locmem, booking):
+    row = queued(booking)
+    sending.notification_send(notification_id=row.pk)
+    assert [m.to for m in locmem] == ["+12125550123"]
+
+
+def twilio_date(moment):
+    from email.utils import format_datetime
+
+    return format_datetime(moment.astimezone(dt.UTC), usegmt=True)

@@ -1,0 +1,103 @@
+"""Notification rows are written with the booking change, in the same transaction."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from clinic.errors import InvalidInput
+from notifications.models import Notification
+from scheduling.models import Booking
+from scheduling.services import bookings
+from tests.factories import PatientFactory, SlotFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def rows(booking):
+    return sorted(
+        (n.kind, n.offset, n.channel, n.status) for n in Notification.objects.filter(booking=booking)
+    )
+
+
+def book(patient, slot):
+    return bookings.booking_create(user=patient.user, slot_id=slot.pk).booking
+
+
+def test_a_booking_writes_a_confirmation_now_and_a_reminder_per_offset_per_channel(patient):
+    slot = SlotFactory(start=timezone.now() + dt.timedelta(days=3))
+    booking = book(patient, slot)
+    assert rows(booking) == [
+        ("booking_confirmed", 0, "email", "pending"),
+        ("booking_confirmed", 0, "sms", "pending"),
+        ("reminder", 3600, "email", "pending"),
+        ("reminder", 3600, "sms", "pending"),
+        ("reminder", 86400, "email", "pending"),
+        ("reminder", 86400, "sms", "pending"),
+    ]
+    reminder = Notification.objects.get(booking=booking, kind="reminder", offset=3600, channel="sms")
+    assert reminder.send_at == slot.start - dt.timedelta(hours=1)
+    assert reminder.recipient == str(patient.phone)
+
+
+def test_no_reminder_whose_time_has_passed(patient):
+    booking = book(patient, SlotFactory(start=timezone.now() + dt.timedelta(hours=5)))
+    assert {n.offset for n in Notification.objects.filter(booking=booking, kind="reminder")} == {3600}
+
+
+def test_only_channels_the_patient_accepts():
+    patient = PatientFactory(sms_opt_in=False)
+    booking = book(patient, SlotFactory())
+    assert set(Notification.objects.filter(booking=booking).values_list("channel", flat=True)) == {"email"}
+
+
+def test_a_refused_booking_writes_nothing(patient):
+    slot = SlotFactory(start=timezone.now() + dt.timedelta(minutes=30))  # too soon
+    with pytest.raises(InvalidInput):
+        book(patient, slot)
+    assert not Notification.objects.exists()
+
+
+def test_writing_twice_creates_nothing_new(patient):
+    from notifications.services.writing import notifications_for_booking_change
+
+    booking = book(patient, SlotFactory())
+    before = Notification.objects.count()
+    notifications_for_booking_change(booking=booking, action="confirmed")
+    assert Notification.objects.count() == before
+
+
+def test_cancel_cancels_waiting_messages_and_tells_the_patient(patient):
+    booking = book(patient, SlotFactory())
+    bookings.booking_cancel(booking=booking, by=patient.user)
+    statuses = {(n.kind, n.status) for n in Notification.objects.filter(booking=booking)}
+    assert statuses == {
+        ("booking_confirmed", "cancelled"),
+        ("reminder", "cancelled"),
+        ("booking_cancelled", "pending"),
+    }
+
+
+def test_reschedule_cancels_the_old_reminders_and_writes_new_ones(patient):
+    old = book(patient, SlotFactory())
+    target = SlotFactory(specialist=old.slot.specialist, start=old.slot.start + dt.timedelta(days=2))
+    new = bookings.booking_reschedule(booking=old, slot_id=target.pk, by=patient.user)
+    assert {n.status for n in Notification.objects.filter(booking=old)} == {"cancelled"}
+    kinds = {(n.kind, n.status) for n in Notification.objects.filter(booking=new)}
+    assert kinds == {("booking_rescheduled", "pending"), ("reminder", "pending")}
+    reminder = Notification.objects.get(booking=new, kind="reminder", offset=3600, channel="sms")
+    assert reminder.send_at == target.start - dt.timedelta(hours=1)
+
+
+def test_time_off_cancellation_tells_each_patient(specialist):
+    from scheduling.services import availability
+
+    patient = PatientFactory()
+    booking = book(patient, SlotFactory(specialist=specialist))
+    availability.time_off_create(
+        specialist=specialist, start=booking.slot.start, end=booking.slot.end, cancel_conflicting=True
+    )
+    assert Booking.objects.get(pk=booking.pk).status == "cancelled"
+    assert (
+        Notification.objects.filter(booking=booking, kind="booking_cancelled", status="pending").count() == 2
+    )
