@@ -8,6 +8,7 @@ the real SDK still builds the real request.
 from __future__ import annotations
 
 import datetime as dt
+from functools import cache
 
 from django.conf import settings
 from requests import RequestException
@@ -46,11 +47,17 @@ def is_permanent(exc: TwilioRestException) -> bool:
     return 400 <= exc.status < 500 and exc.status != 429
 
 
+@cache
+def _default_http_client() -> HttpClient:
+    """One per process, so that its connection pool carries from one message to the next."""
+    return TwilioHttpClient(timeout=settings.TWILIO_TIMEOUT_SECONDS)
+
+
 class TwilioSmsBackend(SmsBackend):
-    http_client: HttpClient | None = None
+    http_client: HttpClient | None = None  # tests put their own here
 
     def __init__(self) -> None:
-        http_client = self.http_client or TwilioHttpClient(timeout=settings.TWILIO_TIMEOUT_SECONDS)
+        http_client = self.http_client or _default_http_client()
         self.client = Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, http_client=http_client)
 
     def send(self, *, to: str, body: str, status_callback: str = "") -> str:
