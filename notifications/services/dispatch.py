@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from notifications.models import DispatcherRun, Notification
@@ -54,9 +54,13 @@ def notification_dispatch_due(
         due = _claim(
             Notification.objects.filter(status=Status.PENDING, send_at__lte=now).order_by("send_at"), limit
         )
+        # Queued too long: its task was lost. Sending too long: its worker died mid-attempt
+        # (`updated_at` is when the attempt began; a task that merely waited long in the broker
+        # must not be reclaimed while it sends).
         stuck = _claim(
             Notification.objects.filter(
-                status__in=[Status.QUEUED, Status.SENDING], queued_at__lt=stuck_before
+                Q(status=Status.QUEUED, queued_at__lt=stuck_before)
+                | Q(status=Status.SENDING, updated_at__lt=stuck_before)
             ).order_by("queued_at"),
             limit,
         )

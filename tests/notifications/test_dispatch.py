@@ -101,3 +101,18 @@ def test_no_task_is_scheduled_with_an_eta_or_countdown(
     with django_capture_on_commit_callbacks(execute=True):
         tasks.notification_dispatch_task()
     assert calls and all("eta" not in kw and "countdown" not in kw for kw in calls)
+
+
+def test_a_task_that_waited_long_in_the_broker_is_not_reclaimed_while_it_sends(booking, settings):
+    stuck = dt.timedelta(seconds=settings.NOTIFICATION_STUCK_SECONDS + 1)
+    dispatch.notification_dispatch_due(enqueue=lambda pk, channel: None)
+    row = Notification.objects.get(booking=booking, kind="booking_confirmed", channel="sms")
+    with time_machine.travel(timezone.now() + stuck):
+        from notifications.services import sending
+
+        sending._begin(row.pk)  # the task starts only now, long after it was queued
+        assert (
+            dispatch.notification_dispatch_due(enqueue=lambda pk, channel: None).reclaimed == 1
+        )  # the email
+    row.refresh_from_db()
+    assert row.status == Status.SENDING
