@@ -37,5 +37,8 @@ test: install
 bench: install
 	$(BIN)/python bench/run.py
 
+bench-notifications: install
+	$(BIN)/python bench/notifications.py
+
 clean:
 	rm -rf $(VENV) var

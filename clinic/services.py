@@ -207,6 +207,7 @@ def visit_type_create(*, slug: str, name: str, duration_minutes: int, new_patien
     )
 
 
+@transaction.atomic
 def patient_sms_opt_in_set(*, patient: Patient, opt_in: bool) -> None:
     Patient.objects.filter(pk=patient.pk).update(sms_opt_in=opt_in)
     patient.sms_opt_in = opt_in

@@ -21,6 +21,7 @@ def booking_ics(booking: Booking) -> bytes:
     event.add("dtend", slot.end)
     event.add("summary", f"Video visit with Dr. {specialist.user.last_name}")
     event.add("description", "Your video visit. Open the link in your reminder to join.")
-    event.add("status", "CANCELLED" if booking.status == Booking.Status.CANCELLED else "CONFIRMED")
+    gone = booking.status in (Booking.Status.CANCELLED, Booking.Status.RESCHEDULED)
+    event.add("status", "CANCELLED" if gone else "CONFIRMED")
     cal.add_component(event)
     return cal.to_ical()

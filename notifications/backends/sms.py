@@ -11,12 +11,17 @@ from django.utils import timezone
 
 
 class SendError(Exception):
-    """A message was not accepted. `permanent` errors are not retried."""
+    """A message was not accepted. `permanent` errors are not retried. `maybe_sent` says the
+    provider may have taken it all the same (the connection broke after the request left), so
+    the next attempt must ask the provider before it sends again."""
 
-    def __init__(self, message: str, *, code: str = "", permanent: bool = False) -> None:
+    def __init__(
+        self, message: str, *, code: str = "", permanent: bool = False, maybe_sent: bool = False
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.permanent = permanent
+        self.maybe_sent = maybe_sent
 
 
 @dataclass(frozen=True)

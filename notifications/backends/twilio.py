@@ -35,6 +35,7 @@ PERMANENT_CODES = frozenset(
     }
 )
 UNSUBSCRIBED = 21610
+CLOCK_MARGIN = dt.timedelta(seconds=30)
 # Statuses of a message that never went out (undelivered did go out: the handset missed it).
 NOT_SENT = frozenset({"failed", "canceled"})
 
@@ -74,17 +75,22 @@ class TwilioSmsBackend(SmsBackend):
                 exc.msg or f"HTTP {exc.status}", code=str(exc.code or exc.status), permanent=is_permanent(exc)
             ) from exc
         except (TwilioException, RequestException) as exc:
-            raise SendError(f"Twilio unreachable: {type(exc).__name__}", code="network") from exc
+            raise SendError(
+                f"Twilio unreachable: {type(exc).__name__}", code="network", maybe_sent=True
+            ) from exc
         return str(message.sid)
 
     def find_sent(self, *, to: str, body: str, since: dt.datetime) -> str | None:
         # No date filter: a message accepted but still queued at Twilio has no send date yet.
-        # Twilio's timestamps have whole seconds, hence the truncation of `since`.
-        since = since.replace(microsecond=0)
+        # Twilio's timestamps have whole seconds and its clock is not ours: a margin. (Two
+        # reminders of one visit share a body, but hours apart, far beyond the margin.)
+        since = since.replace(microsecond=0) - CLOCK_MARGIN
         try:
             recent = self.client.messages.list(to=to, limit=50)
         except (TwilioException, RequestException) as exc:
-            raise SendError(f"Twilio unreachable: {type(exc).__name__}", code="network") from exc
+            raise SendError(
+                f"Twilio unreachable: {type(exc).__name__}", code="network", maybe_sent=True
+            ) from exc
         for message in recent:
             created = message.date_created
             if (

@@ -134,8 +134,9 @@ def _record(notification_id: int, *, provider_id: str = "", error: SendError | N
             else:
                 notification.status = Status.PENDING
                 notification.send_at = now + backoff(notification.attempts)
-            # This attempt is known not to have gone out: the next one need not reconcile.
-            notification.sending_at = None
+            if not error.maybe_sent:
+                # Refused by the provider: it did not go out, the next attempt need not ask.
+                notification.sending_at = None
         notification.save()
         if error is not None and error.code == str(UNSUBSCRIBED):
             patient = notification.booking.patient

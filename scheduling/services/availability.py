@@ -373,6 +373,9 @@ def time_off_create(
         .filter(slot__in=touching, status=Booking.Status.CONFIRMED)
         .order_by("slot__start", "pk")
     )
+    # A cancel or reschedule that committed while we waited for those locks released its slot
+    # as open after our first pass: close it too.
+    touching.filter(status=Slot.Status.OPEN).update(status=Slot.Status.BLOCKED, time_off=off)
     if conflicting and not cancel_conflicting:
         raise Conflict(
             "Confirmed bookings fall in this time off.",

@@ -238,6 +238,7 @@ def booking_cancel(*, booking: Booking, by: User, reason: str = "") -> Booking:
     return booking
 
 
+@transaction.atomic
 def booking_cancel_for_time_off(*, booking: Booking, time_off: TimeOff) -> Booking:
     """Cancel a booking that time off displaces; its slot stays closed under the time off."""
     booking = _lock_confirmed(booking)

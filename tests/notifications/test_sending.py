@@ -223,3 +223,24 @@ def twilio_date(moment):
     from email.utils import format_datetime
 
     return format_datetime(moment.astimezone(dt.UTC), usegmt=True)
+
+
+def test_a_connection_lost_after_twilio_accepted_is_not_sent_twice(twilio, booking, monkeypatch):
+    import requests
+
+    row = queued(booking)
+    accept = twilio.request
+
+    def accept_then_drop(*args, **kwargs):
+        accept(*args, **kwargs)  # Twilio has the message ...
+        raise requests.ConnectionError("connection reset by peer")  # ... and we never hear so
+
+    monkeypatch.setattr(twilio, "request", accept_then_drop)
+    assert sending.notification_send(notification_id=row.pk) == Status.PENDING
+    monkeypatch.setattr(twilio, "request", accept)
+    row.refresh_from_db()
+    with time_machine.travel(row.send_at + dt.timedelta(seconds=1)):
+        row = queued(booking)
+        assert sending.notification_send(notification_id=row.pk) == Status.SENT
+    assert len(twilio.creates) == 1
+    assert [r.method for r in twilio.requests] == ["POST", "GET"]
