@@ -145,10 +145,12 @@ def _materialize(specialist: Specialist, rules: Iterable[AvailabilityRule], now:
     return len(new)
 
 
-def _remove_open_slots(slots: QuerySet[Slot]) -> None:
-    """Remove open slots. One that a past booking still points to stays, blocked, as history."""
-    slots = slots.filter(status=Slot.Status.OPEN)
-    slots.filter(bookings__isnull=False).update(status=Slot.Status.BLOCKED, rule=None)
+def _remove_unbooked_slots(slots: QuerySet[Slot]) -> None:
+    """Remove the slots nobody holds: open ones, and ones only time off closed (left behind,
+    deleting the time off would reopen them at a time no rule offers any more). One that a past
+    booking still points to stays, blocked, as history."""
+    slots = slots.filter(Q(status=Slot.Status.OPEN) | Q(status=Slot.Status.BLOCKED, time_off__isnull=False))
+    slots.filter(bookings__isnull=False).update(status=Slot.Status.BLOCKED, rule=None, time_off=None)
     slots.filter(bookings__isnull=True).delete()
 
 
@@ -262,7 +264,7 @@ def rule_update(*, rule: AvailabilityRule, changes: dict[str, object]) -> Availa
     )
     rule.save()
     now = timezone.now()
-    _remove_open_slots(rule.slots.filter(start__gt=now))
+    _remove_unbooked_slots(rule.slots.filter(start__gt=now))
     _materialize(specialist, [rule], now)
     return rule
 
@@ -270,7 +272,7 @@ def rule_update(*, rule: AvailabilityRule, changes: dict[str, object]) -> Availa
 @transaction.atomic
 def rule_delete(*, rule: AvailabilityRule) -> None:
     _lock_specialist(rule.specialist)
-    _remove_open_slots(rule.slots.filter(start__gt=timezone.now()))
+    _remove_unbooked_slots(rule.slots.filter(start__gt=timezone.now()))
     rule.delete()
 
 

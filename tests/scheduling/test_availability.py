@@ -320,3 +320,12 @@ def test_rule_for_a_visit_type_the_specialist_does_not_offer_is_refused(speciali
     )
     assert response.status_code == 400
     assert response.json()["code"] == "visit_type_not_offered"
+
+
+def test_deleting_a_rule_then_its_time_off_reopens_nothing(specialist):
+    rule = _rule_via_service(specialist)
+    first = rule.slots.order_by("start").first()
+    off = availability.time_off_create(specialist=specialist, start=first.start, end=first.end)
+    availability.rule_delete(rule=rule)
+    availability.time_off_delete(time_off=off)
+    assert not Slot.objects.filter(specialist=specialist, status=Slot.Status.OPEN).exists()
