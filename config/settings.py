@@ -104,10 +104,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-    # Server-side binding lets psycopg prepare the statements a process repeats (it does after
-    # five runs), so PostgreSQL stops planning the booking path's queries on every request.
+    # Server-side binding, and psycopg preparing the statements a connection repeats (after
+    # `prepare_threshold` runs): PostgreSQL stops planning the hot paths' queries every time.
+    # Set DATABASE_PREPARE_THRESHOLD=0 (off) behind a transaction-mode pooler such as PgBouncer.
+    _prepare_threshold = env.int("DATABASE_PREPARE_THRESHOLD", default=5)
     DATABASES["default"]["OPTIONS"] = {
-        "server_side_binding": env.bool("DATABASE_SERVER_SIDE_BINDING", default=True)
+        "server_side_binding": env.bool("DATABASE_SERVER_SIDE_BINDING", default=True),
+        "prepare_threshold": _prepare_threshold or None,
     }
 
 # --- API ----------------------------------------------------------------------------------
@@ -197,6 +200,9 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery's Django fixup closes the database connection around every task unless told to keep
+# it: a new PostgreSQL connection per message cost more than sending it.
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
 # The console SMS backend prints on stdout, which the worker logs: as INFO, not WARNING.
 CELERY_WORKER_REDIRECT_STDOUTS_LEVEL = "INFO"
 CELERY_TIMEZONE = "UTC"
