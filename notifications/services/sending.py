@@ -50,7 +50,7 @@ def _begin(notification_id: int) -> tuple[Notification, Message, dt.datetime | N
     with transaction.atomic():
         notification = (
             Notification.objects.select_for_update(of=("self",))
-            .select_related("booking__patient__user", "booking__slot__specialist__user")
+            .select_related("booking__patient__user", "booking__slot__specialist__user", "booking__video")
             .filter(pk=notification_id)
             .first()
         )

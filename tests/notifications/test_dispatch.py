@@ -116,3 +116,13 @@ def test_a_task_that_waited_long_in_the_broker_is_not_reclaimed_while_it_sends(b
         )  # the email
     row.refresh_from_db()
     assert row.status == Status.SENDING
+
+
+def test_a_full_batch_is_followed_by_another_in_the_same_tick(
+    booking, settings, django_capture_on_commit_callbacks
+):
+    from notifications import tasks
+
+    settings.DISPATCH_BATCH_SIZE = 1
+    with django_capture_on_commit_callbacks():  # nothing reaches a broker
+        assert tasks.notification_dispatch_task() == {"claimed": 2, "reclaimed": 0}
