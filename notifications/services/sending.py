@@ -111,7 +111,19 @@ def backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=max(1.0, random.uniform(0, ceiling)))
 
 
-def _record(notification_id: int, *, provider_id: str = "", error: SendError | None = None) -> str:
+def _record_sent(notification_id: int, provider_id: str) -> str:
+    """One conditional UPDATE: it lands only on a row still `sending` (the hot path of a send)."""
+    now = timezone.now()
+    landed = Notification.objects.filter(pk=notification_id, status=Status.SENDING).update(
+        status=Status.SENT, provider_id=provider_id, sent_at=now, last_error="", error_code="", updated_at=now
+    )
+    if landed:
+        return Status.SENT
+    # Settled meanwhile (a callback, an admin): leave it.
+    return Notification.objects.values_list("status", flat=True).get(pk=notification_id)
+
+
+def _record_failed(notification_id: int, error: SendError) -> str:
     with transaction.atomic():
         notification = (
             Notification.objects.select_for_update(of=("self",))
@@ -120,25 +132,18 @@ def _record(notification_id: int, *, provider_id: str = "", error: SendError | N
         )
         if notification.status != Status.SENDING:
             return notification.status  # settled meanwhile (a callback, an admin): leave it
-        now = timezone.now()
-        if error is None:
-            notification.status = Status.SENT
-            notification.provider_id = provider_id
-            notification.sent_at = now
-            notification.last_error = notification.error_code = ""
+        notification.last_error = str(error)[:500]
+        notification.error_code = error.code[:20]
+        if error.permanent or notification.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS:
+            notification.status = Status.FAILED
         else:
-            notification.last_error = str(error)[:500]
-            notification.error_code = error.code[:20]
-            if error.permanent or notification.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS:
-                notification.status = Status.FAILED
-            else:
-                notification.status = Status.PENDING
-                notification.send_at = now + backoff(notification.attempts)
-            if not error.maybe_sent:
-                # Refused by the provider: it did not go out, the next attempt need not ask.
-                notification.sending_at = None
+            notification.status = Status.PENDING
+            notification.send_at = timezone.now() + backoff(notification.attempts)
+        if not error.maybe_sent:
+            # Refused by the provider: it did not go out, the next attempt need not ask.
+            notification.sending_at = None
         notification.save()
-        if error is not None and error.code == str(UNSUBSCRIBED):
+        if error.code == str(UNSUBSCRIBED):
             patient = notification.booking.patient
             patient_sms_opt_in_set(patient=patient, opt_in=False)
             notifications_skip_channel(patient=patient, channel=Channel.SMS)
@@ -158,5 +163,5 @@ def notification_send(*, notification_id: int) -> str:
             provider_id = _send_email(notification, message)
     except SendError as exc:
         log.warning("notification %s not sent: %s (code %s)", notification_id, exc, exc.code)
-        return _record(notification_id, error=exc)
-    return _record(notification_id, provider_id=provider_id)
+        return _record_failed(notification_id, exc)
+    return _record_sent(notification_id, provider_id)
