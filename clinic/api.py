@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 
 from clinic import selectors, serializers, services
 from clinic.models import Specialist, Specialty, VisitType
-from clinic.permissions import IsAdminOrReadOnly, caller, is_admin
+from clinic.permissions import IsAdminOrReadOnly, is_admin
 from config.openapi import errors
 from config.parsers import JSONParser
 
@@ -57,24 +57,15 @@ class TokenView(APIView):
 
 
 class MeView(APIView):
+    """`me/` GET. Its PATCH is in notifications.api.MeView: an opt-out there also skips the
+    patient's waiting messages, which clinic may not reach."""
+
     parser_classes = [JSONParser]
     permission_classes = [IsAuthenticated]
 
     @extend_schema(responses={200: serializers.ProfileOut, **errors(401)}, summary="The caller's profile")
     def get(self, request: Request) -> Response:
         return Response(serializers.ProfileOut(request.user).data)
-
-    @extend_schema(
-        request=serializers.ProfileIn,
-        responses={200: serializers.ProfileOut, **errors(400, 401, 415)},
-        summary="Change the caller's profile",
-    )
-    def patch(self, request: Request) -> Response:
-        data = serializers.ProfileIn(data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
-        user = services.profile_update(user=caller(request), changes=dict(data.validated_data))
-        user.refresh_from_db()
-        return Response(serializers.ProfileOut(user).data)
 
 
 @extend_schema_view(

@@ -41,7 +41,7 @@ def _exact(patterns: Iterable[URLPattern | URLResolver]) -> list[URLPattern | UR
 api_v1 = [
     path("auth/register/", clinic_api.RegisterView.as_view(), name="register"),
     path("auth/token/", clinic_api.TokenView.as_view(), name="token"),
-    path("me/", clinic_api.MeView.as_view(), name="me"),
+    path("me/", notifications_api.MeView.as_view(), name="me"),
     path(
         "bookings/<int:pk>/calendar.ics",
         scheduling_api.BookingCalendarView.as_view(),

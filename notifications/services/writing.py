@@ -8,11 +8,14 @@ always has its messages and a rolled-back one has none.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
-from clinic.models import Patient
+from clinic.models import Patient, User
+from clinic.services import profile_update
 from notifications.models import Notification
 from scheduling.models import Booking
 from scheduling.signals import BookingAction
@@ -92,3 +95,24 @@ def notifications_skip_channel(*, patient: Patient, channel: str) -> int:
     return Notification.objects.filter(
         booking__patient=patient, channel=channel, status__in=[Status.PENDING, Status.QUEUED]
     ).update(status=Status.SKIPPED, updated_at=timezone.now())
+
+
+@transaction.atomic
+def patient_profile_update(*, user: User, changes: dict[str, Any]) -> User:
+    """`me/` PATCH: clinic's profile change, and an opt-out that takes effect at once: the
+    patient's waiting messages on that channel end `skipped` (API.md). It lives here because
+    clinic may not import notifications."""
+    user = profile_update(user=user, changes=changes)
+    opted_out = [
+        channel
+        for channel, field in (
+            (Notification.Channel.SMS, "sms_opt_in"),
+            (Notification.Channel.EMAIL, "email_opt_in"),
+        )
+        if changes.get(field) is False
+    ]
+    if opted_out:
+        patient = Patient.objects.get(user=user)
+        for channel in opted_out:
+            notifications_skip_channel(patient=patient, channel=channel)
+    return user

@@ -101,3 +101,17 @@ def test_time_off_cancellation_tells_each_patient(specialist):
     assert (
         Notification.objects.filter(booking=booking, kind="booking_cancelled", status="pending").count() == 2
     )
+
+
+def test_opting_out_in_me_skips_waiting_messages_on_that_channel_at_once(patient, patient_client):
+    booking = book(patient, SlotFactory())
+    response = patient_client.patch("/api/v1/me/", {"sms_opt_in": False}, format="json")
+    assert response.status_code == 200
+    assert response.json()["sms_opt_in"] is False
+    by_channel = {
+        channel: set(
+            Notification.objects.filter(booking=booking, channel=channel).values_list("status", flat=True)
+        )
+        for channel in ("sms", "email")
+    }
+    assert by_channel == {"sms": {"skipped"}, "email": {"pending"}}
