@@ -44,7 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # `notifications` app; the project root belongs there.
 sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench")]
 
-from bench.run import Row, _database_exists, _heading, _recreate_database  # noqa: E402
+from bench.run import Row, _database_exists, _heading, _recreate_database, run_phases  # noqa: E402
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/clinic_bench_notifications"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"  # the test suite's Redis is db 15
@@ -599,28 +599,9 @@ def main() -> int:
         print("\nFAILED: the data set could not be built.", file=sys.stderr)
         return 2
 
-    rows: list[Row] = []
-    broken = False
-    for phase, names in (
-        (worker_phase, ["drain rate / no-op task rate"]),
-        (tick_phase, ["dispatcher tick p95"]),
-    ):
-        try:
-            rows += phase(args)
-        except Exception:  # a broken phase is reported and fails the run; the others still run
-            traceback.print_exc()
-            broken = True
-            rows += [Row(name, "(the phase failed: see above)", "", float("nan"), None) for name in names]
-
-    _heading("Summary")
-    print(f"{'figure':<30} {'measured':<62} {'target':<8} {'/target':>7}  result")
-    for row in rows:
-        result = "ERROR" if row.ok is None else "PASS" if row.ok else "FAIL"
-        print(f"{row.name:<30} {row.measured:<62} {row.target:<8} {row.of_target:>7.2f}  {result}")
-    print("(/target: measured divided by target; a limit holds at or below 1, a minimum at or above 1)")
-    passed = sum(1 for row in rows if row.ok)
-    print(f"\n{passed}/{len(rows)} targets met; whole run {time.perf_counter() - began:.0f} s.")
-    return 1 if broken else 0
+    return run_phases(
+        [(worker_phase, ["drain rate / no-op task rate"]), (tick_phase, ["dispatcher tick p95"])], args, began
+    )
 
 
 if __name__ == "__main__":

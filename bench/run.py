@@ -21,6 +21,7 @@ import traceback
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -125,6 +126,29 @@ def _statement_kind(sql: str) -> str:
         table = words[1]
     suffix = " FOR UPDATE" if verb == "SELECT" and "FOR UPDATE" in " ".join(upper) else ""
     return f"{verb} {table}{suffix}".strip()
+
+
+def run_phases(phases: list[tuple[Any, list[str]]], args: argparse.Namespace, began: float) -> int:
+    """Run each phase, print the summary table; 1 if a phase broke (the others still run)."""
+    rows: list[Row] = []
+    broken = False
+    for phase, names in phases:
+        try:
+            rows += phase(args)
+        except Exception:  # a broken phase is reported and fails the run; the others still run
+            traceback.print_exc()
+            broken = True
+            rows += [Row(name, "(the phase failed: see above)", "", float("nan"), None) for name in names]
+
+    _heading("Summary")
+    print(f"{'figure':<30} {'measured':<62} {'target':<8} {'/target':>7}  result")
+    for row in rows:
+        result = "ERROR" if row.ok is None else "PASS" if row.ok else "FAIL"
+        print(f"{row.name:<30} {row.measured:<62} {row.target:<8} {row.of_target:>7.2f}  {result}")
+    print("(/target: measured divided by target; a limit holds at or below 1, a minimum at or above 1)")
+    passed = sum(1 for row in rows if row.ok)
+    print(f"\n{passed}/{len(rows)} targets met; whole run {time.perf_counter() - began:.0f} s.")
+    return 1 if broken else 0
 
 
 def _heading(text: str) -> None:
@@ -292,28 +316,14 @@ def main() -> int:
         print("\nFAILED: the data set could not be built.", file=sys.stderr)
         return 2
 
-    rows: list[Row] = []
-    broken = False
-    for phase, names in (
-        (reads_phase, ["slot search p95 / raw SQL p95", "slot search p95", "next available p95"]),
-        (bookings_phase, ["booking throughput / floor"]),
-    ):
-        try:
-            rows += phase(args)
-        except Exception:  # a broken phase is reported and fails the run; the others still run
-            traceback.print_exc()
-            broken = True
-            rows += [Row(name, "(the phase failed: see above)", "", float("nan"), None) for name in names]
-
-    _heading("Summary")
-    print(f"{'figure':<30} {'measured':<62} {'target':<8} {'/target':>7}  result")
-    for row in rows:
-        result = "ERROR" if row.ok is None else "PASS" if row.ok else "FAIL"
-        print(f"{row.name:<30} {row.measured:<62} {row.target:<8} {row.of_target:>7.2f}  {result}")
-    print("(/target: measured divided by target; a limit holds at or below 1, a minimum at or above 1)")
-    passed = sum(1 for row in rows if row.ok)
-    print(f"\n{passed}/{len(rows)} targets met; whole run {time.perf_counter() - began:.0f} s.")
-    return 1 if broken else 0
+    return run_phases(
+        [
+            (reads_phase, ["slot search p95 / raw SQL p95", "slot search p95", "next available p95"]),
+            (bookings_phase, ["booking throughput / floor"]),
+        ],
+        args,
+        began,
+    )
 
 
 if __name__ == "__main__":

@@ -109,10 +109,6 @@ class VisitType(models.Model):
     def duration(self) -> dt.timedelta:
         return dt.timedelta(minutes=self.duration_minutes)
 
-    @property
-    def is_follow_up(self) -> bool:
-        return not self.new_patient
-
 
 class Specialist(models.Model):
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="specialist")

@@ -15,11 +15,6 @@ def is_admin(user: Any) -> bool:
     return bool(user and user.is_authenticated and (user.role == User.Role.ADMIN or user.is_staff))
 
 
-class IsAdmin(BasePermission):
-    def has_permission(self, request: Request, view: Any) -> bool:
-        return is_admin(request.user)
-
-
 class IsAdminOrReadOnly(BasePermission):
     def has_permission(self, request: Request, view: Any) -> bool:
         return request.method in SAFE_METHODS or is_admin(request.user)

@@ -7,7 +7,7 @@ import datetime as dt
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.utils import timezone
 
-from clinic.models import Specialist, StateLicense, User
+from clinic.models import Specialist, StateLicense
 
 
 def licenses_valid_on(day: dt.date) -> QuerySet[StateLicense]:
@@ -36,7 +36,3 @@ def specialist_list(
     if accepting_new_patients is not None:
         qs = qs.filter(accepting_new_patients=accepting_new_patients)
     return qs
-
-
-def specialist_for_user(user: User) -> Specialist | None:
-    return Specialist.objects.filter(user=user).first()

@@ -210,11 +210,12 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Beat's DatabaseScheduler writes this schedule into its tables when it starts: `migrate` then
 # `celery beat` is all an operator runs. The dispatch task expires at its own interval, so a
 # stopped worker does not come back to a pile of dispatches.
+DISPATCH_INTERVAL_SECONDS = env.int("DISPATCH_INTERVAL_SECONDS", default=30)
 CELERY_BEAT_SCHEDULE = {
     "dispatch-notifications": {
         "task": "notifications.tasks.notification_dispatch_task",
-        "schedule": env.int("DISPATCH_INTERVAL_SECONDS", default=30),
-        "options": {"expires": env.int("DISPATCH_INTERVAL_SECONDS", default=30)},
+        "schedule": DISPATCH_INTERVAL_SECONDS,
+        "options": {"expires": DISPATCH_INTERVAL_SECONDS},
     },
     "extend-slot-horizon": {
         "task": "scheduling.tasks.slots_extend_horizon_task",
@@ -240,7 +241,6 @@ def _seconds(duration: str) -> int:
 REMINDER_OFFSETS = sorted(
     {_seconds(o) for o in env.list("REMINDER_OFFSETS", default=["24h", "1h"])}, reverse=True
 )
-DISPATCH_INTERVAL_SECONDS = env.int("DISPATCH_INTERVAL_SECONDS", default=30)
 DISPATCH_BATCH_SIZE = env.int("DISPATCH_BATCH_SIZE", default=500)
 NOTIFICATION_STUCK_SECONDS = env.int("NOTIFICATION_STUCK_SECONDS", default=120)
 NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=5)

@@ -186,8 +186,6 @@ class SlotViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def get_queryset(self) -> QuerySet[Any]:
         if self.action == "list":
             search = _valid(serializers.SlotSearch, self.request.query_params)
-            if "state" in search:
-                search["state"] = search["state"].upper()
             return selectors.slots_bookable(**search)
         return selectors.slot_list_managed(user=caller(self.request))
 
@@ -209,8 +207,6 @@ class SlotViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @action(detail=False, methods=["get"], url_path="next-available")
     def next_available(self, request: Request) -> Response:
         search = _valid(serializers.NextAvailableSearch, request.query_params)
-        if "state" in search:
-            search["state"] = search["state"].upper()
         page = self.paginate_queryset(selectors.slots_next_available(**search))
         return self.get_paginated_response(serializers.SlotOut(page, many=True).data)
 

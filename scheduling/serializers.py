@@ -84,10 +84,20 @@ class TimeOffIn(serializers.Serializer):
     specialist = id_field(required=False, help_text="Admins only: whose time off.")
 
 
+class StateCode(serializers.RegexField):
+    """A US state code in either case, given back upper-case."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(r"^[A-Za-z]{2}$", **kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        return str(super().to_internal_value(data)).upper()
+
+
 class SlotSearch(serializers.Serializer):
     specialist = id_field(required=False)
     specialty = serializers.SlugField(max_length=50, required=False)
-    state = serializers.RegexField(r"^[A-Za-z]{2}$", required=False)
+    state = StateCode(required=False)
     visit_type = id_field(required=False)
     start_after = serializers.DateTimeField(required=False)
     start_before = serializers.DateTimeField(required=False)
@@ -95,7 +105,7 @@ class SlotSearch(serializers.Serializer):
 
 class NextAvailableSearch(serializers.Serializer):
     specialty = serializers.SlugField(max_length=50, required=False)
-    state = serializers.RegexField(r"^[A-Za-z]{2}$", required=False)
+    state = StateCode(required=False)
     visit_type = id_field(required=False)
 
 

@@ -157,6 +157,15 @@ def _remove_unbooked_slots(slots: QuerySet[Slot]) -> None:
 # --- Rules ------------------------------------------------------------------------------------
 
 
+def _check_offers(specialist: Specialist, visit_type: VisitType) -> None:
+    if not specialist.visit_types.filter(pk=visit_type.pk).exists():
+        raise InvalidInput(
+            "The specialist does not offer this visit type.",
+            code="visit_type_not_offered",
+            fields={"visit_type": ["Not offered by this specialist."]},
+        )
+
+
 def _check_rule(
     *,
     specialist: Specialist,
@@ -185,12 +194,7 @@ def _check_rule(
             "The window is shorter than one visit.",
             fields={"end_time": ["Too short for this visit type."]},
         )
-    if not specialist.visit_types.filter(pk=visit_type.pk).exists():
-        raise InvalidInput(
-            "The specialist does not offer this visit type.",
-            code="visit_type_not_offered",
-            fields={"visit_type": ["Not offered by this specialist."]},
-        )
+    _check_offers(specialist, visit_type)
     overlapping = AvailabilityRule.objects.filter(
         specialist=specialist, weekday=weekday, start_time__lt=end_time, end_time__gt=start_time
     ).filter(Q(valid_until__isnull=True) | Q(valid_until__gte=valid_from))
@@ -314,12 +318,7 @@ def slot_add(*, specialist: Specialist, visit_type: VisitType, start: dt.datetim
             code="too_far_ahead",
             fields={"start": [f"Within {settings.BOOKING_HORIZON_DAYS} days."]},
         )
-    if not specialist.visit_types.filter(pk=visit_type.pk).exists():
-        raise InvalidInput(
-            "The specialist does not offer this visit type.",
-            code="visit_type_not_offered",
-            fields={"visit_type": ["Not offered by this specialist."]},
-        )
+    _check_offers(specialist, visit_type)
     interval = Interval(start, start + visit_type.duration)
     calendar = Calendar(specialist, interval.start, interval.end)
     if calendar.overlaps(interval):

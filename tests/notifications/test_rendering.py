@@ -27,10 +27,8 @@ def realistic(settings):
     settings.CLINIC_NAME = "Neuro Clinic"
     specialist = SpecialistFactory(user=UserFactory(role="specialist", last_name="Okafor-Whitfield"))
     patient = PatientFactory(timezone=ZoneInfo("America/Los_Angeles"))
-    slot = SlotFactory(specialist=specialist, start=dt.datetime(2027, 12, 22, 22, 30, tzinfo=dt.UTC))
-    slot.start = dt.datetime.now(dt.UTC).replace(microsecond=0, second=0, minute=30) + dt.timedelta(days=3)
-    slot.end = slot.start + dt.timedelta(hours=1)
-    slot.save()
+    start = dt.datetime.now(dt.UTC).replace(microsecond=0, second=0, minute=30) + dt.timedelta(days=3)
+    slot = SlotFactory(specialist=specialist, start=start)
     booking = bookings.booking_create(user=patient.user, slot_id=slot.pk, reason=CANARY).booking
     bookings.booking_cancel(booking=booking, by=specialist.user)
     return booking
