@@ -14,8 +14,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from clinic import selectors, serializers, services
-from clinic.models import Specialist, Specialty, VisitType
-from clinic.permissions import IsAdminOrReadOnly, is_admin
+from clinic.models import AuditEvent, Specialist, Specialty, VisitType
+from clinic.permissions import IsAdmin, IsAdminOrReadOnly, is_admin
 from config.openapi import errors
 from config.parsers import JSONParser
 
@@ -169,3 +169,22 @@ class SpecialistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         if "licenses" in changes:
             changes["licenses"] = [services.LicenseInput(**lic) for lic in changes["licenses"]]
         return self._out(services.specialist_update(specialist=specialist, changes=changes))
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="The audit trail, newest first (admins)",
+        parameters=[serializers.AuditFilterIn],
+        responses={200: serializers.AuditEventOut, **errors(400, 401, 403)},
+    )
+)
+class AuditEventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = serializers.AuditEventOut
+    permission_classes = [IsAdmin]
+    queryset = AuditEvent.objects.none()  # the model, for the schema
+    filter_backends: list[Any] = []
+
+    def get_queryset(self) -> QuerySet[AuditEvent]:
+        search = serializers.AuditFilterIn(data=self.request.query_params)
+        search.is_valid(raise_exception=True)
+        return selectors.audit_event_list(**search.validated_data)

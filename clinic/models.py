@@ -7,7 +7,8 @@ import datetime as dt
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from localflavor.us.us_states import US_STATES
+from django.utils import timezone
+from localflavor.us.models import USStateField
 from phonenumber_field.modelfields import PhoneNumberField
 from timezone_field import TimeZoneField
 
@@ -62,7 +63,7 @@ class Patient(models.Model):
 
     user = models.OneToOneField(User, on_delete=models.CASCADE, primary_key=True)
     phone = PhoneNumberField(blank=True)
-    state = models.CharField(max_length=2, choices=US_STATES)
+    state = USStateField()
     timezone = TimeZoneField(default="America/New_York")
     sms_opt_in = models.BooleanField(default=False)
     email_opt_in = models.BooleanField(default=True)
@@ -133,7 +134,7 @@ class StateLicense(models.Model):
     """A licence to practise in one state, valid through `expires_on` (inclusive)."""
 
     specialist = models.ForeignKey(Specialist, on_delete=models.CASCADE, related_name="licenses")
-    state = models.CharField(max_length=2, choices=US_STATES)
+    state = USStateField()
     number = models.CharField(max_length=40)
     expires_on = models.DateField()
 
@@ -144,3 +145,38 @@ class StateLicense(models.Model):
 
     def __str__(self) -> str:
         return f"{self.state} {self.number} (until {self.expires_on})"
+
+
+class AuditEvent(models.Model):
+    """Who changed what, when, from what to what: every booking state change and every admin
+    action on the reminder queue. Written in the transaction of the change it records, so the
+    two commit or roll back together; never edited.
+
+    `before` and `after` hold state, not content: statuses, ids, times, never the reason for a
+    visit or a message body (the trail is read by operators, and kept longer than either).
+    """
+
+    actor = models.ForeignKey(
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Null: the system.",
+    )
+    action = models.CharField(max_length=40)
+    object_type = models.CharField(max_length=40)
+    object_id = models.PositiveBigIntegerField()
+    at = models.DateTimeField(default=timezone.now)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["object_type", "object_id", "-at"], name="audit_object"),
+            models.Index(fields=["-at", "-id"], name="audit_newest"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.object_type} {self.object_id} at {self.at:%Y-%m-%d %H:%M:%S}"

@@ -49,3 +49,10 @@ def specialist_of(request: Request) -> Specialist:
     if specialist is None:
         raise PermissionDenied("Only specialists can do this.")
     return specialist
+
+
+class IsAdmin(BasePermission):
+    message = "Only clinic admins can do this."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return is_admin(request.user)

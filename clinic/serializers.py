@@ -217,3 +217,25 @@ class SpecialistPatch(SpecialistIn):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, partial=True, **kwargs)
+
+
+class AuditEventOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    actor = serializers.IntegerField(
+        source="actor_id", allow_null=True, help_text="A user id; null: the system."
+    )
+    action = serializers.CharField(help_text="e.g. `booking.cancelled`, `notification.retried`.")
+    object_type = serializers.CharField(help_text="`booking` or `notification`.")
+    object_id = serializers.IntegerField()
+    at = serializers.DateTimeField()
+    before = serializers.JSONField(
+        allow_null=True, help_text="The object's state before; null for a creation."
+    )
+    after = serializers.JSONField(allow_null=True)
+
+
+class AuditFilterIn(serializers.Serializer):
+    actor = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
+    action = serializers.CharField(max_length=40, required=False)
+    object_type = serializers.CharField(max_length=40, required=False)
+    object_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)

@@ -22,6 +22,8 @@ router.register("availability-rules", scheduling_api.AvailabilityRuleViewSet, ba
 router.register("time-off", scheduling_api.TimeOffViewSet, basename="time-off")
 router.register("slots", scheduling_api.SlotViewSet, basename="slot")
 router.register("bookings", scheduling_api.BookingViewSet, basename="booking")
+router.register("admin/notifications", notifications_api.NotificationViewSet, basename="admin-notification")
+router.register("admin/audit", clinic_api.AuditEventViewSet, basename="admin-audit")
 
 
 def _exact(patterns: Iterable[URLPattern | URLResolver]) -> list[URLPattern | URLResolver]:

@@ -1,6 +1,7 @@
-"""Twilio's webhooks: message status callbacks and inbound SMS (STOP / START keywords).
+"""The admins' view of the reminder queue, and Twilio's webhooks.
 
-No token: each request must carry a valid `X-Twilio-Signature`, which Twilio computes over
+`admin/notifications/`: the list, the stats, retry and cancel (admins only). Twilio's webhooks:
+message status callbacks and inbound SMS (STOP / START keywords). They take no token: each request must carry a valid `X-Twilio-Signature`, which Twilio computes over
 PUBLIC_BASE_URL + the path (and query) and the form parameters, so it holds behind a proxy that
 rewrites the host or the scheme. Anything else answers 403 in the error shape.
 """
@@ -10,8 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.db.models import QuerySet
 from django.http import HttpResponse
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, viewsets
+from rest_framework.decorators import action
 from rest_framework.parsers import FormParser
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
@@ -21,10 +25,56 @@ from twilio.request_validator import RequestValidator
 
 from clinic import api as clinic_api
 from clinic import serializers as clinic_serializers
-from clinic.permissions import caller
+from clinic.permissions import IsAdmin, caller
 from config.openapi import errors
-from notifications import serializers
-from notifications.services import callbacks, writing
+from notifications import selectors, serializers
+from notifications.models import Notification
+from notifications.services import callbacks, steering, writing
+
+STEER_RESPONSES = {200: serializers.NotificationOut, **errors(401, 403, 404, 409)}
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Notifications, filtered (admins)",
+        parameters=[serializers.NotificationFilterIn],
+        responses={200: serializers.NotificationOut, **errors(400, 401, 403)},
+    )
+)
+class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = serializers.NotificationOut
+    permission_classes = [IsAdmin]
+    queryset = Notification.objects.none()  # the model, for the schema; get_queryset filters
+    filter_backends: list[Any] = []
+
+    def get_queryset(self) -> QuerySet[Notification]:
+        if self.action != "list":
+            return Notification.objects.all()
+        search = serializers.NotificationFilterIn(data=self.request.query_params)
+        search.is_valid(raise_exception=True)
+        return selectors.notification_list(**search.validated_data)
+
+    @extend_schema(
+        summary="The queue at a glance: counts, lag, throughput, broker depth, workers",
+        responses={200: serializers.QueueStatsOut, **errors(401, 403)},
+    )
+    @action(detail=False, methods=["get"])
+    def stats(self, request: Request) -> Response:
+        return Response(serializers.QueueStatsOut(selectors.notification_stats()).data)
+
+    @extend_schema(
+        summary="Retry a failed or cancelled notification now", request=None, responses=STEER_RESPONSES
+    )
+    @action(detail=True, methods=["post"])
+    def retry(self, request: Request, pk: str | None = None) -> Response:
+        notification = steering.notification_retry(notification_id=self.get_object().pk, by=caller(request))
+        return Response(self.get_serializer(notification).data)
+
+    @extend_schema(summary="Cancel a pending or queued notification", request=None, responses=STEER_RESPONSES)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str | None = None) -> Response:
+        notification = steering.notification_cancel(notification_id=self.get_object().pk, by=caller(request))
+        return Response(self.get_serializer(notification).data)
 
 
 class TwilioSignature(BasePermission):

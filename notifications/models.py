@@ -78,6 +78,8 @@ class Notification(models.Model):
                 fields=["provider_id"], condition=~Q(provider_id=""), name="notification_provider_id"
             ),
             models.Index(fields=["status", "channel"]),
+            # The stats' sent per hour and per day.
+            models.Index(fields=["sent_at"], condition=Q(sent_at__isnull=False), name="notification_sent"),
         ]
 
     def __str__(self) -> str:

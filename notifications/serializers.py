@@ -1,8 +1,11 @@
-"""Shapes of the notifications API and of Twilio's webhook forms."""
+"""Shapes of the notifications API (the admin's view of the queue) and of Twilio's webhook forms."""
 
 from __future__ import annotations
 
 from rest_framework import serializers
+
+from notifications.models import Notification
+from notifications.selectors import ORDERINGS
 
 
 class StatusCallbackIn(serializers.Serializer):
@@ -14,3 +17,68 @@ class StatusCallbackIn(serializers.Serializer):
 class InboundSmsIn(serializers.Serializer):
     From = serializers.CharField(max_length=32)
     Body = serializers.CharField(max_length=1600, allow_blank=True, trim_whitespace=False)
+
+
+def mask_recipient(recipient: str) -> str:
+    """Enough to tell two recipients apart, not to reach one: the last digits of a phone, the
+    domain of an email."""
+    if "@" in recipient:
+        return "***@" + recipient.rsplit("@", 1)[1]
+    return "*" * max(len(recipient) - 4, 0) + recipient[-4:]
+
+
+class NotificationOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    booking = serializers.IntegerField(source="booking_id")
+    kind = serializers.ChoiceField(choices=Notification.Kind.choices)
+    offset = serializers.IntegerField(
+        help_text="Seconds before the visit; 0 for kinds that are not reminders."
+    )
+    channel = serializers.ChoiceField(choices=Notification.Channel.choices)
+    recipient = serializers.SerializerMethodField(help_text="Masked: the last digits, or the domain.")
+    status = serializers.ChoiceField(choices=Notification.Status.choices)
+    attempts = serializers.IntegerField()
+    last_error = serializers.CharField()
+    provider_id = serializers.CharField()
+    send_at = serializers.DateTimeField()
+    queued_at = serializers.DateTimeField(allow_null=True)
+    sent_at = serializers.DateTimeField(allow_null=True)
+    delivered_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+
+    def get_recipient(self, notification: Notification) -> str:
+        return mask_recipient(notification.recipient)
+
+
+class NotificationFilterIn(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Notification.Status.choices, required=False)
+    channel = serializers.ChoiceField(choices=Notification.Channel.choices, required=False)
+    kind = serializers.ChoiceField(choices=Notification.Kind.choices, required=False)
+    booking = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
+    send_after = serializers.DateTimeField(required=False, help_text="Inclusive.")
+    send_before = serializers.DateTimeField(required=False, help_text="Exclusive.")
+    ordering = serializers.ChoiceField(choices=ORDERINGS, default="-send_at")
+
+
+class QueueStatsOut(serializers.Serializer):
+    counts = serializers.DictField(
+        child=serializers.DictField(child=serializers.IntegerField()),
+        help_text="Notifications per channel, then per status; a status with none is absent.",
+    )
+    oldest_overdue_seconds = serializers.FloatField(
+        allow_null=True,
+        help_text="Age of the oldest pending, queued or sending notification whose send_at has passed.",
+    )
+    sent_last_hour = serializers.IntegerField(help_text="Handed to the provider in the last hour.")
+    failed_last_hour = serializers.IntegerField()
+    sent_last_day = serializers.IntegerField()
+    failed_last_day = serializers.IntegerField()
+    queue_depth = serializers.IntegerField(
+        allow_null=True, help_text="Messages waiting in the broker; null if it cannot be read."
+    )
+    dispatcher_last_run = serializers.DateTimeField(
+        allow_null=True, help_text="When the dispatch task last ran in a worker."
+    )
+    workers = serializers.ListField(
+        child=serializers.CharField(), help_text="Workers that answered a ping within a second."
+    )

@@ -147,7 +147,7 @@ class TimeOffViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def create(self, request: Request) -> Response:
         data = _valid(serializers.TimeOffIn, request.data)
         specialist = _owner(request, data.pop("specialist", None))
-        off = availability.time_off_create(specialist=specialist, **data)
+        off = availability.time_off_create(specialist=specialist, by=caller(request), **data)
         return Response(serializers.TimeOffOut(off).data, status=status.HTTP_201_CREATED)
 
     def destroy(self, request: Request, pk: str | None = None) -> Response:
@@ -302,14 +302,18 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     )
     @action(detail=True, methods=["post"])
     def complete(self, request: Request, pk: str | None = None) -> Response:
-        return Response(self.get_serializer(bookings.booking_complete(booking=self.get_object())).data)
+        return Response(
+            self.get_serializer(bookings.booking_complete(booking=self.get_object(), by=caller(request))).data
+        )
 
     @extend_schema(
         summary="Mark a visit a no-show (after its start)", request=None, responses=ACTION_RESPONSES
     )
     @action(detail=True, methods=["post"], url_path="no-show")
     def no_show(self, request: Request, pk: str | None = None) -> Response:
-        return Response(self.get_serializer(bookings.booking_no_show(booking=self.get_object())).data)
+        return Response(
+            self.get_serializer(bookings.booking_no_show(booking=self.get_object(), by=caller(request))).data
+        )
 
 
 class BookingCalendarView(GenericAPIView):

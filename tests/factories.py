@@ -9,6 +9,7 @@ import factory
 from django.utils import timezone
 
 from clinic.models import Patient, Specialist, Specialty, StateLicense, User, VisitType
+from notifications.models import Notification
 from scheduling.models import AvailabilityRule, Booking, Slot
 
 PASSWORD = "correct-horse-battery-staple"
@@ -130,3 +131,17 @@ class RuleFactory(factory.django.DjangoModelFactory):
     end_time = dt.time(12)
     visit_type = factory.SubFactory(VisitTypeFactory)
     valid_from = factory.LazyFunction(timezone.localdate)
+
+
+class NotificationFactory(factory.django.DjangoModelFactory):
+    """A confirmation SMS of its own booking, due now."""
+
+    class Meta:
+        model = Notification
+
+    booking = factory.SubFactory(BookingFactory)
+    kind = Notification.Kind.BOOKING_CONFIRMED
+    channel = Notification.Channel.SMS
+    recipient = "+12125550123"
+    send_at = factory.LazyFunction(timezone.now)
+    status = Notification.Status.PENDING

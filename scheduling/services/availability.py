@@ -19,7 +19,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from clinic.errors import Conflict, InvalidInput
-from clinic.models import Specialist, VisitType
+from clinic.models import Specialist, User, VisitType
 from scheduling.models import AvailabilityRule, Booking, Slot, TimeOff
 
 UTC = dt.UTC
@@ -355,11 +355,13 @@ def time_off_create(
     end: dt.datetime,
     reason: str = "",
     cancel_conflicting: bool = False,
+    by: User | None = None,
 ) -> TimeOff:
     """Close every slot the interval touches; refuse if confirmed bookings fall in it.
 
     Open slots are blocked *before* the bookings are read: a booking claiming one of them
     concurrently either committed first (and the read below sees it) or finds it blocked.
+    `by` is who asked (the audit trail's actor of the cancellations); by default the specialist.
     """
     from scheduling.services.bookings import booking_cancel_for_time_off
 
@@ -384,7 +386,7 @@ def time_off_create(
             bookings=[b.pk for b in conflicting],
         )
     for booking in conflicting:
-        booking_cancel_for_time_off(booking=booking, time_off=off)
+        booking_cancel_for_time_off(booking=booking, time_off=off, by=by or specialist.user)
     return off
 
 

@@ -4,6 +4,8 @@ No double booking, on any backend: a slot is claimed with a conditional UPDATE
 (`... WHERE status = 'open'`), which only one transaction can win, and the partial unique index
 `one_confirmed_booking_per_slot` refuses a second confirmed booking should any path forget the
 claim. Every path that makes a booking confirmed goes through `_claim`.
+
+Every state change also writes an audit event in its transaction: who, what, before, after.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from django.utils import timezone
 
 from clinic.errors import Conflict, Forbidden, InvalidInput
 from clinic.models import Patient, User
+from clinic.services import audit_event_record
 from scheduling import video
 from scheduling.models import Booking, IdempotencyKey, Slot, TimeOff
 from scheduling.signals import BookingAction, booking_changed
@@ -127,6 +130,19 @@ def _insert_confirmed(**fields: object) -> Booking:
         raise _slot_unavailable() from exc
 
 
+def _state(booking: Booking, **extra: Any) -> dict[str, Any]:
+    """What the audit trail keeps of a booking: its status and slot, never its reason (PHI)."""
+    return {"status": booking.status, "slot": booking.slot_id, **extra}
+
+
+def _audit(
+    by: User | None, action: BookingAction, booking: Booking, before: dict[str, Any] | None, **extra: Any
+) -> None:
+    audit_event_record(
+        actor=by, action=f"booking.{action}", obj=booking, before=before, after=_state(booking, **extra)
+    )
+
+
 def _release(slot: Slot, *, to: str = Slot.Status.OPEN, time_off: TimeOff | None = None) -> None:
     Slot.objects.filter(pk=slot.pk).update(status=to, time_off=time_off)
 
@@ -187,6 +203,7 @@ def _booking_create(
     booking = _insert_confirmed(patient=patient, slot=slot, reason=reason)
     video.video_visit_create(booking=booking)
     booking_changed.send(sender=Booking, booking=booking, action=BookingAction.CONFIRMED, previous=None)
+    _audit(patient.user, BookingAction.CONFIRMED, booking, None)
     if idempotency_key:
         IdempotencyKey.objects.create(
             user=patient.user, key=idempotency_key, request_hash=request_hash, booking=booking
@@ -232,16 +249,19 @@ def booking_cancel(*, booking: Booking, by: User, reason: str = "") -> Booking:
     booking = _lock_confirmed(booking)
     now = timezone.now()
     _check_patient_window(booking, by, now)
+    before = _state(booking)
     _mark_cancelled(booking, actor=_actor(by), reason=reason, now=now)
     _release(booking.slot)
     booking_changed.send(sender=Booking, booking=booking, action=BookingAction.CANCELLED, previous=None)
+    _audit(by, BookingAction.CANCELLED, booking, before, cancelled_by=booking.cancelled_by)
     return booking
 
 
 @transaction.atomic
-def booking_cancel_for_time_off(*, booking: Booking, time_off: TimeOff) -> Booking:
+def booking_cancel_for_time_off(*, booking: Booking, time_off: TimeOff, by: User | None) -> Booking:
     """Cancel a booking that time off displaces; its slot stays closed under the time off."""
     booking = _lock_confirmed(booking)
+    before = _state(booking)
     _mark_cancelled(
         booking,
         actor=Booking.Actor.SPECIALIST,
@@ -250,6 +270,9 @@ def booking_cancel_for_time_off(*, booking: Booking, time_off: TimeOff) -> Booki
     )
     _release(booking.slot, to=Slot.Status.BLOCKED, time_off=time_off)
     booking_changed.send(sender=Booking, booking=booking, action=BookingAction.CANCELLED, previous=None)
+    _audit(
+        by, BookingAction.CANCELLED, booking, before, cancelled_by=booking.cancelled_by, time_off=time_off.pk
+    )
     return booking
 
 
@@ -263,29 +286,34 @@ def booking_reschedule(*, booking: Booking, slot_id: int, by: User) -> Booking:
     slot = _slot_for(old.patient, slot_id, now)
     _check_policies(old.patient, slot, now, replacing=old)
     _claim(slot)
+    before = _state(old)
     old.status = Booking.Status.RESCHEDULED
     old.save(update_fields=["status", "updated_at"])
     _release(old.slot)
     new = _insert_confirmed(patient=old.patient, slot=slot, reason=old.reason, rescheduled_from=old)
     video.video_visit_create(booking=new)
     booking_changed.send(sender=Booking, booking=new, action=BookingAction.RESCHEDULED, previous=old)
+    _audit(by, BookingAction.RESCHEDULED, old, before, rescheduled_to=new.pk)
+    _audit(by, BookingAction.CONFIRMED, new, None, rescheduled_from=old.pk)
     return new
 
 
-def _finish(booking: Booking, status: str, action: BookingAction) -> Booking:
+def _finish(booking: Booking, by: User, status: str, action: BookingAction) -> Booking:
     with transaction.atomic():
         booking = _lock_confirmed(booking)
         if timezone.now() < booking.slot.start:
             raise Conflict("The visit has not started yet.", code="not_started")
+        before = _state(booking)
         booking.status = status
         booking.save(update_fields=["status", "updated_at"])
         booking_changed.send(sender=Booking, booking=booking, action=action, previous=None)
+        _audit(by, action, booking, before)
     return booking
 
 
-def booking_complete(*, booking: Booking) -> Booking:
-    return _finish(booking, Booking.Status.COMPLETED, BookingAction.COMPLETED)
+def booking_complete(*, booking: Booking, by: User) -> Booking:
+    return _finish(booking, by, Booking.Status.COMPLETED, BookingAction.COMPLETED)
 
 
-def booking_no_show(*, booking: Booking) -> Booking:
-    return _finish(booking, Booking.Status.NO_SHOW, BookingAction.NO_SHOW)
+def booking_no_show(*, booking: Booking, by: User) -> Booking:
+    return _finish(booking, by, Booking.Status.NO_SHOW, BookingAction.NO_SHOW)

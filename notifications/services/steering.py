@@ -1,0 +1,79 @@
+"""An admin steers the queue: retry a message that failed (or was cancelled), cancel one that
+waits. The API, the Django admin's bulk actions and the dashboard's buttons all call these.
+
+Each is one locked read and one write in a transaction, with an audit event beside it, and each
+acts only from the statuses the contract names (anything else is a 409 `invalid_transition`):
+the lock orders the change against the send task, which locks the same row, so an admin's
+cancel and a worker's send never both win.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from clinic.errors import Conflict, NotFound
+from clinic.models import User
+from clinic.services import audit_event_record
+from notifications.models import Notification
+
+Status = Notification.Status
+
+RETRYABLE = (Status.FAILED, Status.CANCELLED)
+CANCELLABLE = (Status.PENDING, Status.QUEUED)
+
+
+def _state(notification: Notification) -> dict[str, Any]:
+    return {
+        "status": notification.status,
+        "send_at": notification.send_at.isoformat(),
+        "attempts": notification.attempts,
+        "error_code": notification.error_code,
+    }
+
+
+def _locked(notification_id: int, allowed: tuple[str, ...], verb: str) -> Notification:
+    notification = Notification.objects.select_for_update().filter(pk=notification_id).first()
+    if notification is None:
+        raise NotFound("No such notification.")
+    if notification.status not in allowed:
+        raise Conflict(
+            f"A {notification.status} notification cannot be {verb}; only {' or '.join(allowed)} ones can.",
+            code="invalid_transition",
+        )
+    return notification
+
+
+@transaction.atomic
+def notification_retry(*, notification_id: int, by: User) -> Notification:
+    """Failed or cancelled -> pending, due now, with a fresh budget of attempts.
+
+    The send task still re-checks the booking and the opt-in, so retrying a message of a
+    cancelled visit ends it `cancelled` again rather than sending it. `sending_at` is kept: if
+    the failed attempt may have reached the provider, the next one asks before it sends.
+    """
+    notification = _locked(notification_id, RETRYABLE, "retried")
+    before = _state(notification)
+    notification.status = Status.PENDING
+    notification.send_at = timezone.now()
+    notification.attempts = 0
+    notification.save(update_fields=["status", "send_at", "attempts", "updated_at"])
+    audit_event_record(
+        actor=by, action="notification.retried", obj=notification, before=before, after=_state(notification)
+    )
+    return notification
+
+
+@transaction.atomic
+def notification_cancel(*, notification_id: int, by: User) -> Notification:
+    """Pending or queued -> cancelled. A queued row's task then finds nothing to do."""
+    notification = _locked(notification_id, CANCELLABLE, "cancelled")
+    before = _state(notification)
+    notification.status = Status.CANCELLED
+    notification.save(update_fields=["status", "updated_at"])
+    audit_event_record(
+        actor=by, action="notification.cancelled", obj=notification, before=before, after=_state(notification)
+    )
+    return notification
