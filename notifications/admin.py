@@ -1,32 +1,136 @@
-"""Django admin for the reminder queue."""
+"""Django admin for the reminder queue: read-only rows, steered only by actions.
 
-from django.contrib import admin
+A notification's status is changed by the pipeline, or by an admin through the same services as
+the API (`retry`, `cancel`), which keep the state rules and write the audit trail; so the change
+form shows a row and edits nothing. A booking's page lists its messages.
+"""
 
+from __future__ import annotations
+
+from typing import cast
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from clinic.errors import DomainError
+from clinic.models import User
 from notifications.models import DispatcherRun, Notification
+from notifications.serializers import mask_recipient
+from notifications.services import steering
+from scheduling.admin import BookingAdmin as SchedulingBookingAdmin
+from scheduling.models import Booking
+
+
+def _steer(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Notification], verb: str
+) -> None:
+    action = steering.notification_retry if verb == "retried" else steering.notification_cancel
+    by = cast(User, request.user)  # the admin site lets only authenticated staff in
+    done, refused = 0, []
+    for pk in queryset.order_by("pk").values_list("pk", flat=True):
+        try:
+            action(notification_id=pk, by=by)
+            done += 1
+        except DomainError:  # its status does not allow it (or it changed meanwhile)
+            refused.append(str(pk))
+    if done:
+        modeladmin.message_user(request, f"{done} notification(s) {verb}.", messages.SUCCESS)
+    if refused:
+        modeladmin.message_user(
+            request,
+            f"Not {verb} (wrong status): {', '.join(refused)}. "
+            f"Only {' or '.join(steering.RETRYABLE if verb == 'retried' else steering.CANCELLABLE)} "
+            "ones can be.",
+            messages.WARNING,
+        )
+
+
+@admin.action(description="Retry the selected failed or cancelled notifications now")
+def retry(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Notification]) -> None:
+    _steer(modeladmin, request, queryset, "retried")
+
+
+@admin.action(description="Cancel the selected pending or queued notifications")
+def cancel(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Notification]) -> None:
+    _steer(modeladmin, request, queryset, "cancelled")
+
+
+class ReadOnly:
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(ReadOnly, admin.ModelAdmin):
     list_display = [
         "id",
         "booking",
         "kind",
         "channel",
+        "masked_recipient",
         "status",
         "send_at",
         "attempts",
         "sent_at",
         "error_code",
+        "last_error",
     ]
     list_filter = ["status", "channel", "kind", ("send_at", admin.DateFieldListFilter)]
-    search_fields = ["booking__patient__user__email", "booking__patient__phone", "provider_id"]
+    search_fields = [
+        "booking__patient__user__email",
+        "booking__patient__phone",
+        "provider_id",
+        "=booking__id",
+    ]
     list_select_related = ["booking"]
-    raw_id_fields = ["booking"]
-    readonly_fields = ["created_at", "updated_at", "queued_at", "sending_at", "sent_at", "delivered_at"]
     date_hierarchy = "send_at"
     show_full_result_count = False
+    actions = [retry, cancel]
+
+    @admin.display(description="recipient")
+    def masked_recipient(self, notification: Notification) -> str:
+        return mask_recipient(notification.recipient)
+
+
+INLINE_FIELDS = (
+    "kind",
+    "offset",
+    "channel",
+    "status",
+    "send_at",
+    "attempts",
+    "sent_at",
+    "error_code",
+    "last_error",
+)
+
+
+class NotificationInline(ReadOnly, admin.TabularInline):
+    model = Notification
+    fields = INLINE_FIELDS
+    readonly_fields = INLINE_FIELDS
+    ordering = ["send_at", "id"]
+    extra = 0
+    show_change_link = True
+
+
+# scheduling's admin knows nothing of notifications (dependencies point one way); the booking
+# page gains its messages here.
+admin.site.unregister(Booking)
+
+
+@admin.register(Booking)
+class BookingAdmin(SchedulingBookingAdmin):
+    inlines = [*SchedulingBookingAdmin.inlines, NotificationInline]
 
 
 @admin.register(DispatcherRun)
-class DispatcherRunAdmin(admin.ModelAdmin):
+class DispatcherRunAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ["name", "last_run_at", "claimed", "reclaimed"]

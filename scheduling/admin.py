@@ -1,6 +1,7 @@
 """Django admin for availability, slots and bookings."""
 
 from django.contrib import admin
+from django.http import HttpRequest
 
 from scheduling.models import AvailabilityRule, Booking, IdempotencyKey, Slot, TimeOff
 
@@ -44,6 +45,9 @@ class SlotAdmin(admin.ModelAdmin):
 
 @admin.register(Booking)
 class BookingAdmin(admin.ModelAdmin):
+    """View only: a booking changes through the services (the API), which claim slots, keep the
+    policies, notify the patient and write the audit trail; a hand edit here would do none."""
+
     list_display = ["id", "patient", "slot", "status", "created_at", "cancelled_by"]
     list_filter = ["status", "cancelled_by", ("created_at", admin.DateFieldListFilter)]
     search_fields = [
@@ -53,8 +57,16 @@ class BookingAdmin(admin.ModelAdmin):
     ]
     list_select_related = ["patient__user", "slot"]
     raw_id_fields = ["patient", "slot", "rescheduled_from"]
-    readonly_fields = ["created_at", "updated_at", "cancelled_at"]
     show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
 
 
 @admin.register(IdempotencyKey)
