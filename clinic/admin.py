@@ -71,8 +71,22 @@ class VisitTypeAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug"]
 
 
+class ViewOnly:
+    """An admin that shows rows and changes none: for what only the services may change (they
+    keep the rules, the messages and the audit trail that a hand edit would skip)."""
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ViewOnly, admin.ModelAdmin):
     """The trail is written by the services and never edited."""
 
     list_display = ["at", "actor", "action", "object_type", "object_id", "before", "after"]
@@ -81,12 +95,3 @@ class AuditEventAdmin(admin.ModelAdmin):
     list_select_related = ["actor"]
     date_hierarchy = "at"
     show_full_result_count = False
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False

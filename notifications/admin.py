@@ -1,8 +1,8 @@
 """Django admin for the reminder queue: read-only rows, steered only by actions.
 
 A notification's status is changed by the pipeline, or by an admin through the same services as
-the API (`retry`, `cancel`), which keep the state rules and write the audit trail; so the change
-form shows a row and edits nothing. A booking's page lists its messages.
+the API (`retry`, `cancel`), which keep the state rules and write the audit trail; so the rows
+are view-only and the actions are the way to steer them. A booking's page lists its messages.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from clinic.admin import ViewOnly
 from clinic.errors import DomainError
 from clinic.models import User
 from notifications.models import DispatcherRun, Notification
@@ -56,19 +57,8 @@ def cancel(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySe
     _steer(modeladmin, request, queryset, "cancelled")
 
 
-class ReadOnly:
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-
 @admin.register(Notification)
-class NotificationAdmin(ReadOnly, admin.ModelAdmin):
+class NotificationAdmin(ViewOnly, admin.ModelAdmin):
     list_display = [
         "id",
         "booking",
@@ -112,7 +102,7 @@ INLINE_FIELDS = (
 )
 
 
-class NotificationInline(ReadOnly, admin.TabularInline):
+class NotificationInline(ViewOnly, admin.TabularInline):
     model = Notification
     fields = INLINE_FIELDS
     readonly_fields = INLINE_FIELDS
@@ -132,5 +122,5 @@ class BookingAdmin(SchedulingBookingAdmin):
 
 
 @admin.register(DispatcherRun)
-class DispatcherRunAdmin(ReadOnly, admin.ModelAdmin):
+class DispatcherRunAdmin(ViewOnly, admin.ModelAdmin):
     list_display = ["name", "last_run_at", "claimed", "reclaimed"]

@@ -1,8 +1,8 @@
 """Django admin for availability, slots and bookings."""
 
 from django.contrib import admin
-from django.http import HttpRequest
 
+from clinic.admin import ViewOnly
 from scheduling.models import AvailabilityRule, Booking, IdempotencyKey, Slot, TimeOff
 
 
@@ -44,7 +44,7 @@ class SlotAdmin(admin.ModelAdmin):
 
 
 @admin.register(Booking)
-class BookingAdmin(admin.ModelAdmin):
+class BookingAdmin(ViewOnly, admin.ModelAdmin):
     """View only: a booking changes through the services (the API), which claim slots, keep the
     policies, notify the patient and write the audit trail; a hand edit here would do none."""
 
@@ -58,15 +58,6 @@ class BookingAdmin(admin.ModelAdmin):
     list_select_related = ["patient__user", "slot"]
     raw_id_fields = ["patient", "slot", "rescheduled_from"]
     show_full_result_count = False
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 @admin.register(IdempotencyKey)
