@@ -7,6 +7,8 @@ console SMS and email. Production sets DATABASE_URL, CELERY_BROKER_URL and the T
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
+from pythonjsonlogger.core import RESERVED_ATTRS
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -42,6 +44,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -205,6 +208,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
 # The console SMS backend prints on stdout, which the worker logs: as INFO, not WARNING.
 CELERY_WORKER_REDIRECT_STDOUTS_LEVEL = "INFO"
+# The root logger keeps the handler of LOGGING below, so worker and beat lines are formatted like
+# the web's (JSON in production), not Celery's own way.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Beat's DatabaseScheduler writes this schedule into its tables when it starts: `migrate` then
@@ -259,9 +265,48 @@ VIDEO_PROVIDER = env.str("VIDEO_PROVIDER", default="url")
 VIDEO_URL_TEMPLATE = env.str("VIDEO_URL_TEMPLATE", default="https://meet.jit.si/{room}")
 
 # --- Logging ------------------------------------------------------------------------------
+# One JSON object per line (time, level, logger, message, request_id; task_id and task_name in a
+# worker; a line's extras beside them) from web, worker and beat alike, for a log pipeline. The
+# console SMS and email backends print each message on the worker's console for a person to read
+# (the embedded first run): there, plain text by default, which keeps them readable.
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
+_prints_messages = SMS_BACKEND == "console" or EMAIL_BACKEND.endswith(".console.EmailBackend")
+LOG_FORMAT = env.str("LOG_FORMAT", default="text" if _prints_messages else "json").lower()
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or text, not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "filters": {"context": {"()": "config.request_id.ContextFilter"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": ["levelname", "name", "message", "request_id"],
+            "rename_fields": {"levelname": "level", "name": "logger"},
+            "timestamp": "time",
+            # Django's request records carry the HttpRequest, whose repr is the full URL with
+            # its query string (an admin's search for a patient's name): never written out.
+            "reserved_attrs": [*RESERVED_ATTRS, "request"],
+        },
+        "text": {
+            "()": "logging.Formatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+            "defaults": {"request_id": "-"},
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["context"]},
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        # Django's own handlers go (its DEBUG-only console would print each line twice): its
+        # records reach the root's handler like everyone else's.
+        "django": {"level": LOG_LEVEL},
+        # The access line of config/request_id.py reports every response; Django's 4xx warnings
+        # would repeat it with the raw path (which can hold a visit's join token).
+        "django.request": {"level": "ERROR"},
+        "django.server": {"level": "ERROR", "propagate": True},
+        # SQL with its parameters (names, phone numbers, reasons for visit): never, even at DEBUG.
+        "django.db.backends": {"level": "INFO"},
+    },
 }

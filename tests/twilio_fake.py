@@ -86,7 +86,13 @@ class FakeTwilio(HttpClient):
             )
         if self.failures:
             status, code = self.failures.pop(0)
-            body = {"status": status, "message": "fake failure", "code": code, "more_info": ""}
+            # Twilio's own text for an invalid number names it (a PHI trap for log lines).
+            text = (
+                f"The 'To' number {sent.data.get('To')} is not a valid phone number."
+                if code == 21211
+                else "fake failure"
+            )
+            body = {"status": status, "message": text, "code": code, "more_info": ""}
             return Response(status, json.dumps(body))
         message = {
             "sid": f"SM{next(self._sids):032d}",

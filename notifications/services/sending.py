@@ -162,6 +162,13 @@ def notification_send(*, notification_id: int) -> str:
         else:
             provider_id = _send_email(notification, message)
     except SendError as exc:
-        log.warning("notification %s not sent: %s (code %s)", notification_id, exc, exc.code)
+        # The code, never the text: Twilio's text names the number ("The 'To' number +1... is
+        # not a valid phone number"). The row keeps the text for the admins.
+        log.warning(
+            "notification %s not sent: code %s%s",
+            notification_id,
+            exc.code,
+            " (permanent)" if exc.permanent else "",
+        )
         return _record_failed(notification_id, exc)
     return _record_sent(notification_id, provider_id)

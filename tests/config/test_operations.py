@@ -1,10 +1,16 @@
 """Operations: health probes, the admin site, createsuperuser from the environment."""
 
+import copy
+import socket
+import time
+
 import pytest
 from django.core.management import call_command
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.urls import reverse
 
 from clinic.models import User
+from config import health
 from config.celery import app as celery_app
 from tests.conftest import REDIS_URL
 from tests.factories import BookingFactory, RuleFactory
@@ -16,11 +22,66 @@ def test_healthz_answers_ok(anon):
     assert anon.get("/healthz").json() == {"status": "ok"}
 
 
+def test_healthz_touches_neither_the_database_nor_the_broker(anon, monkeypatch, django_assert_num_queries):
+    def no_broker(*args, **kwargs):
+        raise AssertionError("healthz reached for the broker")
+
+    monkeypatch.setattr(celery_app, "connection_for_write", no_broker)
+    with django_assert_num_queries(0):
+        response = anon.get("/healthz")
+    assert response.status_code == 200
+
+
+@pytest.mark.postgres
 @pytest.mark.redis
-def test_readyz_answers_ok_with_a_reachable_redis_broker(anon, monkeypatch):
+def test_readyz_answers_ok_with_postgresql_and_redis_up(anon, monkeypatch):
     monkeypatch.setattr(celery_app.conf, "broker_url", REDIS_URL)
     response = anon.get("/readyz")
-    assert response.status_code == 200
+    assert (response.status_code, response.json()) == (200, {"status": "ok"})
+
+
+@pytest.fixture
+def database_at(monkeypatch):
+    """Point the connections made from now on (not this test's own) at 127.0.0.1:`port`."""
+
+    def point(port: int) -> None:
+        moved = copy.deepcopy(connections.settings[DEFAULT_DB_ALIAS])
+        moved.update(HOST="127.0.0.1", PORT=str(port))
+        monkeypatch.setitem(connections.settings, DEFAULT_DB_ALIAS, moved)
+
+    return point
+
+
+@pytest.mark.postgres
+def test_readyz_answers_503_naming_the_database_when_its_port_is_dead(anon, database_at):
+    database_at(1)  # nothing listens there: connection refused
+    response = anon.get("/readyz")
+    assert response.status_code == 503
+    assert list(response.json()["failing"]) == ["database"]
+
+
+@pytest.mark.postgres
+def test_readyz_gives_up_on_a_database_that_never_answers_within_its_connect_timeout(anon, database_at):
+    with socket.socket() as silent:  # accepts the TCP connection, then never says a word
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        database_at(silent.getsockname()[1])
+        started = time.monotonic()
+        response = anon.get("/readyz")
+    assert response.status_code == 503
+    assert list(response.json()["failing"]) == ["database"]
+    assert time.monotonic() - started < health.CONNECT_TIMEOUT + 3
+
+
+@pytest.mark.postgres
+def test_readyz_leaves_no_broken_connection_behind(anon, database_at, monkeypatch):
+    database_at(1)
+    assert anon.get("/readyz").status_code == 503
+    monkeypatch.undo()  # the database is back
+    assert anon.get("/readyz").status_code == 200
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        assert cursor.fetchone() == (1,)
 
 
 def test_readyz_answers_503_naming_the_broker_when_it_is_down(anon, monkeypatch):
