@@ -14,6 +14,9 @@ from notifications import api as notifications_api
 from notifications import dashboard
 from scheduling import api as scheduling_api
 
+# The admin's index links to the queue dashboard (the template adds one box above the app list).
+admin.site.index_template = "admin/notifications/index.html"
+
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
 router.register("specialties", clinic_api.SpecialtyViewSet, basename="specialty")

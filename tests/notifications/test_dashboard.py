@@ -12,7 +12,7 @@ from django.contrib.messages import get_messages
 from django.test import Client
 from django.utils import timezone
 
-from clinic.models import AuditEvent
+from clinic.models import AuditEvent, User
 from notifications import selectors
 from notifications.models import DispatcherRun, Notification
 from tests.factories import AdminFactory, NotificationFactory
@@ -319,3 +319,14 @@ def test_the_page_renders_when_the_broker_is_dead(staff):
     assert "unknown: the broker does not answer" in html
     assert "no worker answers" in html
 
+
+def test_the_admin_index_links_to_the_dashboard_above_the_app_list():
+    client = Client()
+    client.force_login(User.objects.create_superuser(email="root@clinic.example", password="x"))
+
+    response = client.get("/admin/")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f'href="{URL}"' in html
+    assert html.index(f'href="{URL}"') < html.index('href="/admin/notifications/notification/"')
