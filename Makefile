@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint bench migrate clean
+.PHONY: install run worker test lint bench migrate clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || \
@@ -20,11 +20,18 @@ migrate: install
 	$(BIN)/python manage.py migrate --noinput
 
 # Web, worker and beat on the embedded defaults (SQLite, filesystem broker, console SMS/email).
+# PROCESSES starts only some of them: `make run PROCESSES="web beat"` leaves the worker to
+# `make worker` in a terminal of its own (honcho stops everything when one of its processes ends).
+PROCESSES ?=
 run: migrate
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py seed_demo
-	@echo "Open http://127.0.0.1:8000/api/docs/  (admin: http://127.0.0.1:8000/admin/)"
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
+	@echo "Open http://127.0.0.1:8000/api/docs/  (admin: http://127.0.0.1:8000/admin/, queue: http://127.0.0.1:8000/admin/queue/)"
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile $(PROCESSES)
+
+# The worker alone, beside `make run PROCESSES="web beat"`: Ctrl-C stops it, `make worker` restarts it.
+worker: install
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile worker
 
 lint: install
 	$(BIN)/ruff check .

@@ -1,4 +1,4 @@
-"""URL map: the API under /api/v1/, schema and docs, admin, health probes."""
+"""URL map: the API under /api/v1/, schema and docs, admin (with the queue dashboard), health probes."""
 
 from collections.abc import Iterable
 
@@ -11,7 +11,11 @@ from rest_framework.routers import DefaultRouter
 from clinic import api as clinic_api
 from config import health
 from notifications import api as notifications_api
+from notifications import dashboard
 from scheduling import api as scheduling_api
+
+# The admin's index links to the queue dashboard (the template adds one box above the app list).
+admin.site.index_template = "admin/notifications/index.html"
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -65,6 +69,17 @@ urlpatterns = [
     ),
     # The join link patients tap in a reminder: short enough for one SMS segment.
     path("v/<str:token>", scheduling_api.VisitJoinView.as_view(), name="visit-join-short"),
+    # The queue dashboard lives in the admin's look and login, before the admin's own URLs (whose
+    # catch-all would take it); admin_view lets only active staff in and sends the rest to log in.
+    path("admin/queue/", admin.site.admin_view(dashboard.queue_dashboard), name="admin-queue"),
+    path(
+        "admin/queue/<int:pk>/retry/", admin.site.admin_view(dashboard.queue_retry), name="admin-queue-retry"
+    ),
+    path(
+        "admin/queue/<int:pk>/cancel/",
+        admin.site.admin_view(dashboard.queue_cancel),
+        name="admin-queue-cancel",
+    ),
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),

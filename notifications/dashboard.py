@@ -1,0 +1,240 @@
+"""The reminder queue's dashboard at `/admin/queue/`: a server-rendered page in the Django admin.
+
+It shows what `admin/notifications/stats/` answers, a chart of sent and failed per hour, the
+oldest overdue messages and the latest failures, with a button to cancel or retry each. The
+chart is SVG drawn on the server by pygal, with its scripts stripped: the page loads nothing
+but the admin's own CSS, so no JavaScript is vendored, built, or fetched from a CDN. It
+refreshes itself with a `<meta>` tag, so an operator can watch the queue move.
+
+Every view here is mounted through `admin.site.admin_view` (active staff only, anonymous users
+sent to the admin login, CSRF on the buttons). Recipients are masked as in the API: no phone
+number or email address is ever on the page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pygal
+from django.conf import settings
+from django.contrib import admin, messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_POST
+from pygal.style import Style
+
+from clinic.errors import DomainError
+from clinic.models import User
+from notifications import selectors
+from notifications.models import Notification
+from notifications.selectors import HourCount
+from notifications.serializers import mask_recipient
+from notifications.services import steering
+
+Status = Notification.Status
+
+REFRESH_SECONDS = 10
+# The dispatcher runs every DISPATCH_INTERVAL_SECONDS; missing this many runs in a row means
+# beat or every worker is down, not one slow tick.
+LATE_AFTER_INTERVALS = 3
+LATEST = 10
+# Twilio's error messages name the number they refused ("The 'To' number +1212... is not a
+# valid phone number."), and they are stored as they came: masked here as the recipient is.
+PHONE = re.compile(r"\+\d{7,15}\b")
+EMAIL = re.compile(r"[\w.+-]+@([\w-]+\.[\w.-]+)")
+
+
+@dataclass(frozen=True)
+class Row:
+    """One notification as the page shows it: never the recipient in full."""
+
+    pk: int
+    booking_id: int
+    kind: str
+    channel: str
+    recipient: str
+    send_at: dt.datetime
+    status: str
+    attempts: int
+    error_code: str
+    last_error: str
+    admin_url: str
+    cancellable: bool
+    retryable: bool
+
+
+def _row(notification: Notification) -> Row:
+    return Row(
+        pk=notification.pk,
+        booking_id=notification.booking_id,
+        kind=notification.get_kind_display(),
+        channel=notification.channel,
+        recipient=mask_recipient(notification.recipient),
+        send_at=notification.send_at,
+        status=notification.status,
+        attempts=notification.attempts,
+        error_code=notification.error_code,
+        last_error=_masked_error(notification),
+        admin_url=reverse("admin:notifications_notification_change", args=[notification.pk]),
+        cancellable=notification.status in steering.CANCELLABLE,
+        retryable=notification.status in steering.RETRYABLE,
+    )
+
+
+def _masked_error(notification: Notification) -> str:
+    error = notification.last_error
+    if notification.recipient:
+        error = error.replace(notification.recipient, mask_recipient(notification.recipient))
+    error = PHONE.sub(lambda match: mask_recipient(match.group()), error)
+    return EMAIL.sub(lambda match: "***@" + match.group(1), error)
+
+
+def human_duration(seconds: float) -> str:
+    """`42 s`, `3 min 20 s`, `2 h 5 min`, `3 d 4 h`: as precise as a person reading it needs."""
+    whole = int(seconds)
+    if whole < 60:
+        return f"{whole} s"
+    if whole < 3600:
+        return f"{whole // 60} min {whole % 60} s"
+    if whole < 86400:
+        return f"{whole // 3600} h {whole % 3600 // 60} min"
+    return f"{whole // 86400} d {whole % 86400 // 3600} h"
+
+
+def _without_scripts(root: Any) -> Any:
+    """pygal writes a `<script>` of its config even with no script files: drop every script,
+    so the inline SVG runs nothing (its tooltips would need pygal's JS from a CDN anyway)."""
+    for parent in list(root.iter()):
+        for child in list(parent):
+            if isinstance(child.tag, str) and child.tag.rsplit("}", 1)[-1] == "script":
+                parent.remove(child)
+    return root
+
+
+CHART_STYLE = Style(
+    background="transparent",
+    plot_background="transparent",
+    colors=("#417690", "#ba2121"),  # the admin's blue for sent, its error red for failed
+    font_family="-apple-system, 'Segoe UI', system-ui, Roboto, sans-serif",
+    value_font_size=10,
+    legend_font_size=12,
+    title_font_size=12,
+)
+
+
+def _whole_ticks(top: int) -> list[int]:
+    """Ticks at 1, 2 or 5 times a power of ten, about five of them: messages come whole, and
+    pygal's own ticks for a top of 1 would read 0.1, 0.2, ..."""
+    steps = (factor * 10**power for power in itertools.count() for factor in (1, 2, 5))
+    step = next(step for step in steps if step * 5 >= top)
+    last = max(-(-top // step), 1) * step
+    return list(range(0, last + 1, step))
+
+
+def hourly_chart(series: list[HourCount]) -> str:
+    """Sent and failed per hour as an inline SVG string (no XML declaration, no script)."""
+    chart = pygal.Bar(
+        style=CHART_STYLE,
+        js=[],
+        disable_xml_declaration=True,
+        width=960,
+        height=300,
+        legend_at_bottom=True,
+        x_title="hour (UTC)",
+        x_labels_major_every=3,
+        show_minor_x_labels=False,
+        print_values=True,
+        print_zeroes=False,
+    )
+    chart.add_xml_filter(_without_scripts)
+    chart.x_labels = [f"{point.hour:%H}:00" for point in series]
+    chart.y_labels = _whole_ticks(max((max(point.sent, point.failed) for point in series), default=0))
+    chart.add("sent", [point.sent for point in series])
+    chart.add("failed", [point.failed for point in series])
+    return mark_safe(chart.render(is_unicode=True))  # pygal escapes the text it writes
+
+
+def _dispatcher(last_run: dt.datetime | None, now: dt.datetime) -> dict[str, Any]:
+    if last_run is None:
+        return {"age": None, "late": True}
+    age = max((now - last_run).total_seconds(), 0)
+    return {
+        "age": human_duration(age),
+        "late": age > LATE_AFTER_INTERVALS * settings.DISPATCH_INTERVAL_SECONDS,
+    }
+
+
+def _counts_table(counts: dict[str, dict[str, int]]) -> list[dict[str, Any]]:
+    return [
+        {
+            "channel": channel,
+            "cells": [counts.get(channel, {}).get(status, 0) for status in Status.values],
+            "total": sum(counts.get(channel, {}).values()),
+        }
+        for channel in Notification.Channel.values
+    ]
+
+
+def queue_dashboard(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    stats = selectors.notification_stats(now=now)
+    context = {
+        **admin.site.each_context(request),
+        "title": "Reminder queue",
+        "refresh_seconds": REFRESH_SECONDS,
+        "stats": stats,
+        "oldest_overdue": (
+            human_duration(stats.oldest_overdue_seconds) if stats.oldest_overdue_seconds is not None else None
+        ),
+        "dispatcher": _dispatcher(stats.dispatcher_last_run, now),
+        "dispatch_interval": settings.DISPATCH_INTERVAL_SECONDS,
+        "statuses": Status.values,
+        "counts": _counts_table(stats.counts),
+        "chart": hourly_chart(selectors.notification_hourly(now=now)),
+        "overdue": [_row(n) for n in selectors.notifications_overdue(now=now)],
+        "failed": [_row(n) for n in selectors.notifications_failed_recent()],
+        "latest": [_row(n) for n in selectors.notification_list(ordering="-created_at")[:LATEST]],
+    }
+    return TemplateResponse(request, "admin/notifications/queue.html", context)
+
+
+def _steer(
+    request: HttpRequest, pk: int, service: Callable[..., Notification], done: str
+) -> HttpResponseRedirect:
+    """Call one steering service and come back to the dashboard with what happened: a refused
+    transition (already retried, already sent) or an unknown id is a message, never an error page."""
+    user = request.user
+    assert isinstance(user, User)  # admin_view let only an active staff user through
+    try:
+        notification = service(notification_id=pk, by=user)
+    except DomainError as exc:
+        messages.error(request, f"Notification {pk}: {exc.detail}")
+    else:
+        messages.success(
+            request, f"Notification {pk} ({notification.get_kind_display()}, {notification.channel}) {done}"
+        )
+    return redirect("admin-queue")
+
+
+@require_POST
+def queue_retry(request: HttpRequest, pk: int) -> HttpResponseRedirect:
+    return _steer(
+        request,
+        pk,
+        steering.notification_retry,
+        f"is pending again, due now: the dispatcher picks it up within {settings.DISPATCH_INTERVAL_SECONDS} s.",
+    )
+
+
+@require_POST
+def queue_cancel(request: HttpRequest, pk: int) -> HttpResponseRedirect:
+    return _steer(request, pk, steering.notification_cancel, "is cancelled: it will not be sent.")
