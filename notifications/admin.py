@@ -17,7 +17,7 @@ from clinic.admin import ViewOnly
 from clinic.errors import DomainError
 from clinic.models import User
 from notifications.models import DispatcherRun, Notification
-from notifications.serializers import mask_recipient
+from notifications.privacy import mask_contacts, mask_recipient
 from notifications.services import steering
 from scheduling.admin import BookingAdmin as SchedulingBookingAdmin
 from scheduling.models import Booking
@@ -70,7 +70,7 @@ class NotificationAdmin(ViewOnly, admin.ModelAdmin):
         "attempts",
         "sent_at",
         "error_code",
-        "last_error",
+        "masked_error",
     ]
     list_filter = ["status", "channel", "kind", ("send_at", admin.DateFieldListFilter)]
     search_fields = [
@@ -84,9 +84,36 @@ class NotificationAdmin(ViewOnly, admin.ModelAdmin):
     show_full_result_count = False
     actions = [retry, cancel]
 
+    # The change page too shows contact details masked (minimum necessary: an operator tells
+    # messages apart by their last digits; the patient's record has the rest).
+    fields = (
+        "booking",
+        "kind",
+        "offset",
+        "channel",
+        "masked_recipient",
+        "status",
+        "send_at",
+        "attempts",
+        "error_code",
+        "masked_error",
+        "provider_id",
+        "queued_at",
+        "sending_at",
+        "sent_at",
+        "delivered_at",
+        "created_at",
+        "updated_at",
+    )
+    readonly_fields = fields
+
     @admin.display(description="recipient")
     def masked_recipient(self, notification: Notification) -> str:
         return mask_recipient(notification.recipient)
+
+    @admin.display(description="last error")
+    def masked_error(self, notification: Notification) -> str:
+        return mask_contacts(notification.last_error)
 
 
 INLINE_FIELDS = (
@@ -98,7 +125,7 @@ INLINE_FIELDS = (
     "attempts",
     "sent_at",
     "error_code",
-    "last_error",
+    "masked_error",
 )
 
 
@@ -106,6 +133,11 @@ class NotificationInline(ViewOnly, admin.TabularInline):
     model = Notification
     fields = INLINE_FIELDS
     readonly_fields = INLINE_FIELDS
+
+    @admin.display(description="last error")
+    def masked_error(self, notification: Notification) -> str:
+        return mask_contacts(notification.last_error)
+
     ordering = ["send_at", "id"]
     extra = 0
     show_change_link = True

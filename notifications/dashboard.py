@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -36,8 +35,8 @@ from clinic.errors import DomainError
 from clinic.models import User
 from notifications import selectors
 from notifications.models import Notification
+from notifications.privacy import mask_contacts, mask_recipient
 from notifications.selectors import HourCount
-from notifications.serializers import mask_recipient
 from notifications.services import steering
 
 Status = Notification.Status
@@ -47,10 +46,6 @@ REFRESH_SECONDS = 10
 # beat or every worker is down, not one slow tick.
 LATE_AFTER_INTERVALS = 3
 LATEST = 10
-# Twilio's error messages name the number they refused ("The 'To' number +1212... is not a
-# valid phone number."), and they are stored as they came: masked here as the recipient is.
-PHONE = re.compile(r"\+\d{7,15}\b")
-EMAIL = re.compile(r"[\w.+-]+@([\w-]+\.[\w.-]+)")
 
 
 @dataclass(frozen=True)
@@ -83,19 +78,11 @@ def _row(notification: Notification) -> Row:
         status=notification.status,
         attempts=notification.attempts,
         error_code=notification.error_code,
-        last_error=_masked_error(notification),
+        last_error=mask_contacts(notification.last_error),
         admin_url=reverse("admin:notifications_notification_change", args=[notification.pk]),
         cancellable=notification.status in steering.CANCELLABLE,
         retryable=notification.status in steering.RETRYABLE,
     )
-
-
-def _masked_error(notification: Notification) -> str:
-    error = notification.last_error
-    if notification.recipient:
-        error = error.replace(notification.recipient, mask_recipient(notification.recipient))
-    error = PHONE.sub(lambda match: mask_recipient(match.group()), error)
-    return EMAIL.sub(lambda match: "***@" + match.group(1), error)
 
 
 def human_duration(seconds: float) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from notifications.models import Notification
+from notifications.privacy import mask_contacts, mask_recipient
 from notifications.selectors import ORDERINGS
 
 
@@ -19,14 +20,6 @@ class InboundSmsIn(serializers.Serializer):
     Body = serializers.CharField(max_length=1600, allow_blank=True, trim_whitespace=False)
 
 
-def mask_recipient(recipient: str) -> str:
-    """Enough to tell two recipients apart, not to reach one: the last digits of a phone, the
-    domain of an email."""
-    if "@" in recipient:
-        return "***@" + recipient.rsplit("@", 1)[1]
-    return "*" * max(len(recipient) - 4, 0) + recipient[-4:]
-
-
 class NotificationOut(serializers.Serializer):
     id = serializers.IntegerField()
     booking = serializers.IntegerField(source="booking_id")
@@ -38,7 +31,7 @@ class NotificationOut(serializers.Serializer):
     recipient = serializers.SerializerMethodField(help_text="Masked: the last digits, or the domain.")
     status = serializers.ChoiceField(choices=Notification.Status.choices)
     attempts = serializers.IntegerField()
-    last_error = serializers.CharField()
+    last_error = serializers.SerializerMethodField(help_text="The provider's error, contact details masked.")
     provider_id = serializers.CharField()
     send_at = serializers.DateTimeField()
     queued_at = serializers.DateTimeField(allow_null=True)
@@ -48,6 +41,9 @@ class NotificationOut(serializers.Serializer):
 
     def get_recipient(self, notification: Notification) -> str:
         return mask_recipient(notification.recipient)
+
+    def get_last_error(self, notification: Notification) -> str:
+        return mask_contacts(notification.last_error)
 
 
 class NotificationFilterIn(serializers.Serializer):

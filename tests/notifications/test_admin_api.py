@@ -216,3 +216,15 @@ def test_patients_and_specialists_get_403(method, path, role):
     assert response.json()["code"] == "permission_denied"
     notification.refresh_from_db()
     assert notification.status == Status.FAILED
+
+
+def test_a_providers_error_is_shown_with_the_number_it_names_masked(admin_client):
+    NotificationFactory(
+        status=Status.FAILED,
+        recipient="+12125550123",
+        last_error="The 'To' number +12125550123 is not a valid phone number.",
+    )
+
+    [row] = admin_client.get(URL).json()["results"]
+
+    assert row["last_error"] == "The 'To' number ********0123 is not a valid phone number."

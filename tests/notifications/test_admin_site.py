@@ -160,3 +160,20 @@ def test_the_audit_trail_is_listed_and_read_only(client, operator):
     assert "notification.retried" in page
     response = client.post(reverse("admin:clinic_auditevent_change", args=[event.pk]), {"action": "x"})
     assert response.status_code == 403
+
+
+def test_the_change_page_masks_the_recipient_and_the_numbers_in_the_error(client, operator):
+    notification = NotificationFactory(
+        status=Status.FAILED,
+        recipient="+12125550123",
+        last_error="The 'To' number +12125550123 is not a valid phone number.",
+    )
+
+    for url in (
+        reverse("admin:notifications_notification_change", args=[notification.pk]),
+        reverse("admin:scheduling_booking_change", args=[notification.booking_id]),
+        CHANGELIST,
+    ):
+        html = client.get(url).content.decode()
+        assert "********0123" in html, url
+        assert "+12125550123" not in html, url
