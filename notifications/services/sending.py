@@ -1,8 +1,10 @@
 """Sending one notification: idempotent, and exactly once for SMS even across a `kill -9`.
 
-1. Lock the row; act only if it is `queued` (a duplicated task finds it otherwise and stops).
+1. Read the row with what the checks and the message need; act only if it is `queued` (a
+   duplicated task finds it otherwise and stops).
 2. Re-check the booking (no longer confirmed -> `cancelled`) and the opt-in (-> `skipped`).
-3. Render, mark `sending` (remembering when the attempt began) and commit.
+3. Render, and mark `sending` (remembering when the attempt began) with an UPDATE that lands only
+   on the row as it was read, committed at once: of two tasks racing for one row, one begins.
 4. If an earlier attempt began and never recorded its end (its worker died), ask the provider
    whether that message went out; only if not, send.
 5. Record the outcome: `sent` with the provider id; a transient failure goes back to `pending`
