@@ -7,6 +7,7 @@ the join link. Templates live in notifications/templates/notifications/{sms,emai
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -14,7 +15,6 @@ from django.template.loader import render_to_string
 
 from notifications.models import Notification
 from scheduling import video
-from scheduling.models import Booking
 
 
 @dataclass(frozen=True)
@@ -24,32 +24,47 @@ class Message:
     html: str = ""
 
 
-def _local_time(booking: Booking) -> str:
-    start = booking.slot.start.astimezone(booking.patient.timezone)
+def _local_time(start: dt.datetime, zone: dt.tzinfo) -> str:
+    local = start.astimezone(zone)
     # "Tue Dec 1, 3:00 PM EST": short enough for one SMS segment, unambiguous with its zone.
-    return f"{start:%a %b} {start.day}, {start.hour % 12 or 12}:{start:%M %p %Z}"
+    return f"{local:%a %b} {local.day}, {local.hour % 12 or 12}:{local:%M %p %Z}"
 
 
-def context(notification: Notification) -> dict[str, object]:
-    booking = notification.booking
-    specialist = booking.slot.specialist
+def message_context(
+    *, start: dt.datetime, patient_timezone: dt.tzinfo, doctor_last_name: str, join_url: str | None
+) -> dict[str, object]:
+    """Everything a message may say, from plain values: the send task reads them in one
+    statement of its own rather than as a graph of model instances (see services/sending.py)."""
     return {
         "clinic": settings.CLINIC_NAME,
-        "when": _local_time(booking),
-        "doctor": f"Dr. {specialist.user.last_name}",
-        "join_url": video.join_url(booking, video.Participant.PATIENT),
+        "when": _local_time(start, patient_timezone),
+        "doctor": f"Dr. {doctor_last_name}",
+        "join_url": join_url,
         "bookings_url": f"{settings.PUBLIC_BASE_URL}/",
         "join_window_minutes": settings.JOIN_WINDOW_MINUTES,
     }
 
 
-def render(notification: Notification) -> Message:
-    data = context(notification)
-    base = f"notifications/{notification.channel}/{notification.kind}"
-    if notification.channel == Notification.Channel.SMS:
+def context(notification: Notification) -> dict[str, object]:
+    booking = notification.booking
+    return message_context(
+        start=booking.slot.start,
+        patient_timezone=booking.patient.timezone,
+        doctor_last_name=booking.slot.specialist.user.last_name,
+        join_url=video.join_url(booking, video.Participant.PATIENT),
+    )
+
+
+def render_message(*, channel: str, kind: str, data: dict[str, object]) -> Message:
+    base = f"notifications/{channel}/{kind}"
+    if channel == Notification.Channel.SMS:
         return Message(subject="", text=" ".join(render_to_string(f"{base}.txt", data).split()))
     return Message(
         subject=" ".join(render_to_string(f"{base}_subject.txt", data).split()),
         text=render_to_string(f"{base}.txt", data),
         html=render_to_string(f"{base}.html", data),
     )
+
+
+def render(notification: Notification) -> Message:
+    return render_message(channel=notification.channel, kind=notification.kind, data=context(notification))

@@ -68,9 +68,14 @@ def join_url(booking: Booking, participant: Participant) -> str | None:
     visit = getattr(booking, "video", None)
     if visit is None:
         return None
+    return join_url_of(visit.nonce, participant)
+
+
+def join_url_of(nonce: str, participant: Participant) -> str:
+    """The link of the visit whose nonce this is (for callers that read the nonce themselves)."""
     # Short, so that a reminder carrying it fits one SMS; /v/{token} answers as
     # /api/v1/visits/join/{token}/ does (see config/urls.py).
-    return f"{settings.PUBLIC_BASE_URL}/v/{_token(visit.nonce, participant)}"
+    return f"{settings.PUBLIC_BASE_URL}/v/{_token(nonce, participant)}"
 
 
 @dataclass(frozen=True)

@@ -68,6 +68,44 @@ def test_the_sdk_sends_the_exact_request(twilio, booking):
     assert row.sent_at is not None
 
 
+def test_a_send_makes_three_statements(locmem, booking, django_assert_num_queries):
+    # The hot path of the pipeline: the read with everything the message needs, the move to
+    # `sending`, the record of `sent`. Each commits on its own; no transaction around them.
+    row = queued(booking)
+    with django_assert_num_queries(3):
+        assert sending.notification_send(notification_id=row.pk) == Status.SENT
+    assert len(locmem) == 1
+
+
+def test_a_second_task_that_begins_between_the_read_and_the_move_sends_alone(locmem, booking, monkeypatch):
+    row = queued(booking)
+    message = sending._message
+
+    def other_task_first(read):  # runs after this task's read, before its move to `sending`
+        monkeypatch.setattr(sending, "_message", message)
+        assert sending.notification_send(notification_id=row.pk) == Status.SENT
+        return message(read)
+
+    monkeypatch.setattr(sending, "_message", other_task_first)
+    assert sending.notification_send(notification_id=row.pk) == "nothing to do"
+    assert len(locmem) == 1
+
+
+def test_a_cancel_between_the_read_and_the_move_sends_nothing(locmem, booking, monkeypatch):
+    row = queued(booking)
+    message = sending._message
+
+    def cancel_first(read):
+        bookings.booking_cancel(booking=booking, by=booking.patient.user)
+        return message(read)
+
+    monkeypatch.setattr(sending, "_message", cancel_first)
+    assert sending.notification_send(notification_id=row.pk) == "nothing to do"
+    row.refresh_from_db()
+    assert row.status == Status.CANCELLED
+    assert locmem == []
+
+
 def test_from_number_when_no_messaging_service(twilio, booking, settings):
     settings.TWILIO_MESSAGING_SERVICE_SID = ""
     settings.TWILIO_FROM_NUMBER = "+15005550006"
