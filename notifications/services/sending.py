@@ -33,6 +33,7 @@ from notifications.backends import sms_backend
 from notifications.backends.sms import SendError
 from notifications.backends.twilio import UNSUBSCRIBED
 from notifications.models import Notification
+from notifications.privacy import mask_contacts
 from notifications.rendering import Message, message_context, render_message
 from notifications.services.writing import ABOUT_THE_VISIT, notifications_skip_channel
 from scheduling import calendar, video
@@ -246,7 +247,8 @@ def _record_failed(notification_id: int, error: SendError) -> str:
         )
         if notification.status != Status.SENDING:
             return notification.status  # settled meanwhile (a callback, an admin): leave it
-        notification.last_error = str(error)[:500]
+        # Kept for admins, without the number or address the provider's text names.
+        notification.last_error = mask_contacts(str(error))[:500]
         notification.error_code = error.code[:20]
         if error.permanent or notification.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS:
             notification.status = Status.FAILED

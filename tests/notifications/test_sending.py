@@ -194,6 +194,17 @@ def test_a_permanent_error_fails_at_once(twilio, booking, code):
     assert (row.attempts, row.error_code) == (1, str(code))
 
 
+def test_a_failure_is_recorded_without_the_number_twilio_names(twilio, booking):
+    row = queued(booking)
+    twilio.fail_next(400, code=21211)  # "The 'To' number +1... is not a valid phone number."
+
+    sending.notification_send(notification_id=row.pk)
+
+    row.refresh_from_db()
+    assert row.recipient not in row.last_error
+    assert f"number {'*' * (len(row.recipient) - 4)}{row.recipient[-4:]} is not" in row.last_error
+
+
 def test_21610_unsubscribed_also_opts_the_patient_out(twilio, booking):
     row = queued(booking)
     twilio.fail_next(400, code=21610)
