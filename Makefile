@@ -30,8 +30,10 @@ run: migrate
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile $(PROCESSES)
 
 # The worker alone, beside `make run PROCESSES="web beat"`: Ctrl-C stops it, `make worker` restarts it.
+# Celery itself, not under honcho: honcho stops a process by signalling its whole group, and a
+# pool child killed that way dies holding the pool's lock, so the worker never finishes stopping.
 worker: install
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile worker
+	$(BIN)/celery -A config worker --loglevel=INFO --concurrency=2
 
 lint: install
 	$(BIN)/ruff check .

@@ -28,8 +28,8 @@ from bench.stats import Latency
 PAGE_SIZE = 50
 
 # One page of bookable slots and their total, as slots_bookable defines them: open, inside the
-# window, of an active specialist in the specialty who offers the visit type and is licensed in
-# the state on the slot's (UTC) date.
+# window, of an active specialist in the specialty who offers the visit type (a new-patient one
+# only while accepting new patients) and is licensed in the state on the slot's (UTC) date.
 SEARCH_SQL = """
 SELECT s.id, s.specialist_id, s.visit_type_id, s.start, s."end", count(*) OVER () AS total
 FROM scheduling_slot s
@@ -41,7 +41,9 @@ WHERE s.status = 'open'
               JOIN clinic_specialty y ON y.id = ss.specialty_id
               WHERE ss.specialist_id = s.specialist_id AND y.slug = %(specialty)s)
   AND EXISTS (SELECT 1 FROM clinic_specialist_visit_types vt
-              WHERE vt.specialist_id = s.specialist_id AND vt.visittype_id = s.visit_type_id)
+              JOIN clinic_visittype t ON t.id = vt.visittype_id
+              WHERE vt.specialist_id = s.specialist_id AND vt.visittype_id = s.visit_type_id
+                AND (NOT t.new_patient OR sp.accepting_new_patients))
   AND EXISTS (SELECT 1 FROM clinic_statelicense l
               WHERE l.specialist_id = s.specialist_id AND l.state = %(state)s
                 AND l.expires_on >= (s.start AT TIME ZONE 'UTC')::date)
@@ -60,7 +62,9 @@ CROSS JOIN LATERAL (
     WHERE s.specialist_id = sp.id AND s.status = 'open'
       AND s.start >= %(earliest)s AND s.start < %(latest)s
       AND EXISTS (SELECT 1 FROM clinic_specialist_visit_types vt
-                  WHERE vt.specialist_id = s.specialist_id AND vt.visittype_id = s.visit_type_id)
+                  JOIN clinic_visittype t ON t.id = vt.visittype_id
+                  WHERE vt.specialist_id = s.specialist_id AND vt.visittype_id = s.visit_type_id
+                    AND (NOT t.new_patient OR sp.accepting_new_patients))
       AND EXISTS (SELECT 1 FROM clinic_statelicense l
                   WHERE l.specialist_id = s.specialist_id AND l.state = %(state)s
                     AND l.expires_on >= (s.start AT TIME ZONE 'UTC')::date)

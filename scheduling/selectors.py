@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from clinic.models import Specialist, StateLicense, User
 from clinic.permissions import is_admin
 from scheduling.models import AvailabilityRule, Booking, Slot, TimeOff
+
+
+def _offered(**match: Any) -> QuerySet[Any]:
+    """The visit types a specialist offers and takes bookings for: a new-patient visit only while
+    they accept new patients (their own patients book follow-ups, which stay listed)."""
+    return Specialist.visit_types.through.objects.filter(
+        Q(visittype__new_patient=False) | Q(specialist__accepting_new_patients=True), **match
+    )
 
 
 def slots_bookable(
@@ -25,8 +34,8 @@ def slots_bookable(
     start_before: dt.datetime | None = None,
 ) -> QuerySet[Slot]:
     """Open slots a patient could book now: past the minimum notice, inside the horizon, of an
-    active specialist who offers the visit type (and, given a state, is licensed there on the
-    visit date), ordered by start."""
+    active specialist who offers the visit type (a new-patient visit only while they accept new
+    patients) and, given a state, is licensed there on the visit date; ordered by start."""
     now = now or timezone.now()
     earliest = now + dt.timedelta(minutes=settings.MIN_NOTICE_MINUTES)
     latest = now + dt.timedelta(days=settings.BOOKING_HORIZON_DAYS)
@@ -45,11 +54,7 @@ def slots_bookable(
         start__lt=latest,
         specialist__in=specialists.values("pk"),
     ).filter(
-        Exists(
-            Specialist.visit_types.through.objects.filter(
-                specialist_id=OuterRef("specialist_id"), visittype_id=OuterRef("visit_type_id")
-            )
-        )
+        Exists(_offered(specialist_id=OuterRef("specialist_id"), visittype_id=OuterRef("visit_type_id")))
     )
     if visit_type is not None:
         qs = qs.filter(visit_type_id=visit_type)
@@ -99,11 +104,7 @@ def slots_next_available(
         )
     if visit_type is not None:
         specialists = specialists.filter(
-            Exists(
-                Specialist.visit_types.through.objects.filter(
-                    specialist_id=OuterRef("pk"), visittype_id=visit_type
-                )
-            )
+            Exists(_offered(specialist_id=OuterRef("pk"), visittype_id=visit_type))
         )
     firsts = specialists.annotate(first=Subquery(first)).values("first")
     return Slot.objects.filter(pk__in=firsts).order_by("start", "id")

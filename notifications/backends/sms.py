@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import sys
+import uuid
 from dataclasses import dataclass, field
 
 from django.utils import timezone
@@ -49,11 +50,21 @@ class SmsBackend:
 _ids = itertools.count(1)
 
 
+# Twilio's test credentials refuse this number as invalid (error 21211); the console refuses it
+# too, so a demo or a developer can watch a permanent failure go through the pipeline.
+TWILIO_TEST_INVALID_NUMBER = "+15005550001"
+
+
 class ConsoleSmsBackend(SmsBackend):
     """Prints each message on the worker's console: the embedded default."""
 
     def send(self, *, to: str, body: str, status_callback: str = "") -> str:
-        provider_id = f"console-{next(_ids)}"
+        if to == TWILIO_TEST_INVALID_NUMBER:
+            raise SendError(
+                f"The 'To' number {to} is not a valid phone number.", code="21211", permanent=True
+            )
+        # Unique across worker processes, as a provider's ids are.
+        provider_id = f"console-{uuid.uuid4().hex[:16]}"
         sys.stdout.write(f"--- SMS to {to} ({provider_id})\n{body}\n---\n")
         sys.stdout.flush()
         return provider_id

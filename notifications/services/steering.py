@@ -18,6 +18,8 @@ from clinic.errors import Conflict, NotFound
 from clinic.models import User
 from clinic.services import audit_event_record
 from notifications.models import Notification
+from notifications.privacy import mask_recipient
+from notifications.services.writing import recipients
 
 Status = Notification.Status
 
@@ -28,6 +30,7 @@ CANCELLABLE = (Status.PENDING, Status.QUEUED)
 def _state(notification: Notification) -> dict[str, Any]:
     return {
         "status": notification.status,
+        "recipient": mask_recipient(notification.recipient),
         "send_at": notification.send_at.isoformat(),
         "attempts": notification.attempts,
         "error_code": notification.error_code,
@@ -35,7 +38,12 @@ def _state(notification: Notification) -> dict[str, Any]:
 
 
 def _locked(notification_id: int, allowed: tuple[str, ...], verb: str) -> Notification:
-    notification = Notification.objects.select_for_update().filter(pk=notification_id).first()
+    notification = (
+        Notification.objects.select_for_update(of=("self",))
+        .select_related("booking__patient__user")
+        .filter(pk=notification_id)
+        .first()
+    )
     if notification is None:
         raise NotFound("No such notification.")
     if notification.status not in allowed:
@@ -48,7 +56,8 @@ def _locked(notification_id: int, allowed: tuple[str, ...], verb: str) -> Notifi
 
 @transaction.atomic
 def notification_retry(*, notification_id: int, by: User) -> Notification:
-    """Failed or cancelled -> pending, due now, with a fresh budget of attempts.
+    """Failed or cancelled -> pending, due now, with a fresh budget of attempts, to the patient's
+    address as it is now: an admin who corrected a wrong phone number retries to the right one.
 
     The send task still re-checks the booking and the opt-in, so retrying a message of a
     cancelled visit ends it `cancelled` again rather than sending it. `sending_at` is kept: if
@@ -59,7 +68,11 @@ def notification_retry(*, notification_id: int, by: User) -> Notification:
     notification.status = Status.PENDING
     notification.send_at = timezone.now()
     notification.attempts = 0
-    notification.save(update_fields=["status", "send_at", "attempts", "updated_at"])
+    # An opted-out channel has no address now: the row keeps its own, and the send skips it.
+    notification.recipient = recipients(notification.booking.patient).get(
+        notification.channel, notification.recipient
+    )
+    notification.save(update_fields=["status", "send_at", "attempts", "recipient", "updated_at"])
     audit_event_record(
         actor=by, action="notification.retried", obj=notification, before=before, after=_state(notification)
     )

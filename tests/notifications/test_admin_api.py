@@ -228,3 +228,15 @@ def test_a_providers_error_is_shown_with_the_number_it_names_masked(admin_client
     [row] = admin_client.get(URL).json()["results"]
 
     assert row["last_error"] == "The 'To' number ********0123 is not a valid phone number."
+
+
+def test_retry_sends_to_the_patients_corrected_number(admin_client):
+    notification = NotificationFactory(status=Status.FAILED, recipient="+15005550001")
+    patient = notification.booking.patient
+    patient.phone, patient.sms_opt_in = "+12125550177", True
+    patient.save()
+
+    admin_client.post(f"{URL}{notification.pk}/retry/")
+
+    notification.refresh_from_db()
+    assert (notification.status, notification.recipient) == (Status.PENDING, "+12125550177")

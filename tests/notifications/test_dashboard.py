@@ -131,6 +131,19 @@ def test_a_failed_message_is_listed_with_its_error_code_and_a_retry_button(staff
     assert "csrfmiddlewaretoken" in section
 
 
+def test_the_newest_messages_offer_retry_when_cancelled_and_cancel_while_waiting(staff, broker_says):
+    cancelled = NotificationFactory(status=Status.CANCELLED)
+    waiting = NotificationFactory()
+    sent = NotificationFactory(status=Status.SENT)
+
+    html = page(staff)
+
+    section = html[html.index('id="queue-latest"') :]
+    assert f'action="/admin/queue/{cancelled.pk}/retry/"' in section
+    assert f'action="/admin/queue/{waiting.pk}/cancel/"' in section
+    assert f"/admin/queue/{sent.pk}/" not in section
+
+
 def test_the_page_masks_every_recipient_even_inside_an_error(staff, broker_says):
     NotificationFactory(
         recipient=PHONE,

@@ -293,3 +293,30 @@ def test_a_connection_lost_after_twilio_accepted_is_not_sent_twice(twilio, booki
         assert sending.notification_send(notification_id=row.pk) == Status.SENT
     assert len(twilio.creates) == 1
     assert [r.method for r in twilio.requests] == ["POST", "GET"]
+
+
+def test_the_console_refuses_twilios_test_invalid_number_as_twilio_does(settings, capsys):
+    settings.SMS_BACKEND = "console"
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    patient = PatientFactory(phone="+15005550001")
+    booking = bookings.booking_create(user=patient.user, slot_id=SlotFactory().pk).booking
+    row = queued(booking)
+
+    assert sending.notification_send(notification_id=row.pk) == Status.FAILED
+
+    row.refresh_from_db()
+    assert (row.error_code, row.attempts) == ("21211", 1)
+    assert "is not a valid phone number" in row.last_error
+    assert "--- SMS" not in capsys.readouterr().out
+
+
+def test_the_console_prints_other_numbers_with_ids_unique_across_processes(settings, capsys, booking):
+    settings.SMS_BACKEND = "console"
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    row = queued(booking)
+
+    assert sending.notification_send(notification_id=row.pk) == Status.SENT
+
+    row.refresh_from_db()
+    assert row.provider_id.startswith("console-") and len(row.provider_id) == len("console-") + 16
+    assert f"--- SMS to +12125550123 ({row.provider_id})" in capsys.readouterr().out

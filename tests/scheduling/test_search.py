@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from clinic.models import VisitType
-from tests.factories import BookingFactory, SlotFactory, SpecialistFactory
+from tests.factories import BookingFactory, FollowUpFactory, SlotFactory, SpecialistFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -89,3 +89,16 @@ def test_next_available_skips_slots_a_patient_could_not_book(anon):
     bookable = SlotFactory(specialist=doc, start=at(9))
     assert ids(anon.get("/api/v1/slots/next-available/?specialty=chronic-pain&state=NY")) == [bookable.pk]
     assert ids(anon.get("/api/v1/slots/next-available/?specialty=chronic-pain&state=TX")) == []
+
+
+def test_a_specialist_not_accepting_new_patients_lists_follow_ups_only(anon):
+    closed = SpecialistFactory(accepting_new_patients=False)
+    follow_up = FollowUpFactory()
+    closed.visit_types.add(follow_up)
+    SlotFactory(specialist=closed, start=at(30))  # a new-patient consult: nobody new may book it
+    listed = SlotFactory(specialist=closed, visit_type=follow_up, start=at(40))
+    open_one = SlotFactory(start=at(50))
+
+    assert ids(anon.get("/api/v1/slots/")) == [listed.pk, open_one.pk]
+    next_available = ids(anon.get("/api/v1/slots/next-available/"))
+    assert next_available == [listed.pk, open_one.pk]

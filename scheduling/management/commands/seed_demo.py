@@ -90,6 +90,9 @@ PATIENTS = [
     ("jordan.lee@example.com", "Jordan", "Lee", "+12125550101", "NY", "America/New_York"),
     ("priya.shah@example.com", "Priya", "Shah", "+14155550102", "CA", "America/Los_Angeles"),
     ("marcus.hill@example.com", "Marcus", "Hill", "+15125550103", "TX", "America/Chicago"),
+    # Twilio's test number for "invalid 'To' number" (error 21211), which the console SMS
+    # backend refuses as Twilio does: the demo queue has a failed message to look at and retry.
+    ("riley.park@example.com", "Riley", "Park", "+15005550001", "NY", "America/New_York"),
 ]
 
 
@@ -187,7 +190,7 @@ class Command(BaseCommand):
 
     def _bookings(self, patients: list[Patient]) -> None:
         consult = VisitType.objects.get(slug="new-patient-consult")
-        for patient in patients[:2]:
+        for patient in patients:
             if Booking.objects.filter(patient=patient).exists():
                 continue
             slot = (
