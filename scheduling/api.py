@@ -207,8 +207,14 @@ class SlotViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @action(detail=False, methods=["get"], url_path="next-available")
     def next_available(self, request: Request) -> Response:
         search = _valid(serializers.NextAvailableSearch, request.query_params)
-        page = self.paginate_queryset(selectors.slots_next_available(**search))
-        return self.get_paginated_response(serializers.SlotOut(page, many=True).data)
+        return self._slot_page(selectors.slots_next_available(**search))
+
+    def list(self, request: Request) -> Response:
+        return self._slot_page(self.get_queryset())
+
+    def _slot_page(self, slots: QuerySet[Slot]) -> Response:
+        page = self.paginate_queryset(slots.values_list(*serializers.SLOT_COLUMNS))
+        return self.get_paginated_response(serializers.slots_out(page or []))
 
 
 ACTION_RESPONSES = {200: serializers.BookingOut, **errors(401, 403, 404, 409)}

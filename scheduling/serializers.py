@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.validators import MaxValueValidator
@@ -23,9 +24,36 @@ def _rule_date(**kwargs: Any) -> serializers.DateField:
 
 
 class SlotOut(serializers.ModelSerializer):
+    """The shape of a slot in search results (documented; `slots_out` writes it)."""
+
     class Meta:
         model = Slot
         fields = ["id", "specialist", "visit_type", "start", "end"]
+
+
+# Search is the hottest read: building its 50 rows through DRF's serializer cost more than both
+# of its queries, so the rows come from the database as tuples and are written here in
+# SlotOut's shape (a test holds the two to the same output).
+SLOT_COLUMNS = ("id", "specialist_id", "visit_type_id", "start", "end")
+
+
+def _when(moment: dt.datetime) -> str:
+    """A datetime as DRF's DateTimeField writes it: ISO 8601 in UTC, `Z` for the offset."""
+    text = moment.astimezone(dt.UTC).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def slots_out(rows: Iterable[tuple[int, int, int, dt.datetime, dt.datetime]]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": pk,
+            "specialist": specialist,
+            "visit_type": visit_type,
+            "start": _when(start),
+            "end": _when(end),
+        }
+        for pk, specialist, visit_type, start, end in rows
+    ]
 
 
 class SlotManagedOut(serializers.ModelSerializer):

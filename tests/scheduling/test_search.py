@@ -102,3 +102,14 @@ def test_a_specialist_not_accepting_new_patients_lists_follow_ups_only(anon):
     assert ids(anon.get("/api/v1/slots/")) == [listed.pk, open_one.pk]
     next_available = ids(anon.get("/api/v1/slots/next-available/"))
     assert next_available == [listed.pk, open_one.pk]
+
+
+def test_search_rows_are_written_exactly_as_the_slot_serializer_writes_them(anon):
+    from scheduling import serializers
+
+    slots = [SlotFactory(start=at(30)), SlotFactory(start=at(40) + dt.timedelta(microseconds=1500))]
+
+    body = anon.get("/api/v1/slots/").json()["results"]
+
+    assert body == serializers.SlotOut(sorted(slots, key=lambda s: s.start), many=True).data
+    assert body[0]["start"].endswith("Z")
