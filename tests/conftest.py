@@ -103,3 +103,21 @@ def specialist_client(specialist) -> APIClient:
 @pytest.fixture
 def admin_client(admin_user) -> APIClient:
     return client_for(admin_user)
+
+
+@pytest.fixture
+def twilio(settings, monkeypatch):
+    """The real Twilio backend and SDK, with Twilio itself replaced at its HTTP boundary: the
+    returned fake records every request the SDK makes and answers as Twilio would."""
+    from notifications.backends.twilio import TwilioSmsBackend
+    from tests.twilio_fake import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
+
+    settings.SMS_BACKEND = "twilio"
+    settings.TWILIO_ACCOUNT_SID = ACCOUNT_SID
+    settings.TWILIO_AUTH_TOKEN = AUTH_TOKEN
+    settings.TWILIO_MESSAGING_SERVICE_SID = "MG" + "1" * 32
+    settings.PUBLIC_BASE_URL = "https://visits.neuroclinic.example"
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    fake = FakeTwilio()
+    monkeypatch.setattr(TwilioSmsBackend, "http_client", fake)
+    return fake

@@ -20,13 +20,11 @@ from config.celery import app as celery_app
 from config.request_id import RequestIdMiddleware, request_id
 from notifications import tasks
 from notifications.backends.sms import LocmemSmsBackend
-from notifications.backends.twilio import TwilioSmsBackend
 from notifications.models import Notification
 from notifications.services import dispatch
 from tests.conftest import client_for
 from tests.factories import PatientFactory, SlotFactory, SpecialistFactory
 from tests.integration.processes import celery_broker
-from tests.twilio_fake import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
 
 pytestmark = pytest.mark.django_db
 
@@ -44,18 +42,6 @@ def json_log():
         yield lambda: [json.loads(line) for line in buffer.getvalue().splitlines()]
     finally:
         logging.config.dictConfig(django_settings.LOGGING)
-
-
-@pytest.fixture
-def twilio(settings, monkeypatch):
-    settings.SMS_BACKEND = "twilio"
-    settings.TWILIO_ACCOUNT_SID = ACCOUNT_SID
-    settings.TWILIO_AUTH_TOKEN = AUTH_TOKEN
-    settings.TWILIO_MESSAGING_SERVICE_SID = "MG" + "1" * 32
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    fake = FakeTwilio()
-    monkeypatch.setattr(TwilioSmsBackend, "http_client", fake)
-    return fake
 
 
 @pytest.fixture

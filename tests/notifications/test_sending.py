@@ -8,27 +8,14 @@ from django.core import mail
 from django.utils import timezone
 
 from notifications.backends.sms import LocmemSmsBackend
-from notifications.backends.twilio import TwilioSmsBackend
 from notifications.models import Notification
 from notifications.services import dispatch, sending
 from scheduling.services import bookings
 from tests.factories import PatientFactory, SlotFactory
-from tests.twilio_fake import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
+from tests.twilio_fake import ACCOUNT_SID, AUTH_TOKEN
 
 pytestmark = pytest.mark.django_db
 Status = Notification.Status
-
-
-@pytest.fixture
-def twilio(settings, monkeypatch):
-    settings.SMS_BACKEND = "twilio"
-    settings.TWILIO_ACCOUNT_SID = ACCOUNT_SID
-    settings.TWILIO_AUTH_TOKEN = AUTH_TOKEN
-    settings.TWILIO_MESSAGING_SERVICE_SID = "MG" + "1" * 32
-    settings.PUBLIC_BASE_URL = "https://visits.neuroclinic.example"
-    fake = FakeTwilio()
-    monkeypatch.setattr(TwilioSmsBackend, "http_client", fake)
-    return fake
 
 
 @pytest.fixture
