@@ -175,7 +175,7 @@ class SpecialistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     list=extend_schema(
         summary="The audit trail, newest first (admins)",
         parameters=[serializers.AuditFilterIn],
-        responses={200: serializers.AuditEventOut, **errors(400, 401, 403)},
+        responses={200: serializers.AuditEventOut, **errors(400, 401, 403, 404)},
     )
 )
 class AuditEventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):

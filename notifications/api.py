@@ -38,7 +38,7 @@ STEER_RESPONSES = {200: serializers.NotificationOut, **errors(401, 403, 404, 409
     list=extend_schema(
         summary="Notifications, filtered (admins)",
         parameters=[serializers.NotificationFilterIn],
-        responses={200: serializers.NotificationOut, **errors(400, 401, 403)},
+        responses={200: serializers.NotificationOut, **errors(400, 401, 403, 404)},
     )
 )
 class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):

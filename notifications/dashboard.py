@@ -164,8 +164,8 @@ def _counts_table(counts: dict[str, dict[str, int]]) -> list[dict[str, Any]]:
     return [
         {
             "channel": channel,
-            "cells": [counts.get(channel, {}).get(status, 0) for status in Status.values],
-            "total": sum(counts.get(channel, {}).values()),
+            "cells": [counts[channel][status] for status in Status.values],
+            "total": sum(counts[channel].values()),
         }
         for channel in Notification.Channel.values
     ]

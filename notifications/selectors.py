@@ -77,9 +77,10 @@ def notifications_failed_recent(*, limit: int = 20) -> list[Notification]:
 
 
 def _counts() -> dict[str, dict[str, int]]:
-    counts: dict[str, dict[str, int]] = {}
+    """Every channel and every status, zeros included (fields are never omitted)."""
+    counts = {channel: dict.fromkeys(Status.values, 0) for channel in Notification.Channel.values}
     for row in Notification.objects.order_by().values("channel", "status").annotate(n=Count("id")):
-        counts.setdefault(row["channel"], {})[row["status"]] = row["n"]
+        counts[row["channel"]][row["status"]] = row["n"]
     return counts
 
 

@@ -56,11 +56,21 @@ class NotificationFilterIn(serializers.Serializer):
     ordering = serializers.ChoiceField(choices=ORDERINGS, default="-send_at")
 
 
+# The schema names every channel and status (a client can rely on each key being there).
+StatusCountsOut = type(
+    "StatusCountsOut",
+    (serializers.Serializer,),
+    {status: serializers.IntegerField() for status in Notification.Status.values},
+)
+ChannelCountsOut = type(
+    "ChannelCountsOut",
+    (serializers.Serializer,),
+    {channel: StatusCountsOut() for channel in Notification.Channel.values},
+)
+
+
 class QueueStatsOut(serializers.Serializer):
-    counts = serializers.DictField(
-        child=serializers.DictField(child=serializers.IntegerField()),
-        help_text="Notifications per channel, then per status; a status with none is absent.",
-    )
+    counts = ChannelCountsOut(help_text="Notifications per channel, then per status, zeros included.")
     oldest_overdue_seconds = serializers.FloatField(
         allow_null=True,
         help_text="Age of the oldest pending, queued or sending notification whose send_at has passed.",

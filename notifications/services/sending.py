@@ -48,10 +48,12 @@ log = logging.getLogger(__name__)
 # status, the patient's consents and timezone, the visit's start, the specialist's name and the
 # room's nonce. Written as SQL because this is the pipeline's hottest path: the ORM spent longer
 # compiling this six-table select_related than the database spent running it. Portable between
-# PostgreSQL and SQLite. No lock: the UPDATE that follows lands only on the row as it was read.
+# PostgreSQL and SQLite. No lock: the UPDATE that follows lands only on the row as it was read
+# (same status, attempts, `sending_at` and `updated_at`, which every writer of a row sets).
 BEGIN_SQL = """
 SELECT n.status, n.kind, n.channel, n.recipient, n.attempts, n.sending_at, n.booking_id,
-       b.status, p.sms_opt_in, p.phone, p.email_opt_in, p.timezone, s.start, u.last_name, v.nonce
+       b.status, p.sms_opt_in, p.phone, p.email_opt_in, p.timezone, s.start, u.last_name, v.nonce,
+       n.updated_at
 FROM notifications_notification n
 JOIN scheduling_booking b ON b.id = n.booking_id
 JOIN clinic_patient p ON p.user_id = b.patient_id
@@ -81,6 +83,7 @@ class _Read(NamedTuple):
     start: dt.datetime
     doctor_last_name: str
     video_nonce: str | None
+    updated_at: dt.datetime
 
 
 @dataclass(frozen=True)
@@ -123,10 +126,12 @@ def _begin(notification_id: int) -> tuple[Attempt, Message, dt.datetime | None] 
     """Steps 1-3. None when there is nothing to send.
 
     One read, then one conditional UPDATE, each committed on its own: the UPDATE moves the row
-    only if it is still `queued` with the attempts and `sending_at` that were read. A second task
-    for the same row, a cancel or an opt-out that commits in between changes one of them, and the
-    UPDATE then lands on nothing: as with the row lock this replaces, no two tasks ever both
-    begin an attempt, and a row cancelled or skipped meanwhile is not sent.
+    only if it is still `queued` with the attempts, `sending_at` and `updated_at` that were read.
+    A second task for the same row, a cancel, an opt-out, or a cancel then a retry then a new
+    claim, each committed in between, changes `updated_at` at least, and the UPDATE then lands
+    on nothing: no two tasks ever both begin an attempt, and a row cancelled or skipped
+    meanwhile is not sent. (A cancel that holds the row's lock when the UPDATE arrives makes
+    PostgreSQL re-check the WHERE once it commits, with the same outcome.)
     """
     with connection.cursor() as cursor:
         cursor.execute(BEGIN_SQL, [notification_id])
@@ -156,7 +161,7 @@ def _begin(notification_id: int) -> tuple[Attempt, Message, dt.datetime | None] 
 # (SQL's `=` never matches a NULL).
 MOVE_AS_READ_SQL = """
 UPDATE notifications_notification SET status = %s, attempts = %s, sending_at = %s, updated_at = %s
-WHERE id = %s AND status = %s AND attempts = %s AND sending_at {same_attempt}
+WHERE id = %s AND status = %s AND attempts = %s AND updated_at = %s AND sending_at {same_attempt}
 """
 RECORD_SENT_SQL = """
 UPDATE notifications_notification
@@ -181,7 +186,9 @@ def _move_as_read(
     if status == Status.SENDING:
         attempts, sending_at = attempts + 1, earlier_attempt or now
     params: list[Any] = [status, attempts, adapt(sending_at), adapt(now), notification_id, Status.QUEUED]
-    params.append(read.attempts)
+    # `updated_at` too: every writer of a row sets it, so a row cancelled, retried and claimed
+    # again since the read (queued again, attempts back at 0) does not pass for the row read.
+    params += [read.attempts, adapt(_aware(read.updated_at))]
     if earlier_attempt is None:
         sql = MOVE_AS_READ_SQL.format(same_attempt="IS NULL")
     else:

@@ -2,9 +2,10 @@
 waits. The API, the Django admin's bulk actions and the dashboard's buttons all call these.
 
 Each is one locked read and one write in a transaction, with an audit event beside it, and each
-acts only from the statuses the contract names (anything else is a 409 `invalid_transition`):
-the lock orders the change against the send task, which locks the same row, so an admin's
-cancel and a worker's send never both win.
+acts only from the statuses the contract names (anything else is a 409 `invalid_transition`).
+The send task moves a row to `sending` only if it is still as the task read it (its
+`updated_at` included), so an admin's cancel and a worker's send never both win, and a stale
+task never sends a row that was cancelled and retried since.
 """
 
 from __future__ import annotations
@@ -60,8 +61,9 @@ def notification_retry(*, notification_id: int, by: User) -> Notification:
     address as it is now: an admin who corrected a wrong phone number retries to the right one.
 
     The send task still re-checks the booking and the opt-in, so retrying a message of a
-    cancelled visit ends it `cancelled` again rather than sending it. `sending_at` is kept: if
-    the failed attempt may have reached the provider, the next one asks before it sends.
+    cancelled visit ends it `cancelled` again rather than sending it. An attempt that failed on
+    its way (a network error) keeps its `sending_at`, so the next one asks the provider before it
+    sends; one the provider accepted and then failed is cleared.
     """
     notification = _locked(notification_id, RETRYABLE, "retried")
     before = _state(notification)
@@ -72,7 +74,25 @@ def notification_retry(*, notification_id: int, by: User) -> Notification:
     notification.recipient = recipients(notification.booking.patient).get(
         notification.channel, notification.recipient
     )
-    notification.save(update_fields=["status", "send_at", "attempts", "recipient", "updated_at"])
+    if notification.provider_id:
+        # The provider took the last attempt and then reported it failed: that message is done
+        # with. The retry is a new message, with nothing to reconcile and no old callbacks'
+        # id to answer to.
+        notification.provider_id = ""
+        notification.sending_at = notification.sent_at = notification.delivered_at = None
+    notification.save(
+        update_fields=[
+            "status",
+            "send_at",
+            "attempts",
+            "recipient",
+            "provider_id",
+            "sending_at",
+            "sent_at",
+            "delivered_at",
+            "updated_at",
+        ]
+    )
     audit_event_record(
         actor=by, action="notification.retried", obj=notification, before=before, after=_state(notification)
     )

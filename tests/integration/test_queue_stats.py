@@ -23,6 +23,10 @@ Status = Notification.Status
 STATS = "/api/v1/admin/notifications/stats/"
 
 
+def nonzero(counts: dict[str, int]) -> dict[str, int]:
+    return {status: n for status, n in counts.items() if n}
+
+
 def sms_bookings(n: int) -> list[int]:
     """n bookings whose only message is a confirmation SMS, due now."""
     ids = []
@@ -66,7 +70,7 @@ def test_a_stopped_worker_shows_as_lag_and_depth_and_its_return_drains_the_backl
     assert [name.split("@")[0] for name in healthy["workers"]] == ["stats-worker"]
     assert healthy["sent_last_hour"] == 2
     # Each booking also has its two reminders, pending for their time.
-    assert healthy["counts"]["sms"] == {"sent": 2, "pending": 4}
+    assert nonzero(healthy["counts"]["sms"]) == {"sent": 2, "pending": 4}
 
     worker.kill()
     backlog = sms_bookings(3)
@@ -74,7 +78,7 @@ def test_a_stopped_worker_shows_as_lag_and_depth_and_its_return_drains_the_backl
     stopped = stats()
     assert stopped["workers"] == []
     assert stopped["queue_depth"] == 3
-    assert stopped["counts"]["sms"] == {"sent": 2, "queued": 3, "pending": 10}
+    assert nonzero(stopped["counts"]["sms"]) == {"sent": 2, "queued": 3, "pending": 10}
     assert stopped["oldest_overdue_seconds"] >= 0
     with time_machine.travel(timezone.now() + dt.timedelta(minutes=5)):
         later = stats()
@@ -87,5 +91,5 @@ def test_a_stopped_worker_shows_as_lag_and_depth_and_its_return_drains_the_backl
     assert drained["queue_depth"] == 0
     assert drained["oldest_overdue_seconds"] is None
     assert drained["sent_last_hour"] == 5
-    assert drained["counts"]["sms"] == {"sent": 5, "pending": 10}
+    assert nonzero(drained["counts"]["sms"]) == {"sent": 5, "pending": 10}
     assert [name.split("@")[0] for name in drained["workers"]] == ["stats-worker"]

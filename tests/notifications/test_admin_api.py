@@ -240,3 +240,27 @@ def test_retry_sends_to_the_patients_corrected_number(admin_client):
 
     notification.refresh_from_db()
     assert (notification.status, notification.recipient) == (Status.PENDING, "+12125550177")
+
+
+def test_retrying_a_message_the_provider_failed_makes_it_a_new_message(admin_client):
+    sent_at = timezone.now() - dt.timedelta(hours=2)
+    # Twilio took it, then its status callback said it failed.
+    notification = NotificationFactory(
+        status=Status.FAILED, provider_id="SM" + "9" * 32, sending_at=sent_at, sent_at=sent_at
+    )
+
+    admin_client.post(f"{URL}{notification.pk}/retry/")
+
+    notification.refresh_from_db()
+    assert notification.status == Status.PENDING
+    assert (notification.provider_id, notification.sending_at, notification.sent_at) == ("", None, None)
+
+
+def test_retrying_a_message_that_may_have_left_keeps_its_attempt_to_ask_the_provider(admin_client):
+    began = timezone.now() - dt.timedelta(hours=2)
+    notification = NotificationFactory(status=Status.FAILED, sending_at=began, error_code="network")
+
+    admin_client.post(f"{URL}{notification.pk}/retry/")
+
+    notification.refresh_from_db()
+    assert (notification.status, notification.sending_at) == (Status.PENDING, began)

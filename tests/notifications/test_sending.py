@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from notifications.backends.sms import LocmemSmsBackend
 from notifications.models import Notification
-from notifications.services import dispatch, sending
+from notifications.services import dispatch, sending, steering
 from scheduling.services import bookings
 from tests.factories import PatientFactory, SlotFactory
 from tests.twilio_fake import ACCOUNT_SID, AUTH_TOKEN
@@ -91,6 +91,25 @@ def test_a_cancel_between_the_read_and_the_move_sends_nothing(locmem, booking, m
     row.refresh_from_db()
     assert row.status == Status.CANCELLED
     assert locmem == []
+
+
+def test_a_row_cancelled_retried_and_claimed_again_since_the_read_is_not_sent_by_the_stale_task(
+    locmem, booking, monkeypatch, admin_user
+):
+    row = queued(booking)
+    message = sending._message
+
+    def cancel_retry_and_claim_first(read):  # the row comes back queued, attempts 0, as read
+        steering.notification_cancel(notification_id=row.pk, by=admin_user)
+        steering.notification_retry(notification_id=row.pk, by=admin_user)
+        dispatch.notification_dispatch_due(enqueue=lambda pk, channel: None)
+        return message(read)
+
+    monkeypatch.setattr(sending, "_message", cancel_retry_and_claim_first)
+    assert sending.notification_send(notification_id=row.pk) == "nothing to do"
+    assert locmem == []
+    row.refresh_from_db()
+    assert row.status == Status.QUEUED  # for the new claim's task to send, after its own checks
 
 
 def test_from_number_when_no_messaging_service(twilio, booking, settings):

@@ -32,6 +32,11 @@ def broker_says(monkeypatch):
     monkeypatch.setattr(selectors, "broker_workers", lambda: ["worker@clinic-1"])
 
 
+def counts(**nonzero: int) -> dict[str, int]:
+    """Every status of one channel: zeros are there too."""
+    return {status: nonzero.get(status, 0) for status in Status.values}
+
+
 def failed_at(when: dt.datetime, **fields) -> Notification:
     notification = NotificationFactory(status=Status.FAILED, **fields)
     Notification.objects.filter(pk=notification.pk).update(updated_at=when)
@@ -45,7 +50,7 @@ def test_stats_answer_every_field_of_the_contract(admin_client, broker_says):
         body = admin_client.get(URL).json()
 
     assert body == {
-        "counts": {"sms": {"pending": 1}},
+        "counts": {"sms": counts(pending=1), "email": counts()},
         "oldest_overdue_seconds": 90.0,
         "sent_last_hour": 0,
         "failed_last_hour": 0,
@@ -57,14 +62,14 @@ def test_stats_answer_every_field_of_the_contract(admin_client, broker_says):
     }
 
 
-def test_counts_are_per_channel_then_status():
+def test_counts_are_per_channel_then_status_zeros_included():
     NotificationFactory.create_batch(2)
     NotificationFactory(status=Status.SENT)
     NotificationFactory(channel=Channel.EMAIL, status=Status.FAILED)
 
     assert selectors.notification_stats().counts == {
-        "sms": {"pending": 2, "sent": 1},
-        "email": {"failed": 1},
+        "sms": counts(pending=2, sent=1),
+        "email": counts(failed=1),
     }
 
 
