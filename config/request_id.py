@@ -100,6 +100,19 @@ class ContextFilter(logging.Filter):
         return True
 
 
+class ViewNotPath(logging.Filter):
+    """Django's error line for a request ends with its path ("Internal Server Error: /v/<token>"),
+    and a path can carry a visit's join token: the line names the view instead, as the access
+    line does."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        request = getattr(record, "request", None)
+        if request is not None and isinstance(record.args, tuple) and len(record.args) == 2:
+            match = getattr(request, "resolver_match", None)
+            record.args = (record.args[0], match.view_name if match else "(no view)")
+        return True
+
+
 # --- Celery ---------------------------------------------------------------------------------
 # Connected when config.celery imports this module, in every process that publishes or runs.
 _tokens: dict[str, tuple[Token[str | None], Token[tuple[str, str] | None]]] = {}

@@ -277,7 +277,10 @@ if LOG_FORMAT not in ("json", "text"):
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"context": {"()": "config.request_id.ContextFilter"}},
+    "filters": {
+        "context": {"()": "config.request_id.ContextFilter"},
+        "view_not_path": {"()": "config.request_id.ViewNotPath"},
+    },
     "formatters": {
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
@@ -304,7 +307,7 @@ LOGGING = {
         "django": {"level": LOG_LEVEL},
         # The access line of config/request_id.py reports every response; Django's 4xx warnings
         # would repeat it with the raw path (which can hold a visit's join token).
-        "django.request": {"level": "ERROR"},
+        "django.request": {"level": "ERROR", "filters": ["view_not_path"]},
         "django.server": {"level": "ERROR", "propagate": True},
         # SQL with its parameters (names, phone numbers, reasons for visit): never, even at DEBUG.
         "django.db.backends": {"level": "INFO"},

@@ -95,11 +95,28 @@ def test_a_request_logs_json_lines_carrying_the_id_it_answers(json_log, monkeypa
         assert {"time", "level", "logger", "message", "request_id"} <= set(line)
         assert line["request_id"] == rid
     error, access = lines
-    assert (error["level"], error["message"]) == ("ERROR", "Internal Server Error: /healthz")
+    assert (error["level"], error["message"]) == ("ERROR", "Internal Server Error: healthz")
     assert "RuntimeError: boom" in error["exc_info"]
     assert (access["view"], access["status_code"]) == ("healthz", 500)
     # Django's record carries the request, whose repr is the URL with its query string.
     assert "Canaryname" not in json.dumps(lines)
+
+
+def test_a_server_error_names_the_view_not_the_path_with_its_join_token(json_log, monkeypatch):
+    from scheduling import api as scheduling_api
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(scheduling_api.VisitJoinView, "get", broken)
+    token = "a-join-token-that-opens-a-visit"
+
+    response = Client(raise_request_exception=False).get(f"/v/{token}")
+
+    assert response.status_code == 500
+    (error,) = [line for line in json_log() if line["logger"] == "django.request"]
+    assert error["message"] == "Internal Server Error: visit-join-short"
+    assert token not in json.dumps(json_log())
 
 
 def test_an_access_line_names_the_view_not_the_path(json_log, anon):
