@@ -14,7 +14,6 @@ from django.conf import settings
 from django.template.loader import render_to_string
 
 from notifications.models import Notification
-from scheduling import video
 
 
 @dataclass(frozen=True)
@@ -45,16 +44,6 @@ def message_context(
     }
 
 
-def context(notification: Notification) -> dict[str, object]:
-    booking = notification.booking
-    return message_context(
-        start=booking.slot.start,
-        patient_timezone=booking.patient.timezone,
-        doctor_last_name=booking.slot.specialist.user.last_name,
-        join_url=video.join_url(booking, video.Participant.PATIENT),
-    )
-
-
 def render_message(*, channel: str, kind: str, data: dict[str, object]) -> Message:
     base = f"notifications/{channel}/{kind}"
     if channel == Notification.Channel.SMS:
@@ -64,7 +53,3 @@ def render_message(*, channel: str, kind: str, data: dict[str, object]) -> Messa
         text=render_to_string(f"{base}.txt", data),
         html=render_to_string(f"{base}.html", data),
     )
-
-
-def render(notification: Notification) -> Message:
-    return render_message(channel=notification.channel, kind=notification.kind, data=context(notification))

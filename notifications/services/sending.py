@@ -122,6 +122,13 @@ def _message(read: _Read) -> Message:
     )
 
 
+def _read(notification_id: int) -> _Read | None:
+    with connection.cursor() as cursor:
+        cursor.execute(BEGIN_SQL, [notification_id])
+        row = cursor.fetchone()
+    return None if row is None else _Read._make(row)
+
+
 def _begin(notification_id: int) -> tuple[Attempt, Message, dt.datetime | None] | None:
     """Steps 1-3. None when there is nothing to send.
 
@@ -133,13 +140,8 @@ def _begin(notification_id: int) -> tuple[Attempt, Message, dt.datetime | None] 
     meanwhile is not sent. (A cancel that holds the row's lock when the UPDATE arrives makes
     PostgreSQL re-check the WHERE once it commits, with the same outcome.)
     """
-    with connection.cursor() as cursor:
-        cursor.execute(BEGIN_SQL, [notification_id])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    read = _Read._make(row)
-    if read.status != Status.QUEUED:
+    read = _read(notification_id)
+    if read is None or read.status != Status.QUEUED:
         return None
     earlier_attempt = _aware(read.sending_at) if read.sending_at is not None else None
     now = timezone.now()

@@ -1,4 +1,5 @@
-"""What messages say: no PHI, the patient's own time, one SMS segment each."""
+"""What messages say: no PHI, the patient's own time, one SMS segment each. Rendered the way the
+send task renders them: from its one read of the row (services/sending.py)."""
 
 import datetime as dt
 from zoneinfo import ZoneInfo
@@ -6,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from notifications.models import Notification
-from notifications.rendering import render
+from notifications.services import sending
 from scheduling.services import bookings
 from tests.factories import PatientFactory, SlotFactory, SpecialistFactory, UserFactory
 
@@ -37,12 +38,15 @@ def realistic(settings):
 def every_notification(booking):
     kinds = {n.kind for n in Notification.objects.filter(booking=booking)}
     assert kinds == {"booking_confirmed", "reminder", "booking_cancelled"}
-    rescheduled = Notification(booking=booking, kind="booking_rescheduled", channel="sms", offset=0)
-    return [
-        *Notification.objects.filter(booking=booking),
-        rescheduled,
-        Notification(booking=booking, kind="booking_rescheduled", channel="email", offset=0),
-    ]
+    for channel in ("sms", "email"):
+        Notification.objects.create(
+            booking=booking, kind="booking_rescheduled", channel=channel, send_at=booking.created_at
+        )
+    return list(Notification.objects.filter(booking=booking))
+
+
+def render(notification):
+    return sending._message(sending._read(notification.pk))
 
 
 def test_no_message_carries_phi(realistic):
