@@ -54,6 +54,9 @@ class Notification(models.Model):
     sending_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
+    # When it last failed for good (out of attempts, a permanent error, or the provider's
+    # callback). Kept through a retry: the stats count failures, not rows still failed.
+    failed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -80,6 +83,9 @@ class Notification(models.Model):
             models.Index(fields=["status", "channel"]),
             # The stats' sent per hour and per day.
             models.Index(fields=["sent_at"], condition=Q(sent_at__isnull=False), name="notification_sent"),
+            models.Index(
+                fields=["failed_at"], condition=Q(failed_at__isnull=False), name="notification_failed"
+            ),
         ]
 
     def __str__(self) -> str:

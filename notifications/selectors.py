@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Min, Q, QuerySet
+from django.db.models import Count, F, Min, Q, QuerySet
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 from kombu.exceptions import ChannelError
@@ -73,7 +73,8 @@ def notifications_overdue(*, now: dt.datetime | None = None, limit: int = 20) ->
 
 def notifications_failed_recent(*, limit: int = 20) -> list[Notification]:
     """The latest failures, newest first: what an admin may retry."""
-    return list(Notification.objects.filter(status=Status.FAILED).order_by("-updated_at", "-id")[:limit])
+    newest = F("failed_at").desc(nulls_last=True)
+    return list(Notification.objects.filter(status=Status.FAILED).order_by(newest, "-id")[:limit])
 
 
 def _counts() -> dict[str, dict[str, int]]:
@@ -85,9 +86,9 @@ def _counts() -> dict[str, dict[str, int]]:
 
 
 def _failed(since: dt.datetime) -> Q:
-    # A failed row is not touched again until an admin retries it (which moves it out of
-    # `failed`), so `updated_at` is when it failed.
-    return Q(status=Status.FAILED, updated_at__gte=since)
+    # Failures in the window, whatever became of the row since (a retry that went out does not
+    # undo the failure an operator should see in the last hour).
+    return Q(failed_at__gte=since)
 
 
 def _sent_and_failed(now: dt.datetime) -> dict[str, int]:
@@ -184,7 +185,7 @@ def notification_hourly(*, now: dt.datetime | None = None, hours: int = 24) -> l
     last = now.replace(minute=0, second=0, microsecond=0)
     first = last - dt.timedelta(hours=hours - 1)
     sent = _per_hour(Notification.objects.filter(sent_at__gte=first), "sent_at")
-    failed = _per_hour(Notification.objects.filter(_failed(first)), "updated_at")
+    failed = _per_hour(Notification.objects.filter(_failed(first)), "failed_at")
     buckets = [first + dt.timedelta(hours=n) for n in range(hours)]
     return [HourCount(hour, sent.get(hour, 0), failed.get(hour, 0)) for hour in buckets]
 

@@ -47,6 +47,8 @@ def notification_status_callback(*, provider_id: str, status: str, error_code: s
     notification.status = new
     if new == Status.DELIVERED:
         notification.delivered_at = timezone.now()
+    elif new == Status.FAILED:
+        notification.failed_at = timezone.now()
     if error_code:
         notification.error_code = error_code[:20]
         notification.last_error = f"Twilio error {error_code}"[:500]

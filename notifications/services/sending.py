@@ -261,6 +261,7 @@ def _record_failed(notification_id: int, error: SendError) -> str:
         notification.error_code = error.code[:20]
         if error.permanent or notification.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS:
             notification.status = Status.FAILED
+            notification.failed_at = timezone.now()
         else:
             notification.status = Status.PENDING
             notification.send_at = timezone.now() + backoff(notification.attempts)

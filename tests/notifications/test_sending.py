@@ -198,6 +198,7 @@ def test_a_permanent_error_fails_at_once(twilio, booking, code):
     assert sending.notification_send(notification_id=row.pk) == Status.FAILED
     row.refresh_from_db()
     assert (row.attempts, row.error_code) == (1, str(code))
+    assert timezone.now() - row.failed_at < dt.timedelta(seconds=5)
 
 
 def test_a_failure_is_recorded_without_the_number_twilio_names(twilio, booking):

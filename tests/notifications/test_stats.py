@@ -38,9 +38,7 @@ def counts(**nonzero: int) -> dict[str, int]:
 
 
 def failed_at(when: dt.datetime, **fields) -> Notification:
-    notification = NotificationFactory(status=Status.FAILED, **fields)
-    Notification.objects.filter(pk=notification.pk).update(updated_at=when)
-    return notification
+    return NotificationFactory(status=Status.FAILED, failed_at=when, **fields)
 
 
 def test_stats_answer_every_field_of_the_contract(admin_client, broker_says):
@@ -106,6 +104,19 @@ def test_sent_and_failed_are_counted_over_the_last_hour_and_day():
 
     assert (stats.sent_last_hour, stats.sent_last_day) == (2, 3)
     assert (stats.failed_last_hour, stats.failed_last_day) == (1, 2)
+
+
+def test_a_failure_retried_and_sent_since_still_counts_as_a_failure_of_the_hour():
+    NotificationFactory(
+        status=Status.SENT,
+        failed_at=NOW - dt.timedelta(minutes=20),
+        sent_at=NOW - dt.timedelta(minutes=5),
+    )
+
+    with time_machine.travel(NOW, tick=False):
+        stats = selectors.notification_stats()
+
+    assert (stats.failed_last_hour, stats.sent_last_hour) == (1, 1)
 
 
 def test_the_dispatcher_that_never_ran_reads_null(admin_client, broker_says):

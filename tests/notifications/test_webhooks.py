@@ -70,6 +70,13 @@ def test_undelivered_records_the_error_code(anon, sent):
     assert (sent.status, sent.error_code) == (Status.UNDELIVERED, "30005")
 
 
+def test_a_failed_callback_records_when_it_failed(anon, sent):
+    callback(anon, sent, "failed", ErrorCode="30008")
+    sent.refresh_from_db()
+    assert (sent.status, sent.error_code) == (Status.FAILED, "30008")
+    assert sent.failed_at is not None
+
+
 def test_an_unknown_message_sid_changes_nothing(anon, sent):
     response = post(anon, STATUS_URL, {"MessageSid": "SM" + "7" * 32, "MessageStatus": "delivered"})
     assert response.status_code == 200
