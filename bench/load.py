@@ -26,6 +26,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
+from bench import proc
 from bench.inprocess import InProcessServer
 from bench.stats import Latency
 from clinic.models import Patient, User
@@ -161,28 +162,9 @@ class Gunicorn:
 
 # --- CPU accounting ----------------------------------------------------------------------------
 
-_TICK = os.sysconf("SC_CLK_TCK")
-
-
-def _stat(pid: int) -> list[str] | None:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()
-    except OSError:  # gone, or not Linux
-        return None
-
-
-def _cpu_s(pid: int) -> float:
-    fields = _stat(pid)
-    return (int(fields[11]) + int(fields[12])) / _TICK if fields else 0.0
-
 
 def _process_tree(root: int) -> list[int]:
-    pids = [root]
-    for entry in os.listdir("/proc"):
-        if entry.isdigit() and (fields := _stat(int(entry))) and int(fields[1]) == root:
-            pids.append(int(entry))
-    return pids
+    return [root, *(pid for pid in proc.pids() if (fields := proc.stat(pid)) and int(fields[1]) == root)]
 
 
 class CpuMeter:
@@ -198,8 +180,8 @@ class CpuMeter:
             )
             backends = [row[0] for row in cursor.fetchall()]
         return (
-            sum(_cpu_s(pid) for pid in _process_tree(self.server_pid)),
-            sum(_cpu_s(pid) for pid in backends),
+            sum(proc.cpu_s(proc.stat(pid)) for pid in _process_tree(self.server_pid)),
+            sum(proc.cpu_s(proc.stat(pid)) for pid in backends),
             time.process_time(),
         )
 

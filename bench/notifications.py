@@ -37,14 +37,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 # Run as a script, Python puts bench/ first on the path, where this very file would shadow the
 # `notifications` app; the project root belongs there.
 sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench")]
 
-from bench.run import Row, _database_exists, _heading, _recreate_database, run_phases  # noqa: E402
+from bench.run import Row, _heading, fresh_database, reusable_rows, run_phases  # noqa: E402
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/clinic_bench_notifications"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"  # the test suite's Redis is db 15
@@ -147,31 +146,14 @@ def _reset_drain_rows() -> int:
 
 
 def build_dataset(args: argparse.Namespace) -> None:
-    from django.core.management import call_command
-
     from notifications.models import Notification
 
     _heading("1. Data set")
-    if args.reuse and _database_exists(args.database_url):
-        try:
-            rows = Notification.objects.count()
-        except Exception:
-            from django.db import connection
-
-            connection.close()
-            rows = 0
-        if rows:
-            reset = _reset_drain_rows()
-            print(f"reusing {args.database_url}: {rows} notifications, {reset} put back to due", flush=True)
-            return
-    t0 = time.perf_counter()
-    _recreate_database(args.database_url)
-    call_command("migrate", verbosity=0, interactive=False)
-    print(
-        f"database {urlsplit(args.database_url).path.lstrip('/')} created and migrated in "
-        f"{time.perf_counter() - t0:.1f} s",
-        flush=True,
-    )
+    if rows := reusable_rows(args, Notification.objects.count):
+        reset = _reset_drain_rows()
+        print(f"reusing {args.database_url}: {rows} notifications, {reset} put back to due", flush=True)
+        return
+    fresh_database(args.database_url)
     from bench import notification_dataset
 
     stats = notification_dataset.build(future=args.future, drain=args.drain)

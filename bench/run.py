@@ -19,6 +19,7 @@ import tempfile
 import time
 import traceback
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -164,31 +165,46 @@ def _setup_django(url: str) -> None:
     django.setup()
 
 
-def build_dataset(args: argparse.Namespace) -> None:
+def reusable_rows(args: argparse.Namespace, count: Callable[[], int]) -> int:
+    """With --reuse and the database there, how many rows `count` finds in it; 0 (build it
+    afresh) when it is missing, empty or not migrated. A reused database is brought up to the
+    code's migrations."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    if not (args.reuse and _database_exists(args.database_url)):
+        return 0
+    try:
+        rows = count()
+    except Exception:  # not migrated, or another schema: rebuilt
+        connection.close()
+        return 0
+    if rows:
+        call_command("migrate", verbosity=0, interactive=False)
+    return rows
+
+
+def fresh_database(url: str) -> None:
+    """Drop, create and migrate the benchmark's database."""
     from django.core.management import call_command
 
+    t0 = time.perf_counter()
+    _recreate_database(url)
+    call_command("migrate", verbosity=0, interactive=False)
+    print(
+        f"database {urlsplit(url).path.lstrip('/')} created and migrated in {time.perf_counter() - t0:.1f} s",
+        flush=True,
+    )
+
+
+def build_dataset(args: argparse.Namespace) -> None:
     from scheduling.models import Slot
 
     _heading("1. Data set")
-    if args.reuse and _database_exists(args.database_url):
-        from django.db import connection
-
-        try:
-            slots = Slot.objects.count()
-        except Exception:
-            connection.close()
-            slots = 0
-        if slots:
-            print(f"reusing {args.database_url}: {slots} slots", flush=True)
-            return
-    t0 = time.perf_counter()
-    _recreate_database(args.database_url)
-    call_command("migrate", verbosity=0, interactive=False)
-    print(
-        f"database {urlsplit(args.database_url).path.lstrip('/')} created and migrated in "
-        f"{time.perf_counter() - t0:.1f} s",
-        flush=True,
-    )
+    if slots := reusable_rows(args, Slot.objects.count):
+        print(f"reusing {args.database_url}: {slots} slots", flush=True)
+        return
+    fresh_database(args.database_url)
 
     from bench import dataset
 

@@ -24,8 +24,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench import proc
+
 ROOT = Path(__file__).resolve().parent.parent
-_TICK = os.sysconf("SC_CLK_TCK")
 
 
 class Worker:
@@ -95,14 +96,6 @@ class Worker:
 # --- CPU accounting ----------------------------------------------------------------------------
 
 
-def _stat(pid: int) -> list[str] | None:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()
-    except OSError:  # gone, or not Linux
-        return None
-
-
 def _comm(pid: int) -> str:
     try:
         with open(f"/proc/{pid}/comm") as f:
@@ -111,26 +104,11 @@ def _comm(pid: int) -> str:
         return ""
 
 
-def _cpu_s(fields: list[str] | None, *, reaped: bool = False) -> float:
-    """utime + stime (fields 14, 15 of /proc/<pid>/stat); with `reaped`, also the children's
-    that the process waited for (cutime + cstime)."""
-    if not fields:
-        return 0.0
-    ticks = int(fields[11]) + int(fields[12])
-    if reaped:
-        ticks += int(fields[13]) + int(fields[14])
-    return ticks / _TICK
-
-
-def _pids() -> list[int]:
-    return [int(entry) for entry in os.listdir("/proc") if entry.isdigit()]
-
-
 def _machine_busy_s() -> float:
     with open("/proc/stat") as f:
         values = [int(v) for v in f.readline().split()[1:]]
     idle = values[3] + values[4]  # idle + iowait
-    return (sum(values[:8]) - idle) / _TICK
+    return (sum(values[:8]) - idle) / proc.TICK
 
 
 def machine_busy(seconds: float = 1.0) -> float:
@@ -178,19 +156,19 @@ class CpuMeter:
 
     def read(self) -> CpuReading:
         worker = postgres = redis = 0.0
-        for pid in _pids():
-            fields = _stat(pid)
+        for pid in proc.pids():
+            fields = proc.stat(pid)
             if not fields:
                 continue
             comm = _comm(pid)
             if pid == self.worker_pid or int(fields[1]) == self.worker_pid:
-                worker += _cpu_s(fields)
+                worker += proc.cpu_s(fields)
             elif comm.startswith("postgres"):
                 # The postmaster (its parent is not a postgres) also counts the backends it reaped.
                 postmaster = not _comm(int(fields[1])).startswith("postgres")
-                postgres += _cpu_s(fields, reaped=postmaster)
+                postgres += proc.cpu_s(fields, reaped=postmaster)
             elif comm.startswith("redis-server"):
-                redis += _cpu_s(fields)
+                redis += proc.cpu_s(fields)
         return CpuReading(
             worker=worker,
             postgres=postgres,
