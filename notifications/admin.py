@@ -7,6 +7,7 @@ are view-only and the actions are the way to steer them. A booking's page lists 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import cast
 
 from django.contrib import admin, messages
@@ -24,41 +25,50 @@ from scheduling.models import Booking
 
 
 def _steer(
-    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Notification], verb: str
+    modeladmin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset: QuerySet[Notification],
+    service: Callable[..., Notification],
+    verb: str,
 ) -> None:
-    action = steering.notification_retry if verb == "retried" else steering.notification_cancel
     by = cast(User, request.user)  # the admin site lets only authenticated staff in
     done, refused = 0, []
     for pk in queryset.order_by("pk").values_list("pk", flat=True):
         try:
-            action(notification_id=pk, by=by)
+            service(notification_id=pk, by=by)
             done += 1
-        except DomainError:  # its status does not allow it (or it changed meanwhile)
-            refused.append(str(pk))
+        except DomainError as exc:  # its status does not allow it (or it changed meanwhile)
+            refused.append(f"{pk}: {exc.detail}")
     if done:
         modeladmin.message_user(request, f"{done} notification(s) {verb}.", messages.SUCCESS)
     if refused:
-        modeladmin.message_user(
-            request,
-            f"Not {verb} (wrong status): {', '.join(refused)}. "
-            f"Only {' or '.join(steering.RETRYABLE if verb == 'retried' else steering.CANCELLABLE)} "
-            "ones can be.",
-            messages.WARNING,
-        )
+        modeladmin.message_user(request, f"Not {verb}: {' '.join(refused)}", messages.WARNING)
 
 
 @admin.action(description="Retry the selected failed or cancelled notifications now")
 def retry(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Notification]) -> None:
-    _steer(modeladmin, request, queryset, "retried")
+    _steer(modeladmin, request, queryset, steering.notification_retry, "retried")
 
 
 @admin.action(description="Cancel the selected pending or queued notifications")
 def cancel(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Notification]) -> None:
-    _steer(modeladmin, request, queryset, "cancelled")
+    _steer(modeladmin, request, queryset, steering.notification_cancel, "cancelled")
+
+
+class MaskedContacts:
+    """A notification's contact details as operators see them: masked."""
+
+    @admin.display(description="recipient")
+    def masked_recipient(self, notification: Notification) -> str:
+        return mask_recipient(notification.recipient)
+
+    @admin.display(description="last error")
+    def masked_error(self, notification: Notification) -> str:
+        return mask_contacts(notification.last_error)
 
 
 @admin.register(Notification)
-class NotificationAdmin(ViewOnly, admin.ModelAdmin):
+class NotificationAdmin(MaskedContacts, ViewOnly, admin.ModelAdmin):
     list_display = [
         "id",
         "booking",
@@ -107,14 +117,6 @@ class NotificationAdmin(ViewOnly, admin.ModelAdmin):
     )
     readonly_fields = fields
 
-    @admin.display(description="recipient")
-    def masked_recipient(self, notification: Notification) -> str:
-        return mask_recipient(notification.recipient)
-
-    @admin.display(description="last error")
-    def masked_error(self, notification: Notification) -> str:
-        return mask_contacts(notification.last_error)
-
 
 INLINE_FIELDS = (
     "kind",
@@ -129,14 +131,10 @@ INLINE_FIELDS = (
 )
 
 
-class NotificationInline(ViewOnly, admin.TabularInline):
+class NotificationInline(MaskedContacts, ViewOnly, admin.TabularInline):
     model = Notification
     fields = INLINE_FIELDS
     readonly_fields = INLINE_FIELDS
-
-    @admin.display(description="last error")
-    def masked_error(self, notification: Notification) -> str:
-        return mask_contacts(notification.last_error)
 
     ordering = ["send_at", "id"]
     extra = 0

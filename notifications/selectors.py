@@ -85,19 +85,13 @@ def _counts() -> dict[str, dict[str, int]]:
     return counts
 
 
-def _failed(since: dt.datetime) -> Q:
-    # Failures in the window, whatever became of the row since (a retry that went out does not
-    # undo the failure an operator should see in the last hour).
-    return Q(failed_at__gte=since)
-
-
 def _sent_and_failed(now: dt.datetime) -> dict[str, int]:
     hour, day = now - dt.timedelta(hours=1), now - dt.timedelta(days=1)
-    totals = Notification.objects.filter(Q(sent_at__gte=day) | _failed(day)).aggregate(
+    totals = Notification.objects.filter(Q(sent_at__gte=day) | Q(failed_at__gte=day)).aggregate(
         sent_last_hour=Count("id", filter=Q(sent_at__gte=hour)),
-        failed_last_hour=Count("id", filter=_failed(hour)),
+        failed_last_hour=Count("id", filter=Q(failed_at__gte=hour)),
         sent_last_day=Count("id", filter=Q(sent_at__gte=day)),
-        failed_last_day=Count("id", filter=_failed(day)),
+        failed_last_day=Count("id", filter=Q(failed_at__gte=day)),
     )
     return {name: value or 0 for name, value in totals.items()}
 
@@ -185,7 +179,7 @@ def notification_hourly(*, now: dt.datetime | None = None, hours: int = 24) -> l
     last = now.replace(minute=0, second=0, microsecond=0)
     first = last - dt.timedelta(hours=hours - 1)
     sent = _per_hour(Notification.objects.filter(sent_at__gte=first), "sent_at")
-    failed = _per_hour(Notification.objects.filter(_failed(first)), "failed_at")
+    failed = _per_hour(Notification.objects.filter(failed_at__gte=first), "failed_at")
     buckets = [first + dt.timedelta(hours=n) for n in range(hours)]
     return [HourCount(hour, sent.get(hour, 0), failed.get(hour, 0)) for hour in buckets]
 

@@ -26,6 +26,7 @@ from typing import Any, NamedTuple
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import connection, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from clinic.services import patient_sms_opt_in_set
@@ -114,7 +115,7 @@ def _message(read: _Read) -> Message:
         channel=read.channel,
         kind=read.kind,
         data=message_context(
-            start=_aware(read.start),
+            start=read.start,
             patient_timezone=zoneinfo.ZoneInfo(read.patient_timezone),
             doctor_last_name=read.doctor_last_name,
             join_url=video.join_url_of(nonce, video.Participant.PATIENT) if nonce else None,
@@ -126,7 +127,14 @@ def _read(notification_id: int) -> _Read | None:
     with connection.cursor() as cursor:
         cursor.execute(BEGIN_SQL, [notification_id])
         row = cursor.fetchone()
-    return None if row is None else _Read._make(row)
+    if row is None:
+        return None
+    read = _Read._make(row)
+    return read._replace(
+        start=_aware(read.start),
+        sending_at=_aware(read.sending_at) if read.sending_at is not None else None,
+        updated_at=_aware(read.updated_at),
+    )
 
 
 def _begin(notification_id: int) -> tuple[Attempt, Message, dt.datetime | None] | None:
@@ -143,7 +151,7 @@ def _begin(notification_id: int) -> tuple[Attempt, Message, dt.datetime | None] 
     read = _read(notification_id)
     if read is None or read.status != Status.QUEUED:
         return None
-    earlier_attempt = _aware(read.sending_at) if read.sending_at is not None else None
+    earlier_attempt = read.sending_at
     now = timezone.now()
     if read.kind in ABOUT_THE_VISIT and read.booking_status != Booking.Status.CONFIRMED:
         _move_as_read(notification_id, read, earlier_attempt, Status.CANCELLED, now)
@@ -190,7 +198,7 @@ def _move_as_read(
     params: list[Any] = [status, attempts, adapt(sending_at), adapt(now), notification_id, Status.QUEUED]
     # `updated_at` too: every writer of a row sets it, so a row cancelled, retried and claimed
     # again since the read (queued again, attempts back at 0) does not pass for the row read.
-    params += [read.attempts, adapt(_aware(read.updated_at))]
+    params += [read.attempts, adapt(read.updated_at)]
     if earlier_attempt is None:
         sql = MOVE_AS_READ_SQL.format(same_attempt="IS NULL")
     else:
@@ -200,7 +208,7 @@ def _move_as_read(
 
 
 def _status_callback() -> str:
-    return f"{settings.PUBLIC_BASE_URL}/api/v1/webhooks/twilio/status/"
+    return settings.PUBLIC_BASE_URL + reverse("twilio-status")
 
 
 def _send_sms(notification: Attempt, message: Message, earlier_attempt: dt.datetime | None) -> str:
