@@ -83,10 +83,16 @@ class RuleOut(serializers.ModelSerializer):
         ]
 
 
+def _whole_minutes(value: dt.time) -> None:
+    # Slots are cut from the start in whole minutes: 09:00:30 would give a 09:00 slot.
+    if value.second or value.microsecond:
+        raise serializers.ValidationError("Use whole minutes (HH:MM).")
+
+
 class RuleIn(serializers.Serializer):
     weekday = serializers.IntegerField(min_value=0, max_value=6, help_text="0 = Monday ... 6 = Sunday")
-    start_time = serializers.TimeField()
-    end_time = serializers.TimeField()
+    start_time = serializers.TimeField(validators=[_whole_minutes])
+    end_time = serializers.TimeField(validators=[_whole_minutes])
     visit_type = VisitTypeRef()
     valid_from = _rule_date(required=False, help_text="Defaults to today.")
     valid_until = _rule_date(required=False, allow_null=True, help_text="Null: open-ended.")

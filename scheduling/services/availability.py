@@ -336,12 +336,7 @@ def slot_delete(*, slot: Slot) -> None:
     slot = Slot.objects.select_for_update().get(pk=slot.pk)
     if slot.status == Slot.Status.BOOKED:
         raise Conflict("The slot is booked; cancel the booking first.", code="slot_booked")
-    if slot.bookings.exists():
-        slot.status = Slot.Status.BLOCKED
-        slot.rule = None
-        slot.save(update_fields=["status", "rule"])
-    else:
-        slot.delete()
+    _remove_unbooked_slots(Slot.objects.filter(pk=slot.pk))
 
 
 # --- Time off ---------------------------------------------------------------------------------

@@ -117,6 +117,8 @@ def test_rule_slots_exist_over_the_whole_horizon_when_create_returns(specialist_
         ({"start_time": "12:00", "end_time": "09:00"}, "end_time"),
         ({"start_time": "09:00", "end_time": "09:30"}, "end_time"),  # shorter than one 60-minute visit
         ({"valid_from": "2030-01-10", "valid_until": "2030-01-01"}, "valid_until"),
+        ({"start_time": "09:00:30"}, "start_time"),  # slots would start before the window
+        ({"end_time": "12:00:00.5"}, "end_time"),
     ],
 )
 def test_invalid_rules_are_refused_by_field(specialist_client, specialist, data, field):
@@ -320,6 +322,19 @@ def test_rule_for_a_visit_type_the_specialist_does_not_offer_is_refused(speciali
     )
     assert response.status_code == 400
     assert response.json()["code"] == "visit_type_not_offered"
+
+
+def test_a_deleted_slot_kept_for_its_history_stays_closed_when_time_off_goes(specialist):
+    booking = BookingFactory(slot__specialist=specialist)
+    slot = booking.slot
+    off = availability.time_off_create(
+        specialist=specialist, start=slot.start, end=slot.end, cancel_conflicting=True
+    )
+    availability.slot_delete(slot=slot)
+    availability.time_off_delete(time_off=off)
+
+    slot.refresh_from_db()
+    assert slot.status == Slot.Status.BLOCKED
 
 
 def test_deleting_a_rule_then_its_time_off_reopens_nothing(specialist):
