@@ -86,7 +86,10 @@ def test_bulk_retry_moves_failed_messages_back_to_pending_and_refuses_the_others
     assert sent.status == Status.SENT
     shown = [str(m) for m in response.context["messages"]]
     assert "1 notification(s) retried." in shown
-    assert f"Not retried: {sent.pk}: A sent notification cannot be retried; only failed or cancelled ones can." in shown
+    assert (
+        f"Not retried: {sent.pk}: A sent notification cannot be retried; only failed or cancelled ones can."
+        in shown
+    )
     event = AuditEvent.objects.get(object_type="notification")
     assert (event.object_id, event.actor, event.action) == (failed.pk, operator, "notification.retried")
 
