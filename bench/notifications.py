@@ -456,6 +456,7 @@ def tick_phase(args: argparse.Namespace) -> list[Row]:
 
     from bench.stats import Latency
     from notifications.models import Notification
+    from notifications.services import dispatch
     from notifications.services.dispatch import notification_dispatch_due
 
     Status = Notification.Status
@@ -520,9 +521,9 @@ def tick_phase(args: argparse.Namespace) -> list[Row]:
 
     _make_due(Notification.objects.filter(pk__in=ids))
     now = timezone.now()
+    # The service's own querysets, claimed as it claims them.
     due_claim = (
-        Notification.objects.filter(status=Status.PENDING, send_at__lte=now)
-        .order_by("send_at")
+        dispatch.due_rows(now)
         .select_for_update(skip_locked=True)
         .values_list("id", "channel")[: settings.DISPATCH_BATCH_SIZE]
     )
@@ -534,11 +535,7 @@ def tick_phase(args: argparse.Namespace) -> list[Row]:
     print("The same claim as a prepared statement would run it (the generic plan):")
     print("\n".join(f"    {line}" for line in generic.splitlines()))
     stuck_claim = (
-        Notification.objects.filter(
-            status__in=[Status.QUEUED, Status.SENDING],
-            queued_at__lt=now - dt.timedelta(seconds=settings.NOTIFICATION_STUCK_SECONDS),
-        )
-        .order_by("queued_at")
+        dispatch.stuck_rows(now)
         .select_for_update(skip_locked=True)
         .values_list("id", "channel")[: settings.DISPATCH_BATCH_SIZE]
     )

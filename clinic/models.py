@@ -53,10 +53,6 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.email
 
-    @property
-    def is_admin(self) -> bool:
-        return self.role == self.Role.ADMIN or self.is_staff
-
 
 class Patient(models.Model):
     """A patient's contact details and consents. Its primary key is the user's id."""

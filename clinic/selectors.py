@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from clinic.models import AuditEvent, Specialist, StateLicense
@@ -25,7 +25,7 @@ def specialist_list(
     qs = Specialist.objects.select_related("user").prefetch_related(
         "specialties",
         "visit_types",
-        Prefetch("licenses", queryset=StateLicense.objects.order_by("state")),
+        "licenses",  # ordered by state, the model's ordering
     )
     if not include_inactive:
         qs = qs.filter(is_active=True)

@@ -235,7 +235,7 @@ class AuditEventOut(serializers.Serializer):
 
 
 class AuditFilterIn(serializers.Serializer):
-    actor = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
+    actor = id_field(required=False)
     action = serializers.CharField(max_length=40, required=False)
     object_type = serializers.CharField(max_length=40, required=False)
-    object_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
+    object_id = id_field(required=False)

@@ -217,8 +217,9 @@ def patient_sms_opt_in_set(*, patient: Patient, opt_in: bool) -> None:
 def patients_sms_opt_in_by_phone(*, phone: str, opt_in: bool) -> list[Patient]:
     """STOP and START keywords arrive from a phone number: every patient with it follows."""
     patients = list(Patient.objects.select_for_update().filter(phone=phone))
+    Patient.objects.filter(pk__in=[patient.pk for patient in patients]).update(sms_opt_in=opt_in)
     for patient in patients:
-        patient_sms_opt_in_set(patient=patient, opt_in=opt_in)
+        patient.sms_opt_in = opt_in
     return patients
 
 

@@ -25,22 +25,14 @@ from clinic.errors import DomainError
 log = logging.getLogger(__name__)
 
 
-def _first_message(detail: Any) -> str:
+def _first(detail: Any) -> str:
+    """The first leaf of DRF's nested detail (or of its codes)."""
     if isinstance(detail, dict):
         for value in detail.values():
-            return _first_message(value)
+            return _first(value)
     if isinstance(detail, list) and detail:
-        return _first_message(detail[0])
+        return _first(detail[0])
     return str(detail)
-
-
-def _first_code(codes: Any) -> str:
-    if isinstance(codes, dict):
-        for value in codes.values():
-            return _first_code(value)
-    if isinstance(codes, list) and codes:
-        return _first_code(codes[0])
-    return str(codes)
 
 
 def _field_messages(detail: Any, path: str = "") -> dict[str, list[str]]:
@@ -65,11 +57,11 @@ def _field_messages(detail: Any, path: str = "") -> dict[str, list[str]]:
 def _validation_body(exc: exceptions.ValidationError) -> dict[str, Any]:
     detail, codes = exc.detail, exc.get_codes()
     if not isinstance(detail, dict) or not isinstance(codes, dict):
-        return {"detail": _first_message(detail), "code": _first_code(codes)}
+        return {"detail": _first(detail), "code": _first(codes)}
     non_field = detail.get("non_field_errors")
     body: dict[str, Any] = {
-        "detail": _first_message(non_field) if non_field else "Invalid input.",
-        "code": _first_code(codes["non_field_errors"]) if non_field else "invalid",
+        "detail": _first(non_field) if non_field else "Invalid input.",
+        "code": _first(codes["non_field_errors"]) if non_field else "invalid",
     }
     fields = {key: value for key, value in detail.items() if key != "non_field_errors"}
     if fields:
@@ -143,7 +135,7 @@ def _error_response(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, exceptions.ValidationError):
         response.data = _validation_body(exc)
     else:
-        response.data = error_body(_first_message(exc.detail), _first_code(exc.get_codes()))
+        response.data = error_body(_first(exc.detail), _first(exc.get_codes()))
     return response
 
 

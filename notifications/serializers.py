@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from clinic.serializers import id_field
 from notifications.models import Notification
 from notifications.privacy import mask_contacts, mask_recipient
 from notifications.selectors import ORDERINGS
@@ -50,7 +51,7 @@ class NotificationFilterIn(serializers.Serializer):
     status = serializers.ChoiceField(choices=Notification.Status.choices, required=False)
     channel = serializers.ChoiceField(choices=Notification.Channel.choices, required=False)
     kind = serializers.ChoiceField(choices=Notification.Kind.choices, required=False)
-    booking = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
+    booking = id_field(required=False)
     send_after = serializers.DateTimeField(required=False, help_text="Inclusive.")
     send_before = serializers.DateTimeField(required=False, help_text="Exclusive.")
     ordering = serializers.ChoiceField(choices=ORDERINGS, default="-send_at")

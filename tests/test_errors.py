@@ -806,9 +806,14 @@ def test_an_invalid_page_answers_404(world):
     assert assert_error(world.client("patient").get("/api/v1/slots/?page=abc"), 404)["code"] == "not_found"
 
 
-def test_a_huge_page_size_is_capped(world):
+def test_a_huge_page_size_is_capped(world, monkeypatch):
+    from config.pagination import Pagination
+
+    monkeypatch.setattr(Pagination, "max_page_size", 1)
     response = world.client("patient").get("/api/v1/slots/?page_size=100000")
     assert response.status_code == 200
+    assert len(response.json()["results"]) == 1
+    assert response.json()["next"] is not None
 
 
 # --- Headers ------------------------------------------------------------------------------------

@@ -42,6 +42,22 @@ def _claim(rows: QuerySet[Notification], limit: int) -> list[tuple[int, str]]:
     return list(_lock_free(rows).values_list("id", "channel")[:limit])
 
 
+def due_rows(now: dt.datetime) -> QuerySet[Notification]:
+    """Pending rows whose time has come, oldest first (the partial index notification_due)."""
+    return Notification.objects.filter(status=Status.PENDING, send_at__lte=now).order_by("send_at")
+
+
+def stuck_rows(now: dt.datetime) -> QuerySet[Notification]:
+    """Rows in flight longer than NOTIFICATION_STUCK_SECONDS. Queued too long: its task was
+    lost. Sending too long: its worker died mid-attempt (`updated_at` is when the attempt
+    began; a task that merely waited long in the broker must not be reclaimed while it sends)."""
+    stuck_before = now - dt.timedelta(seconds=settings.NOTIFICATION_STUCK_SECONDS)
+    return Notification.objects.filter(
+        Q(status=Status.QUEUED, queued_at__lt=stuck_before)
+        | Q(status=Status.SENDING, updated_at__lt=stuck_before)
+    ).order_by("queued_at")
+
+
 def notification_dispatch_due(
     *, enqueue: Callable[[int, str], None], now: dt.datetime | None = None, batch_size: int | None = None
 ) -> DispatchResult:
@@ -49,21 +65,9 @@ def notification_dispatch_due(
     after commit."""
     now = now or timezone.now()
     limit = batch_size or settings.DISPATCH_BATCH_SIZE
-    stuck_before = now - dt.timedelta(seconds=settings.NOTIFICATION_STUCK_SECONDS)
     with transaction.atomic():
-        due = _claim(
-            Notification.objects.filter(status=Status.PENDING, send_at__lte=now).order_by("send_at"), limit
-        )
-        # Queued too long: its task was lost. Sending too long: its worker died mid-attempt
-        # (`updated_at` is when the attempt began; a task that merely waited long in the broker
-        # must not be reclaimed while it sends).
-        stuck = _claim(
-            Notification.objects.filter(
-                Q(status=Status.QUEUED, queued_at__lt=stuck_before)
-                | Q(status=Status.SENDING, updated_at__lt=stuck_before)
-            ).order_by("queued_at"),
-            limit,
-        )
+        due = _claim(due_rows(now), limit)
+        stuck = _claim(stuck_rows(now), limit)
         claimed = due + stuck
         if claimed:
             # A row reclaimed from `sending` keeps its `sending_at`: the send task then asks the

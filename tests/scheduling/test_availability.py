@@ -74,6 +74,8 @@ def test_rule_slots_never_overlap_on_the_fall_back_night():
         weekday=6, start_time=dt.time(0), end_time=dt.time(4), valid_from=dt.date(2027, 1, 1)
     )
     found = intervals(rule, utc(2027, 11, 7), utc(2027, 11, 8))
+    # 00:00 and 01:00 EDT, then 02:00 and 03:00 EST: the repeated hour gives no second slot.
+    assert [i.start for i in found] == [utc(2027, 11, 7, h) for h in (4, 5, 7, 8)]
     for earlier, later in itertools.pairwise(found):
         assert earlier.end <= later.start
 
