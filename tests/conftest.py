@@ -121,3 +121,18 @@ def twilio(settings, monkeypatch):
     fake = FakeTwilio()
     monkeypatch.setattr(TwilioSmsBackend, "http_client", fake)
     return fake
+
+
+@pytest.fixture
+def broker():
+    """The real Redis (REDIS_URL), empty, with this process's Celery app publishing to it."""
+    import redis
+
+    from tests.integration.processes import celery_broker
+
+    client = redis.Redis.from_url(REDIS_URL)
+    client.flushdb()
+    with celery_broker(REDIS_URL):
+        yield client
+    client.flushdb()
+    client.close()

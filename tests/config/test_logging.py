@@ -5,11 +5,9 @@ import io
 import json
 import logging
 import logging.config
-import os
 import uuid
 
 import pytest
-import redis
 from celery.worker.request import Request
 from django.conf import settings as django_settings
 from django.http import HttpRequest, HttpResponse
@@ -24,7 +22,6 @@ from notifications.models import Notification
 from notifications.services import dispatch
 from tests.conftest import client_for
 from tests.factories import PatientFactory, SlotFactory, SpecialistFactory
-from tests.integration.processes import celery_broker
 
 pytestmark = pytest.mark.django_db
 
@@ -42,17 +39,6 @@ def json_log():
         yield lambda: [json.loads(line) for line in buffer.getvalue().splitlines()]
     finally:
         logging.config.dictConfig(django_settings.LOGGING)
-
-
-@pytest.fixture
-def broker():
-    """The real Redis, empty, with this process's Celery app publishing to it."""
-    client = redis.Redis.from_url(os.environ["REDIS_URL"])
-    client.flushdb()
-    with celery_broker(os.environ["REDIS_URL"]):
-        yield
-    client.flushdb()
-    client.close()
 
 
 def run_in_request(view, request_id_header: str | None = None) -> HttpResponse:

@@ -10,13 +10,11 @@ dispatcher runs in it, with the real enqueue onto the real Redis.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import time
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import pytest
-import redis
 import time_machine
 from django.conf import settings
 from django.utils import timezone
@@ -32,9 +30,7 @@ from tests.integration.processes import (
     MESSAGES_URL,
     MESSAGING_SERVICE_SID,
     SHARED_FAKE,
-    Pipeline,
     celery_broker,
-    shared_database_url,
     wait_for,
 )
 from tests.integration.race import race
@@ -43,26 +39,6 @@ from tests.twilio_fake import AUTH_TOKEN
 Status = Notification.Status
 PHONE = "+12125550123"  # PatientFactory's
 STATUS_CALLBACK = "/api/v1/webhooks/twilio/status/"
-
-
-@pytest.fixture
-def broker():
-    """The real Redis, empty, with this process's Celery app publishing to it."""
-    client = redis.Redis.from_url(os.environ["REDIS_URL"])
-    client.flushdb()
-    with celery_broker(os.environ["REDIS_URL"]):
-        yield client
-    client.close()
-
-
-@pytest.fixture
-def pipeline(transactional_db, broker, tmp_path):
-    """Processes started by the test; all killed at its end, before its rows are flushed."""
-    processes = Pipeline(tmp_path, database_url=shared_database_url(), broker_url=os.environ["REDIS_URL"])
-    try:
-        yield processes
-    finally:
-        processes.stop()
 
 
 def book(patient, slot) -> dict:

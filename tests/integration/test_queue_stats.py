@@ -17,7 +17,7 @@ from notifications.models import Notification
 from tests.conftest import client_for
 from tests.factories import AdminFactory, PatientFactory, SlotFactory
 from tests.integration.processes import wait_for
-from tests.integration.test_pipeline import broker, dispatch, pipeline  # noqa: F401 (fixtures)
+from tests.integration.test_pipeline import dispatch
 
 Status = Notification.Status
 STATS = "/api/v1/admin/notifications/stats/"
@@ -51,7 +51,7 @@ def all_sent(booking_ids: list[int]) -> bool:
 @pytest.mark.postgres
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
-def test_a_stopped_worker_shows_as_lag_and_depth_and_its_return_drains_the_backlog(pipeline):  # noqa: F811
+def test_a_stopped_worker_shows_as_lag_and_depth_and_its_return_drains_the_backlog(pipeline):
     admin = client_for(AdminFactory())
 
     def stats() -> dict:

@@ -13,7 +13,6 @@ from django.test import Client
 from django.utils import timezone
 
 from clinic.models import AuditEvent, User
-from notifications import selectors
 from notifications.models import DispatcherRun, Notification
 from tests.factories import AdminFactory, NotificationFactory
 from tests.integration.processes import DEAD_BROKER, celery_broker
@@ -22,13 +21,6 @@ pytestmark = pytest.mark.django_db
 Status = Notification.Status
 URL = "/admin/queue/"
 PHONE = "+12125550123"
-
-
-@pytest.fixture
-def broker_says(monkeypatch):
-    """The broker's part pinned, for tests of the page."""
-    monkeypatch.setattr(selectors, "broker_queue_depth", lambda: 7)
-    monkeypatch.setattr(selectors, "broker_workers", lambda: ["worker@clinic-1"])
 
 
 @pytest.fixture

@@ -25,13 +25,6 @@ URL = "/api/v1/admin/notifications/stats/"
 NOW = dt.datetime(2027, 3, 1, 12, 0, tzinfo=dt.UTC)
 
 
-@pytest.fixture
-def broker_says(monkeypatch):
-    """The broker's part pinned, for tests of the database's part."""
-    monkeypatch.setattr(selectors, "broker_queue_depth", lambda: 7)
-    monkeypatch.setattr(selectors, "broker_workers", lambda: ["worker@clinic-1"])
-
-
 def counts(**nonzero: int) -> dict[str, int]:
     """Every status of one channel: zeros are there too."""
     return {status: nonzero.get(status, 0) for status in Status.values}
