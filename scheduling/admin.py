@@ -35,7 +35,7 @@ class TimeOffAdmin(admin.ModelAdmin):
 @admin.register(Slot)
 class SlotAdmin(admin.ModelAdmin):
     list_display = ["id", "specialist", "visit_type", "start", "end", "status"]
-    list_filter = ["status", "visit_type", ("start", admin.DateFieldListFilter)]
+    list_filter = ["status", "withdrawn", "visit_type", ("start", admin.DateFieldListFilter)]
     search_fields = ["specialist__user__last_name", "specialist__user__email"]
     list_select_related = ["specialist__user", "visit_type"]
     raw_id_fields = ["specialist", "rule", "time_off"]

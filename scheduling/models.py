@@ -79,6 +79,10 @@ class Slot(models.Model):
     time_off = models.ForeignKey(
         TimeOff, null=True, blank=True, on_delete=models.SET_NULL, related_name="slots"
     )
+    # Set on a booked slot whose rule was deleted, or edited so that it no longer yields this
+    # slot: the visit stands, but once it is cancelled or moved the slot closes instead of
+    # reopening at a time the specialist no longer offers.
+    withdrawn = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["start", "id"]

@@ -269,6 +269,19 @@ def rule_update(*, rule: AvailabilityRule, changes: dict[str, object]) -> Availa
     rule.save()
     now = timezone.now()
     _remove_unbooked_slots(rule.slots.filter(start__gt=now))
+    yielded = {
+        (interval.start, interval.end)
+        for interval in rule_intervals(
+            rule, specialist.timezone, rule.visit_type.duration, now, horizon_end(now)
+        )
+    }
+    _withdraw(
+        [
+            slot.pk
+            for slot in rule.slots.filter(start__gt=now)
+            if slot.visit_type_id != rule.visit_type_id or (slot.start, slot.end) not in yielded
+        ]
+    )
     _materialize(specialist, [rule], now)
     return rule
 
@@ -276,8 +289,16 @@ def rule_update(*, rule: AvailabilityRule, changes: dict[str, object]) -> Availa
 @transaction.atomic
 def rule_delete(*, rule: AvailabilityRule) -> None:
     _lock_specialist(rule.specialist)
-    _remove_unbooked_slots(rule.slots.filter(start__gt=timezone.now()))
+    future = rule.slots.filter(start__gt=timezone.now())
+    _remove_unbooked_slots(future)
+    _withdraw(list(future.values_list("pk", flat=True)))
     rule.delete()
+
+
+def _withdraw(slot_ids: list[int]) -> None:
+    """The booked slots a rule no longer yields leave the rule (regenerating it must not touch
+    them) and close once their visit is cancelled or moved (see `Slot.withdrawn`)."""
+    Slot.objects.filter(pk__in=slot_ids).update(rule=None, withdrawn=True)
 
 
 @transaction.atomic
@@ -395,7 +416,7 @@ def time_off_delete(*, time_off: TimeOff) -> None:
         cover = others.filter(start__lt=slot.end, end__gt=slot.start).first()
         if cover is not None:
             slot.time_off = cover
-        elif slot.start > now:
+        elif slot.start > now and not slot.withdrawn:
             slot.status = Slot.Status.OPEN
             slot.time_off = None
         slot.save(update_fields=["status", "time_off"])

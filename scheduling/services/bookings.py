@@ -143,8 +143,13 @@ def _audit(
     )
 
 
-def _release(slot: Slot, *, to: str = Slot.Status.OPEN, time_off: TimeOff | None = None) -> None:
-    Slot.objects.filter(pk=slot.pk).update(status=to, time_off=time_off)
+def _release(slot: Slot, *, time_off: TimeOff | None = None) -> None:
+    """Give the slot of a cancelled or moved visit back: open again, unless time off now covers
+    it or its availability was withdrawn while it was booked."""
+    closed = time_off is not None or slot.withdrawn
+    Slot.objects.filter(pk=slot.pk).update(
+        status=Slot.Status.BLOCKED if closed else Slot.Status.OPEN, time_off=time_off
+    )
 
 
 def _request_hash(slot_id: int, reason: str) -> str:
@@ -268,7 +273,7 @@ def booking_cancel_for_time_off(*, booking: Booking, time_off: TimeOff, by: User
         reason="The specialist is unavailable.",
         now=timezone.now(),
     )
-    _release(booking.slot, to=Slot.Status.BLOCKED, time_off=time_off)
+    _release(booking.slot, time_off=time_off)
     booking_changed.send(sender=Booking, booking=booking, action=BookingAction.CANCELLED, previous=None)
     _audit(
         by, BookingAction.CANCELLED, booking, before, cancelled_by=booking.cancelled_by, time_off=time_off.pk

@@ -9,7 +9,7 @@ import time_machine
 from django.utils import timezone
 
 from scheduling.models import AvailabilityRule, Slot
-from scheduling.services import availability
+from scheduling.services import availability, bookings
 from tests.factories import BookingFactory, RuleFactory, SlotFactory, VisitTypeFactory
 
 NY = ZoneInfo("America/New_York")
@@ -346,3 +346,60 @@ def test_deleting_a_rule_then_its_time_off_reopens_nothing(specialist):
     availability.rule_delete(rule=rule)
     availability.time_off_delete(time_off=off)
     assert not Slot.objects.filter(specialist=specialist, status=Slot.Status.OPEN).exists()
+
+
+def _booked(slot):
+    Slot.objects.filter(pk=slot.pk).update(status=Slot.Status.BOOKED)
+    return BookingFactory(slot=slot, patient__state="NY")
+
+
+def _cancel(booking):
+    bookings.booking_cancel(booking=booking, by=booking.slot.specialist.user)
+    booking.slot.refresh_from_db()
+    return booking.slot
+
+
+def test_a_booked_slot_of_a_deleted_rule_closes_when_its_visit_is_cancelled(specialist):
+    rule = _rule_via_service(specialist)
+    booking = _booked(rule.slots.order_by("start").last())
+    availability.rule_delete(rule=rule)
+
+    slot = _cancel(booking)
+    assert slot.status == Slot.Status.BLOCKED
+    assert not Slot.objects.filter(specialist=specialist, status=Slot.Status.OPEN).exists()
+
+
+def test_a_booked_slot_an_edit_moved_away_from_closes_when_its_visit_is_moved(specialist):
+    rule = _rule_via_service(specialist)  # 09:00-12:00, hour-long consults
+    booking = _booked(rule.slots.order_by("start").last())
+    availability.rule_update(rule=rule, changes={"start_time": dt.time(9, 30), "end_time": dt.time(12, 30)})
+    target = Slot.objects.filter(specialist=specialist, status=Slot.Status.OPEN).order_by("start").last()
+
+    bookings.booking_reschedule(booking=booking, slot_id=target.pk, by=specialist.user)
+    booking.slot.refresh_from_db()
+    assert booking.slot.status == Slot.Status.BLOCKED
+    assert booking.slot.rule is None
+
+
+def test_a_booked_slot_the_edited_rule_still_yields_reopens_when_cancelled(specialist):
+    rule = _rule_via_service(specialist)
+    booking = _booked(rule.slots.order_by("start").last())
+    availability.rule_update(rule=rule, changes={"end_time": dt.time(13)})
+
+    slot = _cancel(booking)
+    assert slot.status == Slot.Status.OPEN
+    assert slot.rule_id == rule.pk
+
+
+def test_deleting_time_off_leaves_a_withdrawn_slot_closed(specialist):
+    rule = _rule_via_service(specialist)
+    booking = _booked(rule.slots.order_by("start").last())
+    availability.rule_delete(rule=rule)
+    slot = booking.slot
+    off = availability.time_off_create(
+        specialist=specialist, start=slot.start, end=slot.end, cancel_conflicting=True
+    )
+    availability.time_off_delete(time_off=off)
+
+    slot.refresh_from_db()
+    assert slot.status == Slot.Status.BLOCKED
