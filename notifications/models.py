@@ -35,7 +35,10 @@ class Notification(models.Model):
         CANCELLED = "cancelled"
         SKIPPED = "skipped"
 
-    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="notifications")
+    # No index of its own: the unique (booking, kind, offset, channel) serves lookups by booking.
+    booking = models.ForeignKey(
+        Booking, on_delete=models.CASCADE, related_name="notifications", db_index=False
+    )
     kind = models.CharField(max_length=24, choices=Kind.choices)
     # Seconds before the visit for a reminder; 0 for the other kinds (never NULL: NULLs never
     # collide in a unique index, and the row could then be written twice).

@@ -122,7 +122,8 @@ class Booking(models.Model):
         SPECIALIST = "specialist"
         ADMIN = "admin"
 
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="bookings")
+    # No index of its own: the (patient, status) index below serves lookups by patient.
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="bookings", db_index=False)
     slot = models.ForeignKey(Slot, on_delete=models.PROTECT, related_name="bookings")
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.CONFIRMED)
     reason = models.TextField(blank=True, max_length=2000)  # PHI: never in a message or a log
@@ -172,11 +173,19 @@ class VideoVisit(models.Model):
     and only their SHA-256 is stored, so a copy of the database alone opens no visit."""
 
     booking = models.OneToOneField(Booking, on_delete=models.CASCADE, related_name="video")
-    room = models.CharField(max_length=64, unique=True)
+    room = models.CharField(max_length=64)
     nonce = models.CharField(max_length=64)
-    patient_token_sha256 = models.CharField(max_length=64, unique=True)
-    specialist_token_sha256 = models.CharField(max_length=64, unique=True)
+    patient_token_sha256 = models.CharField(max_length=64)
+    specialist_token_sha256 = models.CharField(max_length=64)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        # Constraints rather than `unique=True`, which on PostgreSQL adds a second, LIKE-pattern
+        # index per field: nothing searches these by prefix, and every booking writes a row.
+        constraints = [
+            models.UniqueConstraint(fields=[name], name=f"video_{name}_unique")
+            for name in ("room", "patient_token_sha256", "specialist_token_sha256")
+        ]
 
     def __str__(self) -> str:
         return f"video room {self.room} of booking {self.booking_id}"
