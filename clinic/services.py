@@ -15,6 +15,7 @@ from django.db import IntegrityError, models, transaction
 from rest_framework.authtoken.models import Token
 
 from clinic.errors import InvalidInput
+from clinic.inserts import insert_one
 from clinic.models import AuditEvent, Patient, Specialist, Specialty, StateLicense, User, VisitType
 
 
@@ -236,11 +237,13 @@ def audit_event_record(
     `actor` None is the system (the dispatcher, a Twilio callback); an anonymous user counts as
     the system too. `before`/`after` must be JSON-ready state, no PHI.
     """
-    return AuditEvent.objects.create(
-        actor=actor if actor is not None and actor.pk else None,
-        action=action,
-        object_type=str(obj._meta.model_name),
-        object_id=obj.pk,
-        before=before,
-        after=after,
+    return insert_one(
+        AuditEvent(
+            actor=actor if actor is not None and actor.pk else None,
+            action=action,
+            object_type=str(obj._meta.model_name),
+            object_id=obj.pk,
+            before=before,
+            after=after,
+        )
     )

@@ -22,6 +22,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from clinic.errors import Forbidden, Gone, NotFound
+from clinic.inserts import insert_one
 from scheduling.models import Booking, VideoVisit
 
 TOKEN_BYTES = 16  # 128 bits
@@ -59,7 +60,7 @@ def video_visit_create(*, booking: Booking) -> VideoVisit:
     the old booking's links then answer 410)."""
     visit = VideoVisit(booking=booking, room=f"visit-{secrets.token_hex(10)}")
     rekey(visit)
-    visit.save(force_insert=True)
+    insert_one(visit)
     booking.video = visit
     return visit
 

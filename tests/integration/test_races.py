@@ -58,6 +58,42 @@ def test_twenty_patients_racing_for_one_slot_make_exactly_one_booking():
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
+def test_one_patient_racing_for_many_slots_stops_at_the_cap(settings):
+    settings.MAX_ACTIVE_BOOKINGS = 3
+    patient = PatientFactory()
+    slots = [SlotFactory(start=in_days(2 + i)) for i in range(10)]
+    token = tokens_for([patient.user])[0]
+
+    statuses = race(
+        10,
+        lambda i: client_with(token).post("/api/v1/bookings/", {"slot": slots[i].pk}, format="json"),
+    )
+
+    assert sorted(r.status_code for r in statuses) == [201] * 3 + [400] * 7
+    assert {r.json()["code"] for r in statuses if r.status_code == 400} == {"too_many_active_bookings"}
+    assert Booking.objects.filter(patient=patient, status="confirmed").count() == 3
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_requests_racing_with_one_idempotency_key_make_one_booking():
+    slot = SlotFactory()
+    token = tokens_for([PatientFactory().user])[0]
+
+    answers = race(
+        10,
+        lambda i: client_with(token).post(
+            "/api/v1/bookings/", {"slot": slot.pk}, format="json", HTTP_IDEMPOTENCY_KEY="once"
+        ),
+    )
+
+    assert [r.status_code for r in answers] == [201] * 10
+    assert sum(r.headers.get("Idempotent-Replayed") == "true" for r in answers) == 9
+    assert {r.json()["id"] for r in answers} == {Booking.objects.get(slot=slot).pk}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
 def test_racing_reschedules_onto_one_slot_move_exactly_one_booking():
     specialist = SpecialistFactory()
     bookings = [

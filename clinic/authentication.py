@@ -1,0 +1,31 @@
+"""Token authentication: DRF's scheme, with the token's user read by one hand-written statement.
+
+Every authenticated request pays for this lookup. DRF's own
+(`Token.objects.select_related("user").get(key=key)`) spent several times longer compiling its
+query than the database spent answering it; the statement below is the same join.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import authentication, exceptions
+from rest_framework.authtoken.models import Token
+
+from clinic.models import User
+
+USER_BY_TOKEN_SQL = (
+    "SELECT u.* FROM clinic_user u JOIN authtoken_token t ON t.user_id = u.id WHERE t.key = %s"
+)
+
+
+class TokenAuthentication(authentication.TokenAuthentication):
+    """`Authorization: Token <key>`, answering exactly as DRF's does (same errors, same
+    `request.auth`: the key's Token)."""
+
+    def authenticate_credentials(self, key: str) -> tuple[User, Token]:
+        user = next(iter(User.objects.raw(USER_BY_TOKEN_SQL, [key])), None)
+        if user is None:
+            raise exceptions.AuthenticationFailed(_("Invalid token."))
+        if not user.is_active:
+            raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
+        return user, Token(key=key, user=user)
