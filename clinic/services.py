@@ -15,8 +15,8 @@ from django.db import IntegrityError, models, transaction
 from rest_framework.authtoken.models import Token
 
 from clinic.errors import InvalidInput
-from clinic.inserts import insert_one
 from clinic.models import AuditEvent, Patient, Specialist, Specialty, StateLicense, User, VisitType
+from clinic.rows import insert_one
 
 
 @dataclass(frozen=True)

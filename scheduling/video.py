@@ -22,7 +22,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from clinic.errors import Forbidden, Gone, NotFound
-from clinic.inserts import insert_one
+from clinic.rows import insert_one
 from scheduling.models import Booking, VideoVisit
 
 TOKEN_BYTES = 16  # 128 bits

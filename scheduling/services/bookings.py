@@ -20,9 +20,10 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from clinic import rows
 from clinic.errors import Conflict, Forbidden, InvalidInput
-from clinic.inserts import insert_one
 from clinic.models import Patient, User
+from clinic.rows import insert_one
 from clinic.services import audit_event_record
 from scheduling import video
 from scheduling.models import Booking, IdempotencyKey, Slot, TimeOff
@@ -44,50 +45,51 @@ def _policy(detail: str, code: str) -> InvalidInput:
 # and then replays it. A statement of its own, before the reads it guards: under READ COMMITTED a
 # statement sees the data as of its start, so a count read by the locking statement itself would
 # miss the booking committed while it waited for the lock. SQLite has no row locks and needs
-# none: a writing transaction there holds the whole database.
-PATIENT_LOCK_SQL = (
-    "SELECT phone, state, timezone, sms_opt_in, email_opt_in FROM clinic_patient WHERE user_id = %s"
-)
+# none: a writing transaction there holds the whole database. Written as SQL, like the slot's
+# facts and the claim below, because booking is the hottest write path: the ORM spent longer
+# compiling these queries than the database spent running them (see clinic.rows).
+PATIENT_LOCK_SQL = "SELECT {patient} FROM clinic_patient p WHERE p.user_id = %s"
 
 
 def _lock_patient(user: User) -> Patient:
-    sql = PATIENT_LOCK_SQL + (" FOR UPDATE" if connection.features.has_select_for_update else "")
+    sql = PATIENT_LOCK_SQL.format(patient=rows.columns(Patient, "p"))
+    if connection.features.has_select_for_update:
+        sql += " FOR UPDATE"
     with connection.cursor() as cursor:
         cursor.execute(sql, [user.pk])
         row = cursor.fetchone()
     if row is None:
         raise Forbidden("Only patients can book.")
-    phone, state, tz, sms_opt_in, email_opt_in = row
-    patient = Patient(
-        user=user,
-        phone=phone,
-        state=state,
-        timezone=tz,
-        sms_opt_in=bool(sms_opt_in),
-        email_opt_in=bool(email_opt_in),
-    )
-    patient._state.adding, patient._state.db = False, connection.alias  # as the ORM loads rows
+    patient = rows.instance(Patient, row)
+    patient.user = user
     return patient
 
 
-# Everything the booking policies need to know about a slot, in one statement. Written as SQL
-# (as are the lock above and the claim below) because booking is the hottest write path: the ORM
-# spent longer compiling this query (two EXISTS, a correlated count, two joins) than the database
-# spent running it. Portable between PostgreSQL and SQLite: DATE() is a function-style cast on
-# the one and a function on the other, both in UTC here.
+@dataclass(frozen=True)
+class SlotFacts:
+    """What the booking policies test about a slot, beside the slot itself."""
+
+    specialist_active: bool
+    specialist_accepting: bool
+    new_patient_visit: bool
+    licensed: bool  # in the patient's state on the visit date
+    offered: bool  # the specialist still offers the slot's visit type
+    patient_upcoming: int  # the patient's confirmed visits still ahead
+
+
+# The slot and its facts in one statement (two EXISTS, a correlated count, two joins). Portable
+# between PostgreSQL and SQLite: DATE() is a function-style cast on the one and a function on the
+# other, both in UTC here.
 SLOT_FACTS_SQL = """
-SELECT s.id, s.specialist_id, s.visit_type_id, s.start, s."end", s.status, s.rule_id, s.time_off_id,
-       s.withdrawn,
-       sp.is_active AS specialist_active,
-       sp.accepting_new_patients AS specialist_accepting,
-       vt.new_patient AS new_patient_visit,
+SELECT {slot},
+       sp.is_active, sp.accepting_new_patients, vt.new_patient,
        EXISTS (SELECT 1 FROM clinic_statelicense l
                WHERE l.specialist_id = s.specialist_id AND l.state = %s
-                 AND l.expires_on >= DATE(s.start)) AS licensed,
+                 AND l.expires_on >= DATE(s.start)),
        EXISTS (SELECT 1 FROM clinic_specialist_visit_types o
-               WHERE o.specialist_id = s.specialist_id AND o.visittype_id = s.visit_type_id) AS offered,
+               WHERE o.specialist_id = s.specialist_id AND o.visittype_id = s.visit_type_id),
        (SELECT COUNT(*) FROM scheduling_booking b JOIN scheduling_slot bs ON bs.id = b.slot_id
-        WHERE b.patient_id = %s AND b.status = 'confirmed' AND bs.start > %s) AS patient_upcoming
+        WHERE b.patient_id = %s AND b.status = 'confirmed' AND bs.start > %s)
 FROM scheduling_slot s
 JOIN clinic_specialist sp ON sp.id = s.specialist_id
 JOIN clinic_visittype vt ON vt.id = s.visit_type_id
@@ -95,13 +97,19 @@ WHERE s.id = %s
 """
 
 
-def _slot_for(patient: Patient, slot_id: int, now: dt.datetime) -> Slot:
-    """The slot, carrying the facts of SLOT_FACTS_SQL as attributes."""
+def _slot_for(patient: Patient, slot_id: int, now: dt.datetime) -> tuple[Slot, SlotFacts]:
     params = [patient.state, patient.pk, connection.ops.adapt_datetimefield_value(now), slot_id]
-    found = next(iter(Slot.objects.raw(SLOT_FACTS_SQL, params)), None)
-    if found is None:
+    with connection.cursor() as cursor:
+        cursor.execute(SLOT_FACTS_SQL.format(slot=rows.columns(Slot, "s")), params)
+        row = cursor.fetchone()
+    if row is None:
         raise InvalidInput("No such slot.", fields={"slot": ["No such slot."]})
-    return found
+    width = len(Slot._meta.concrete_fields)
+    active, accepting, new_patient, licensed, offered, upcoming = row[width:]
+    facts = SlotFacts(
+        bool(active), bool(accepting), bool(new_patient), bool(licensed), bool(offered), upcoming
+    )
+    return rows.instance(Slot, row[:width]), facts
 
 
 def _has_completed_visit(patient: Patient, specialist_id: int) -> bool:
@@ -110,8 +118,9 @@ def _has_completed_visit(patient: Patient, specialist_id: int) -> bool:
     ).exists()
 
 
-def _check_policies(patient: Patient, slot: Slot, now: dt.datetime, *, replacing: Booking | None) -> None:
-    facts: Any = slot  # the attributes SLOT_FACTS_SQL adds
+def _check_policies(
+    patient: Patient, slot: Slot, facts: SlotFacts, now: dt.datetime, *, replacing: Booking | None
+) -> None:
     if not slot.is_open or not facts.specialist_active or not facts.offered:
         raise _slot_unavailable()
     if slot.start < now + dt.timedelta(minutes=settings.MIN_NOTICE_MINUTES):
@@ -235,8 +244,8 @@ def _booking_create(
     if idempotency_key and (found := _replay(user, idempotency_key, request_hash)):
         return found
     now = timezone.now()
-    slot = _slot_for(patient, slot_id, now)
-    _check_policies(patient, slot, now, replacing=None)
+    slot, facts = _slot_for(patient, slot_id, now)
+    _check_policies(patient, slot, facts, now, replacing=None)
     _claim(slot)
     booking = _insert_confirmed(patient=patient, slot=slot, reason=reason)
     video.video_visit_create(booking=booking)
@@ -321,8 +330,8 @@ def booking_reschedule(*, booking: Booking, slot_id: int, by: User) -> Booking:
     old = _lock_confirmed(booking)
     now = timezone.now()
     _check_patient_window(old, by, now)
-    slot = _slot_for(old.patient, slot_id, now)
-    _check_policies(old.patient, slot, now, replacing=old)
+    slot, facts = _slot_for(old.patient, slot_id, now)
+    _check_policies(old.patient, slot, facts, now, replacing=old)
     _claim(slot)
     before = _state(old)
     old.status = Booking.Status.RESCHEDULED

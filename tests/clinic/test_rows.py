@@ -1,13 +1,14 @@
-"""`insert_one` stores a new instance exactly as `save()` would."""
+"""`clinic.rows`: what it stores and reads is what the ORM would store and read."""
 
 import datetime as dt
 
 import pytest
 import time_machine
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
-from clinic.inserts import insert_one
-from clinic.models import AuditEvent
+from clinic import rows
+from clinic.models import AuditEvent, Patient, User
+from clinic.rows import insert_one
 from scheduling.models import Booking, VideoVisit
 from tests.factories import BookingFactory, PatientFactory, SlotFactory
 
@@ -75,3 +76,23 @@ def test_a_constraint_violation_raises_integrity_error():
             )
         )
     assert VideoVisit.objects.filter(room="visit-1").count() == 1
+
+
+def test_a_row_read_by_its_columns_makes_the_instance_the_orm_loads():
+    patient = PatientFactory(phone="+12125550142", timezone="America/Chicago")
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {rows.columns(User, 'u')} FROM clinic_user u WHERE u.id = %s", [patient.pk])
+        user = rows.instance(User, cursor.fetchone())
+        cursor.execute(
+            f"SELECT {rows.columns(Patient, 'p')} FROM clinic_patient p WHERE p.user_id = %s", [patient.pk]
+        )
+        read = rows.instance(Patient, cursor.fetchone())
+    loaded = Patient.objects.get(pk=patient.pk)
+
+    assert user.date_joined == loaded.user.date_joined  # a datetime, also where SQLite sends text
+    assert (user.email, user.role, user.is_active) == (loaded.user.email, loaded.user.role, True)
+    assert [getattr(read, f.attname) for f in Patient._meta.concrete_fields] == [
+        getattr(loaded, f.attname) for f in Patient._meta.concrete_fields
+    ]
+    assert str(read.timezone) == "America/Chicago"
+    assert not read._state.adding

@@ -1,0 +1,85 @@
+"""One row in, one row out, on the hottest paths, without the ORM compiling a query each time.
+
+On the booking path (and the token lookup every authenticated request makes) Django spent
+more CPU compiling each query, and building the model from a raw query's row, than the
+database spent answering: so those few statements are written once and kept. They go through
+the model's own machinery all the same, so what is stored and what is read back is what the
+ORM would store and read:
+
+- `insert_one(obj)` stores a new instance: `pre_save` fills `auto_now_add`, `get_db_prep_save`
+  adapts datetimes and JSON to the backend. It sends no `pre_save`/`post_save` signal: this
+  project connects none (see STYLE.md).
+- `columns(Model, alias)` is the SELECT list of a model's fields, and `instance(Model, values)`
+  makes the model from those columns of a row, with the backend's and the fields' converters
+  (SQLite hands datetimes over as text), as a queryset would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import cache
+from typing import Any, TypeVar
+
+from django.db import connection
+from django.db.models import Field, Model
+
+M = TypeVar("M", bound=Model)
+Converter = Callable[[Any, Any, Any], Any]
+
+
+@cache
+def _insert(model: type[Model], vendor: str) -> tuple[str, tuple[Field, ...]]:
+    meta = model._meta
+    fields = tuple(f for f in meta.concrete_fields if f is not meta.auto_field)
+    quote = connection.ops.quote_name
+    sql = "INSERT INTO {} ({}) VALUES ({})".format(
+        quote(meta.db_table),
+        ", ".join(quote(f.column) for f in fields),
+        ", ".join(["%s"] * len(fields)),
+    )
+    if meta.auto_field is not None:
+        sql += f" RETURNING {quote(meta.auto_field.column)}"
+    return sql, fields
+
+
+def insert_one(obj: M) -> M:
+    """Store a new instance, as `obj.save(force_insert=True)` would; its primary key is set."""
+    sql, fields = _insert(type(obj), connection.vendor)
+    values = [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        if obj._meta.auto_field is not None:
+            obj.pk = cursor.fetchone()[0]
+    obj._state.adding = False
+    obj._state.db = connection.alias
+    return obj
+
+
+@cache
+def columns(model: type[Model], alias: str) -> str:
+    """`alias.col1, alias.col2, ...`: every column of the model, in the order `instance` reads."""
+    quote = connection.ops.quote_name
+    return ", ".join(f"{alias}.{quote(f.column)}" for f in model._meta.concrete_fields)
+
+
+@cache
+def _reading(model: type[Model], vendor: str) -> tuple[list[str], list[tuple[int, list[Converter], Any]]]:
+    """The model's field names, and the converters of the columns that have any."""
+    table = model._meta.db_table
+    converting = []
+    for i, field in enumerate(model._meta.concrete_fields):
+        col = field.get_col(table)
+        converters = [*connection.ops.get_db_converters(col), *col.get_db_converters(connection)]
+        if converters:
+            converting.append((i, converters, col))
+    return [f.attname for f in model._meta.concrete_fields], converting
+
+
+def instance(model: type[M], values: Sequence[Any]) -> M:
+    """The model made from the `columns(model, ...)` part of a row, as a queryset makes it."""
+    names, converting = _reading(model, connection.vendor)
+    values = list(values)
+    for i, converters, col in converting:
+        for convert in converters:
+            values[i] = convert(values[i], col, connection)
+    return model.from_db(connection.alias, names, values)
