@@ -17,15 +17,19 @@ from scheduling import api as scheduling_api
 # The admin's index links to the queue dashboard (the template adds one box above the app list).
 admin.site.index_template = "admin/notifications/index.html"
 
+# Django tries a path's patterns in order, and every one it passes costs the request a regex and
+# an entry in its list of patterns tried: the hottest endpoints (search, booking) come first, and
+# DRF's `.json`-style format-suffix twin of every route (not part of the contract) is left out.
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
+router.include_format_suffixes = False
+router.register("slots", scheduling_api.SlotViewSet, basename="slot")
+router.register("bookings", scheduling_api.BookingViewSet, basename="booking")
 router.register("specialties", clinic_api.SpecialtyViewSet, basename="specialty")
 router.register("visit-types", clinic_api.VisitTypeViewSet, basename="visit-type")
 router.register("specialists", clinic_api.SpecialistViewSet, basename="specialist")
 router.register("availability-rules", scheduling_api.AvailabilityRuleViewSet, basename="availability-rule")
 router.register("time-off", scheduling_api.TimeOffViewSet, basename="time-off")
-router.register("slots", scheduling_api.SlotViewSet, basename="slot")
-router.register("bookings", scheduling_api.BookingViewSet, basename="booking")
 router.register("admin/notifications", notifications_api.NotificationViewSet, basename="admin-notification")
 router.register("admin/audit", clinic_api.AuditEventViewSet, basename="admin-audit")
 
@@ -45,6 +49,7 @@ def _exact(patterns: Iterable[URLPattern | URLResolver]) -> list[URLPattern | UR
 
 
 api_v1 = [
+    *router.urls,
     path("auth/register/", clinic_api.RegisterView.as_view(), name="register"),
     path("auth/token/", clinic_api.TokenView.as_view(), name="token"),
     path("me/", notifications_api.MeView.as_view(), name="me"),
@@ -56,7 +61,6 @@ api_v1 = [
     path("visits/join/<str:token>/", scheduling_api.VisitJoinView.as_view(), name="visit-join"),
     path("webhooks/twilio/status/", notifications_api.TwilioStatusView.as_view(), name="twilio-status"),
     path("webhooks/twilio/inbound/", notifications_api.TwilioInboundView.as_view(), name="twilio-inbound"),
-    *router.urls,
 ]
 
 urlpatterns = [

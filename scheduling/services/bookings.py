@@ -3,7 +3,8 @@
 No double booking, on any backend: a slot is claimed with a conditional UPDATE
 (`... WHERE status = 'open'`), which only one transaction can win, and the partial unique index
 `one_confirmed_booking_per_slot` refuses a second confirmed booking should any path forget the
-claim. Every path that makes a booking confirmed goes through `_claim`.
+claim. Every path that makes a booking confirmed goes through `_claim`, which also reads what the
+booking policies test.
 
 Every state change also writes an audit event in its transaction: who, what, before, after.
 """
@@ -45,8 +46,8 @@ def _policy(detail: str, code: str) -> InvalidInput:
 # and then replays it. A statement of its own, before the reads it guards: under READ COMMITTED a
 # statement sees the data as of its start, so a count read by the locking statement itself would
 # miss the booking committed while it waited for the lock. SQLite has no row locks and needs
-# none: a writing transaction there holds the whole database. Written as SQL, like the slot's
-# facts and the claim below, because booking is the hottest write path: the ORM spent longer
+# none: a writing transaction there holds the whole database. Written as SQL, like the claim
+# below, because booking is the hottest write path: the ORM spent longer
 # compiling these queries than the database spent running them (see clinic.rows).
 PATIENT_LOCK_SQL = "SELECT {patient} FROM clinic_patient p WHERE p.user_id = %s"
 
@@ -77,33 +78,49 @@ class SlotFacts:
     patient_upcoming: int  # the patient's confirmed visits still ahead
 
 
-# The slot and its facts in one statement (two EXISTS, a correlated count, two joins). Portable
-# between PostgreSQL and SQLite: DATE() is a function-style cast on the one and a function on the
-# other, both in UTC here.
-SLOT_FACTS_SQL = """
-SELECT {slot},
-       sp.is_active, sp.accepting_new_patients, vt.new_patient,
-       EXISTS (SELECT 1 FROM clinic_statelicense l
-               WHERE l.specialist_id = s.specialist_id AND l.state = %s
-                 AND l.expires_on >= DATE(s.start)),
-       EXISTS (SELECT 1 FROM clinic_specialist_visit_types o
-               WHERE o.specialist_id = s.specialist_id AND o.visittype_id = s.visit_type_id),
-       (SELECT COUNT(*) FROM scheduling_booking b JOIN scheduling_slot bs ON bs.id = b.slot_id
-        WHERE b.patient_id = %s AND b.status = 'confirmed' AND bs.start > %s)
-FROM scheduling_slot s
-JOIN clinic_specialist sp ON sp.id = s.specialist_id
-JOIN clinic_visittype vt ON vt.id = s.visit_type_id
-WHERE s.id = %s
+# The claim: take the slot if, and only if, it is still open (of racing transactions, exactly
+# one updates the row), and return in the same statement what the booking policies need to know
+# about it (three lookups, two EXISTS, a correlated count). The policies are tested after the
+# claim; a refusal raises, and the caller's transaction rolls the claim back with everything
+# else. Portable: PostgreSQL and SQLite (3.35 and later) both return subqueries from an UPDATE;
+# DATE() is a function-style cast on the one and a function on the other, both in UTC here.
+# The table goes by its own name: SQLite's RETURNING cannot see an alias.
+CLAIM_SQL = """
+UPDATE scheduling_slot SET status = %(booked)s
+WHERE scheduling_slot.id = %(slot)s AND scheduling_slot.status = %(open)s
+RETURNING {slot},
+  (SELECT sp.is_active FROM clinic_specialist sp WHERE sp.id = scheduling_slot.specialist_id),
+  (SELECT sp.accepting_new_patients FROM clinic_specialist sp
+   WHERE sp.id = scheduling_slot.specialist_id),
+  (SELECT vt.new_patient FROM clinic_visittype vt WHERE vt.id = scheduling_slot.visit_type_id),
+  EXISTS (SELECT 1 FROM clinic_statelicense l
+          WHERE l.specialist_id = scheduling_slot.specialist_id AND l.state = %(state)s
+            AND l.expires_on >= DATE(scheduling_slot.start)),
+  EXISTS (SELECT 1 FROM clinic_specialist_visit_types o
+          WHERE o.specialist_id = scheduling_slot.specialist_id
+            AND o.visittype_id = scheduling_slot.visit_type_id),
+  (SELECT COUNT(*) FROM scheduling_booking b JOIN scheduling_slot bs ON bs.id = b.slot_id
+   WHERE b.patient_id = %(patient)s AND b.status = 'confirmed' AND bs.start > %(now)s)
 """
 
 
-def _slot_for(patient: Patient, slot_id: int, now: dt.datetime) -> tuple[Slot, SlotFacts]:
-    params = [patient.state, patient.pk, connection.ops.adapt_datetimefield_value(now), slot_id]
+def _claim(patient: Patient, slot_id: int, now: dt.datetime) -> tuple[Slot, SlotFacts]:
+    """The slot, now booked, and its facts; or a refusal if it is not there or not open."""
+    params = {
+        "booked": Slot.Status.BOOKED,
+        "open": Slot.Status.OPEN,
+        "slot": slot_id,
+        "state": patient.state,
+        "patient": patient.pk,
+        "now": connection.ops.adapt_datetimefield_value(now),
+    }
     with connection.cursor() as cursor:
-        cursor.execute(SLOT_FACTS_SQL.format(slot=rows.columns(Slot, "s")), params)
+        cursor.execute(CLAIM_SQL.format(slot=rows.columns(Slot, "scheduling_slot")), params)
         row = cursor.fetchone()
     if row is None:
-        raise InvalidInput("No such slot.", fields={"slot": ["No such slot."]})
+        if not Slot.objects.filter(pk=slot_id).exists():
+            raise InvalidInput("No such slot.", fields={"slot": ["No such slot."]})
+        raise _slot_unavailable()
     width = len(Slot._meta.concrete_fields)
     active, accepting, new_patient, licensed, offered, upcoming = row[width:]
     facts = SlotFacts(
@@ -121,7 +138,7 @@ def _has_completed_visit(patient: Patient, specialist_id: int) -> bool:
 def _check_policies(
     patient: Patient, slot: Slot, facts: SlotFacts, now: dt.datetime, *, replacing: Booking | None
 ) -> None:
-    if not slot.is_open or not facts.specialist_active or not facts.offered:
+    if not facts.specialist_active or not facts.offered:
         raise _slot_unavailable()
     if slot.start < now + dt.timedelta(minutes=settings.MIN_NOTICE_MINUTES):
         raise _policy(
@@ -153,19 +170,6 @@ def _check_policies(
             f"At most {settings.MAX_ACTIVE_BOOKINGS} upcoming visits at a time.",
             "too_many_active_bookings",
         )
-
-
-CLAIM_SQL = "UPDATE scheduling_slot SET status = %s WHERE id = %s AND status = %s"
-
-
-def _claim(slot: Slot) -> None:
-    """Take the slot if, and only if, it is still open. Exactly one racer wins. (The ORM's
-    `filter(...).update(...)` says the same at several times the cost, on the hottest path.)"""
-    with connection.cursor() as cursor:
-        cursor.execute(CLAIM_SQL, [Slot.Status.BOOKED, slot.pk, Slot.Status.OPEN])
-        if cursor.rowcount != 1:
-            raise _slot_unavailable()
-    slot.status = Slot.Status.BOOKED
 
 
 def _insert_confirmed(**fields: object) -> Booking:
@@ -244,9 +248,8 @@ def _booking_create(
     if idempotency_key and (found := _replay(user, idempotency_key, request_hash)):
         return found
     now = timezone.now()
-    slot, facts = _slot_for(patient, slot_id, now)
+    slot, facts = _claim(patient, slot_id, now)
     _check_policies(patient, slot, facts, now, replacing=None)
-    _claim(slot)
     booking = _insert_confirmed(patient=patient, slot=slot, reason=reason)
     video.video_visit_create(booking=booking)
     booking_changed.send(sender=Booking, booking=booking, action=BookingAction.CONFIRMED, previous=None)
@@ -330,9 +333,8 @@ def booking_reschedule(*, booking: Booking, slot_id: int, by: User) -> Booking:
     old = _lock_confirmed(booking)
     now = timezone.now()
     _check_patient_window(old, by, now)
-    slot, facts = _slot_for(old.patient, slot_id, now)
+    slot, facts = _claim(old.patient, slot_id, now)
     _check_policies(old.patient, slot, facts, now, replacing=old)
-    _claim(slot)
     before = _state(old)
     old.status = Booking.Status.RESCHEDULED
     old.save(update_fields=["status", "updated_at"])

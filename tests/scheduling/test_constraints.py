@@ -41,9 +41,10 @@ def test_same_start_past_the_service_hits_the_unique_index_and_answers_409(
 
 def test_a_second_confirmed_booking_past_the_claim_answers_slot_unavailable(patient_client, monkeypatch):
     taken = BookingFactory()
-    # As if the conditional UPDATE had let a second racer through: the index still refuses.
-    monkeypatch.setattr(bookings, "_claim", lambda slot: None)
-    Slot.objects.filter(pk=taken.slot_id).update(status=Slot.Status.OPEN)
+    # As if the claim had let a second racer through (no status test): the index still refuses.
+    unconditional = bookings.CLAIM_SQL.replace("AND scheduling_slot.status = %(open)s", "")
+    assert unconditional != bookings.CLAIM_SQL
+    monkeypatch.setattr(bookings, "CLAIM_SQL", unconditional)
     response = patient_client.post("/api/v1/bookings/", {"slot": taken.slot_id}, format="json")
     assert response.status_code == 409
     assert response.json()["code"] == "slot_unavailable"
