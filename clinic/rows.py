@@ -9,9 +9,10 @@ ORM would store and read:
 - `insert_one(obj)` stores a new instance: `pre_save` fills `auto_now_add`, `get_db_prep_save`
   adapts datetimes and JSON to the backend. It sends no `pre_save`/`post_save` signal: this
   project connects none (see STYLE.md).
-- `columns(Model, alias)` is the SELECT list of a model's fields, and `instance(Model, values)`
-  makes the model from those columns of a row, with the backend's and the fields' converters
-  (SQLite hands datetimes over as text), as a queryset would.
+- `columns(Model, alias)` is the SELECT list of a model's fields, and `instance(Model, row)`
+  makes the model from those columns of a row; `values(Model, names, row)` reads some fields
+  only. Both apply the backend's and the fields' converters (SQLite hands datetimes over as
+  text), as a queryset would.
 """
 
 from __future__ import annotations
@@ -55,31 +56,49 @@ def insert_one(obj: M) -> M:
     return obj
 
 
+def _fields(model: type[Model], names: tuple[str, ...] | None) -> list[Field]:
+    by_name = {f.attname: f for f in model._meta.concrete_fields}
+    return list(by_name.values()) if names is None else [by_name[name] for name in names]
+
+
 @cache
-def columns(model: type[Model], alias: str) -> str:
-    """`alias.col1, alias.col2, ...`: every column of the model, in the order `instance` reads."""
+def columns(model: type[Model], alias: str, names: tuple[str, ...] | None = None) -> str:
+    """`alias.col1, alias.col2, ...`: the columns of the model's fields `names` (attnames; all
+    of them by default, in the order `instance` reads)."""
     quote = connection.ops.quote_name
-    return ", ".join(f"{alias}.{quote(f.column)}" for f in model._meta.concrete_fields)
+    return ", ".join(f"{alias}.{quote(f.column)}" for f in _fields(model, names))
 
 
 @cache
-def _reading(model: type[Model], vendor: str) -> tuple[list[str], list[tuple[int, list[Converter], Any]]]:
-    """The model's field names, and the converters of the columns that have any."""
+def _reading(
+    model: type[Model], names: tuple[str, ...], vendor: str
+) -> list[tuple[int, list[Converter], Any]]:
+    """The converters of those of the model's fields `names` (attnames) that have any."""
     table = model._meta.db_table
     converting = []
-    for i, field in enumerate(model._meta.concrete_fields):
+    for i, field in enumerate(_fields(model, names)):
         col = field.get_col(table)
         converters = [*connection.ops.get_db_converters(col), *col.get_db_converters(connection)]
         if converters:
             converting.append((i, converters, col))
-    return [f.attname for f in model._meta.concrete_fields], converting
+    return converting
 
 
-def instance(model: type[M], values: Sequence[Any]) -> M:
-    """The model made from the `columns(model, ...)` part of a row, as a queryset makes it."""
-    names, converting = _reading(model, connection.vendor)
-    values = list(values)
-    for i, converters, col in converting:
+def values(model: type[Model], names: tuple[str, ...], row: Sequence[Any]) -> list[Any]:
+    """The values of the model's fields `names` (attnames) as the ORM reads them from `row`."""
+    found = list(row)
+    for i, converters, col in _reading(model, names, connection.vendor):
         for convert in converters:
-            values[i] = convert(values[i], col, connection)
-    return model.from_db(connection.alias, names, values)
+            found[i] = convert(found[i], col, connection)
+    return found
+
+
+@cache
+def _attnames(model: type[Model]) -> tuple[str, ...]:
+    return tuple(f.attname for f in model._meta.concrete_fields)
+
+
+def instance(model: type[M], row: Sequence[Any]) -> M:
+    """The model made from the `columns(model, ...)` part of a row, as a queryset makes it."""
+    names = _attnames(model)
+    return model.from_db(connection.alias, names, values(model, names, row))

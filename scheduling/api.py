@@ -183,10 +183,7 @@ class SlotViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             return [AllowAny()]
         return [IsSpecialistOrAdmin()]
 
-    def get_queryset(self) -> QuerySet[Any]:
-        if self.action == "list":
-            search = _valid(serializers.SlotSearch, self.request.query_params)
-            return selectors.slots_bookable(**search)
+    def get_queryset(self) -> QuerySet[Slot]:
         return selectors.slot_list_managed(user=caller(self.request))
 
     def create(self, request: Request) -> Response:
@@ -210,10 +207,12 @@ class SlotViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return self._slot_page(selectors.slots_next_available(**search))
 
     def list(self, request: Request) -> Response:
-        return self._slot_page(self.get_queryset())
+        search = _valid(serializers.SlotSearch, request.query_params)
+        return self._slot_page(selectors.slots_bookable(**search))
 
-    def _slot_page(self, slots: QuerySet[Slot]) -> Response:
-        page = self.paginate_queryset(slots.values_list(*serializers.SLOT_COLUMNS))
+    def _slot_page(self, slots: selectors.SlotSearch) -> Response:
+        # The paginator takes any sliceable sequence with count(); DRF's types say queryset.
+        page: list[selectors.SlotRow] | None = self.paginate_queryset(slots)  # type: ignore[arg-type]
         return self.get_paginated_response(serializers.slots_out(page or []))
 
 

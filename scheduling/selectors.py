@@ -3,24 +3,104 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+import sys
+from dataclasses import dataclass
+from typing import Any, cast
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import TruncDate
+from django.db import connection
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from clinic.models import Specialist, StateLicense, User
+from clinic import rows
+from clinic.models import User
 from clinic.permissions import is_admin
 from scheduling.models import AvailabilityRule, Booking, Slot, TimeOff
 
+# Slot search and next available are the hottest reads, and the ORM spent several times longer
+# building and compiling their queries (a subquery, three EXISTS, a count beside the page) than
+# the database spent running them; so they are written here as SQL, from fragments each filter
+# adds. Portable between PostgreSQL and SQLite: DATE() is a function-style cast on the one and a
+# function on the other, both in UTC here; booleans are tested by truth, not compared.
+#
+# A slot is bookable when it is open, inside the booking window, of an active specialist who
+# offers its visit type (a new-patient visit only while they accept new patients: their own
+# patients book follow-ups, which stay listed) and, given a state, is licensed there on the
+# visit's date. In every fragment `sp` is the specialist.
+OFFERED_SQL = """EXISTS (SELECT 1 FROM clinic_specialist_visit_types o
+    JOIN clinic_visittype t ON t.id = o.visittype_id
+    WHERE o.specialist_id = sp.id AND o.visittype_id = {visit_type}
+      AND (NOT t.new_patient OR sp.accepting_new_patients))"""
+LICENSED_SQL = """EXISTS (SELECT 1 FROM clinic_statelicense l
+    WHERE l.specialist_id = sp.id AND l.state = %(state)s AND l.expires_on >= {on})"""
+SPECIALTY_SQL = """EXISTS (SELECT 1 FROM clinic_specialist_specialties ss
+    JOIN clinic_specialty y ON y.id = ss.specialty_id
+    WHERE ss.specialist_id = sp.id AND y.slug = %(specialty)s)"""
+# What a search returns of each slot: the fields of SlotOut, in the order slots_out reads them.
+SLOT_FIELDS = ("id", "specialist_id", "visit_type_id", "start", "end")
+SlotRow = tuple[int, int, int, dt.datetime, dt.datetime]
 
-def _offered(**match: Any) -> QuerySet[Any]:
-    """The visit types a specialist offers and takes bookings for: a new-patient visit only while
-    they accept new patients (their own patients book follow-ups, which stay listed)."""
-    return Specialist.visit_types.through.objects.filter(
-        Q(visittype__new_patient=False) | Q(specialist__accepting_new_patients=True), **match
-    )
+
+@dataclass(frozen=True)
+class SlotSearch:
+    """The slots a search finds, in order, read a page at a time: a sequence as Django's
+    paginator takes one (slicing reads those rows, `count()` counts them all). Each row is a
+    tuple of SLOT_FIELDS."""
+
+    sql: str  # the ordered SELECT of SLOT_FIELDS from `s`, without LIMIT
+    count_sql: str
+    params: dict[str, Any]
+
+    def count(self) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(self.count_sql, self.params)
+            return int(cursor.fetchone()[0])
+
+    def __getitem__(self, index: slice) -> list[SlotRow]:
+        start, stop, _ = index.indices(sys.maxsize)
+        params = {**self.params, "limit": max(0, stop - start), "offset": start}
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql + " LIMIT %(limit)s OFFSET %(offset)s", params)
+            return [cast(SlotRow, tuple(rows.values(Slot, SLOT_FIELDS, row))) for row in cursor.fetchall()]
+
+    def first(self) -> SlotRow | None:
+        found = self[:1]
+        return found[0] if found else None
+
+
+def _window(
+    now: dt.datetime | None, start_after: dt.datetime | None = None, start_before: dt.datetime | None = None
+) -> tuple[dt.datetime, dt.datetime]:
+    """[earliest, latest): past the minimum notice, inside the horizon, inside the search."""
+    now = now or timezone.now()
+    earliest = now + dt.timedelta(minutes=settings.MIN_NOTICE_MINUTES)
+    latest = now + dt.timedelta(days=settings.BOOKING_HORIZON_DAYS)
+    if start_after is not None:
+        earliest = max(earliest, start_after)
+    if start_before is not None:
+        latest = min(latest, start_before)
+    return earliest, latest
+
+
+def _bookable(slot: str, *, state: str | None, visit_type: int | None) -> list[str]:
+    """What makes the slot `slot` of the specialist `sp` bookable, as conditions to AND."""
+    found = [
+        "sp.is_active",
+        f"{slot}.status = %(open)s",
+        f"{slot}.start >= %(earliest)s",
+        f"{slot}.start < %(latest)s",
+        OFFERED_SQL.format(visit_type=f"{slot}.visit_type_id"),
+    ]
+    if visit_type is not None:
+        found.append(f"{slot}.visit_type_id = %(visit_type)s")
+    if state:
+        found.append(LICENSED_SQL.format(on=f"DATE({slot}.start)"))
+    return found
+
+
+def _params(earliest: dt.datetime, latest: dt.datetime, **search: Any) -> dict[str, Any]:
+    adapt = connection.ops.adapt_datetimefield_value
+    return {"open": Slot.Status.OPEN, "earliest": adapt(earliest), "latest": adapt(latest), **search}
 
 
 def slots_bookable(
@@ -32,43 +112,28 @@ def slots_bookable(
     visit_type: int | None = None,
     start_after: dt.datetime | None = None,
     start_before: dt.datetime | None = None,
-) -> QuerySet[Slot]:
-    """Open slots a patient could book now: past the minimum notice, inside the horizon, of an
-    active specialist who offers the visit type (a new-patient visit only while they accept new
-    patients) and, given a state, is licensed there on the visit date; ordered by start."""
-    now = now or timezone.now()
-    earliest = now + dt.timedelta(minutes=settings.MIN_NOTICE_MINUTES)
-    latest = now + dt.timedelta(days=settings.BOOKING_HORIZON_DAYS)
-    if start_after is not None:
-        earliest = max(earliest, start_after)
-    if start_before is not None:
-        latest = min(latest, start_before)
-    specialists = Specialist.objects.filter(is_active=True)
-    if specialty:
-        specialists = specialists.filter(specialties__slug=specialty)
+) -> SlotSearch:
+    """Open slots a patient could book now (see the conditions above), ordered by start."""
+    where = _bookable("s", state=state, visit_type=visit_type)
     if specialist is not None:
-        specialists = specialists.filter(pk=specialist)
-    qs = Slot.objects.filter(
-        status=Slot.Status.OPEN,
-        start__gte=earliest,
-        start__lt=latest,
-        specialist__in=specialists.values("pk"),
-    ).filter(
-        Exists(_offered(specialist_id=OuterRef("specialist_id"), visittype_id=OuterRef("visit_type_id")))
+        where.append("s.specialist_id = %(specialist)s")
+    if specialty:
+        where.append(SPECIALTY_SQL)
+    source = (
+        "FROM scheduling_slot s JOIN clinic_specialist sp ON sp.id = s.specialist_id WHERE "
+        + " AND ".join(where)
     )
-    if visit_type is not None:
-        qs = qs.filter(visit_type_id=visit_type)
-    if state:
-        qs = qs.alias(start_date=TruncDate("start")).filter(
-            Exists(
-                StateLicense.objects.filter(
-                    specialist=OuterRef("specialist_id"),
-                    state=state,
-                    expires_on__gte=OuterRef("start_date"),
-                )
-            )
-        )
-    return qs.order_by("start", "id")
+    return SlotSearch(
+        sql=f"SELECT {rows.columns(Slot, 's', SLOT_FIELDS)} {source} ORDER BY s.start, s.id",
+        count_sql=f"SELECT COUNT(*) {source}",
+        params=_params(
+            *_window(now, start_after, start_before),
+            specialist=specialist,
+            specialty=specialty,
+            state=state,
+            visit_type=visit_type,
+        ),
+    )
 
 
 def slots_next_available(
@@ -77,7 +142,7 @@ def slots_next_available(
     specialty: str | None = None,
     state: str | None = None,
     visit_type: int | None = None,
-) -> QuerySet[Slot]:
+) -> SlotSearch:
     """The earliest bookable slot of each matching specialist, soonest first.
 
     One correlated subquery per specialist, each an index range scan on
@@ -85,29 +150,35 @@ def slots_next_available(
     cannot have a match (no licence in the state valid on the earliest bookable date, or not
     offering the visit type) are dropped before their subquery runs: otherwise each of them
     would scan every open slot of the horizon to find nothing. A specialist without a match
-    yields NULL, which `pk IN (...)` never matches, so no IS NOT NULL filter (which would run
+    yields NULL, which `id IN (...)` never matches, so no IS NOT NULL filter (which would run
     every subquery a second time) is needed.
     """
-    now = now or timezone.now()
-    bookable = slots_bookable(now=now, state=state, visit_type=visit_type)
-    first = bookable.filter(specialist_id=OuterRef("pk")).values("pk")[:1]
-    specialists = Specialist.objects.filter(is_active=True)
+    earliest, latest = _window(now)
+    first = "SELECT f.id FROM scheduling_slot f WHERE f.specialist_id = sp.id AND {} ORDER BY f.start, f.id LIMIT 1"
+    specialists = ["sp.is_active"]
     if specialty:
-        specialists = specialists.filter(specialties__slug=specialty)
+        specialists.append(SPECIALTY_SQL)
     if state:
-        # The date the way slots_bookable truncates a start (TruncDate: the current time zone).
-        earliest = timezone.localtime(now + dt.timedelta(minutes=settings.MIN_NOTICE_MINUTES)).date()
-        specialists = specialists.filter(
-            Exists(
-                StateLicense.objects.filter(specialist=OuterRef("pk"), state=state, expires_on__gte=earliest)
-            )
-        )
+        specialists.append(LICENSED_SQL.format(on="%(earliest_date)s"))
     if visit_type is not None:
-        specialists = specialists.filter(
-            Exists(_offered(specialist_id=OuterRef("pk"), visittype_id=visit_type))
-        )
-    firsts = specialists.annotate(first=Subquery(first)).values("first")
-    return Slot.objects.filter(pk__in=firsts).order_by("start", "id")
+        specialists.append(OFFERED_SQL.format(visit_type="%(visit_type)s"))
+    firsts = "SELECT ({}) FROM clinic_specialist sp WHERE {}".format(
+        first.format(" AND ".join(_bookable("f", state=state, visit_type=visit_type))),
+        " AND ".join(specialists),
+    )
+    source = f"FROM scheduling_slot s WHERE s.id IN ({firsts})"
+    return SlotSearch(
+        sql=f"SELECT {rows.columns(Slot, 's', SLOT_FIELDS)} {source} ORDER BY s.start, s.id",
+        count_sql=f"SELECT COUNT(*) {source}",
+        params=_params(
+            earliest,
+            latest,
+            earliest_date=connection.ops.adapt_datefield_value(earliest.astimezone(dt.UTC).date()),
+            specialty=specialty,
+            state=state,
+            visit_type=visit_type,
+        ),
+    )
 
 
 def booking_list(*, user: User) -> QuerySet[Booking]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.core.validators import MaxValueValidator
@@ -32,9 +32,8 @@ class SlotOut(serializers.ModelSerializer):
 
 
 # Search is the hottest read: building its 50 rows through DRF's serializer cost more than both
-# of its queries, so the rows come from the database as tuples and are written here in
-# SlotOut's shape (a test holds the two to the same output).
-SLOT_COLUMNS = ("id", "specialist_id", "visit_type_id", "start", "end")
+# of its queries, so the rows come from the database as tuples (scheduling.selectors.SlotSearch)
+# and are written here in SlotOut's shape (a test holds the two to the same output).
 
 
 def _when(moment: dt.datetime) -> str:
@@ -43,7 +42,7 @@ def _when(moment: dt.datetime) -> str:
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
-def slots_out(rows: Iterable[tuple[int, int, int, dt.datetime, dt.datetime]]) -> list[dict[str, Any]]:
+def slots_out(rows: Iterable[Sequence[Any]]) -> list[dict[str, Any]]:
     return [
         {
             "id": pk,

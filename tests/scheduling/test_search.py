@@ -113,3 +113,31 @@ def test_search_rows_are_written_exactly_as_the_slot_serializer_writes_them(anon
 
     assert body == serializers.SlotOut(sorted(slots, key=lambda s: s.start), many=True).data
     assert body[0]["start"].endswith("Z")
+
+
+def test_search_pages_through_every_match_with_the_total(anon):
+    specialist = SpecialistFactory()
+    slots = [SlotFactory(specialist=specialist, start=at(10 + 2 * i)) for i in range(7)]
+    SlotFactory(start=at(11), status="blocked")  # counted by nobody
+
+    first = anon.get("/api/v1/slots/", {"page_size": 3}).json()
+    last = anon.get("/api/v1/slots/", {"page_size": 3, "page": 3}).json()
+
+    assert (first["count"], [s["id"] for s in first["results"]]) == (7, [s.pk for s in slots[:3]])
+    assert first["previous"] is None and "page=2" in first["next"]
+    assert (last["count"], [s["id"] for s in last["results"]]) == (7, [slots[6].pk])
+    assert last["next"] is None
+    assert anon.get("/api/v1/slots/", {"page_size": 3, "page": 4}).status_code == 404
+
+
+def test_next_available_for_a_visit_type_and_state_skips_specialists_who_cannot_match(anon):
+    licensed = SlotFactory(start=at(30))  # the factory's specialist is licensed in NY
+    SlotFactory(specialist=licensed.specialist, start=at(40))
+    unlicensed = SlotFactory(start=at(20))
+    unlicensed.specialist.licenses.all().delete()
+    SlotFactory(start=at(10), visit_type=FollowUpFactory())  # soonest, of another visit type
+
+    found = ids(
+        anon.get("/api/v1/slots/next-available/", {"state": "NY", "visit_type": licensed.visit_type_id})
+    )
+    assert found == [licensed.pk]

@@ -193,13 +193,14 @@ class Command(BaseCommand):
         for patient in patients:
             if Booking.objects.filter(patient=patient).exists():
                 continue
-            slot = (
-                selectors.slots_bookable(state=patient.state, visit_type=consult.pk)
-                .filter(start__gte=timezone.now() + dt.timedelta(days=3))
-                .first()
-            )
-            if slot is not None:
-                bookings.booking_create(user=patient.user, slot_id=slot.pk, reason="Recurring headaches")
+            found = selectors.slots_bookable(
+                state=patient.state,
+                visit_type=consult.pk,
+                start_after=timezone.now() + dt.timedelta(days=3),
+            ).first()
+            if found is not None:
+                slot_id = found[0]
+                bookings.booking_create(user=patient.user, slot_id=slot_id, reason="Recurring headaches")
 
     def _print_logins(self) -> None:
         self.stdout.write(self.style.SUCCESS(f"Demo clinic ready. Logins (password for all: {PASSWORD}):"))
