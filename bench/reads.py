@@ -4,9 +4,10 @@ Server time is one call of Django's WSGI handler (the whole middleware stack, DR
 queries, JSON rendering), measured in this process so that no HTTP client or socket is in the
 figure. The baseline is hand-written SQL through psycopg, returning the same page of rows and
 the same count in one statement; it is checked to return the same ids before it is timed.
-Both run on persistent connections, and neither uses prepared statements (Django's psycopg
-backend binds parameters client-side, so the baseline does the same: `prepare_threshold=None`),
-so both pay the planner on every call.
+Both run on persistent connections with the same psycopg options: server-side binding, and
+statements prepared once a connection has run them `prepare_threshold` times (the settings'
+DATABASE_PREPARE_THRESHOLD, 0 for never), so neither side pays the planner where the other
+does not.
 """
 
 from __future__ import annotations
@@ -196,7 +197,10 @@ def run(
             "limit": PAGE_SIZE,
         }
 
-    with psycopg.connect(conninfo, autocommit=True, prepare_threshold=None) as conn:
+    options = settings.DATABASES["default"].get("OPTIONS", {})
+    with psycopg.connect(
+        conninfo, autocommit=True, prepare_threshold=options.get("prepare_threshold")
+    ) as conn:
         search = _measure(
             "slot search",
             server,
