@@ -17,7 +17,7 @@ from clinic import rows
 from clinic.models import User
 
 USER_BY_TOKEN_SQL = (
-    "SELECT u.* FROM clinic_user u JOIN authtoken_token t ON t.user_id = u.id WHERE t.key = %s"
+    "SELECT {user} FROM clinic_user u JOIN authtoken_token t ON t.user_id = u.id WHERE t.key = %s"
 )
 
 

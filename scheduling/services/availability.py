@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Case, F, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from clinic.errors import Conflict, InvalidInput
@@ -297,8 +297,17 @@ def rule_delete(*, rule: AvailabilityRule) -> None:
 
 def _withdraw(slot_ids: list[int]) -> None:
     """The booked slots a rule no longer yields leave the rule (regenerating it must not touch
-    them) and close once their visit is cancelled or moved (see `Slot.withdrawn`)."""
-    Slot.objects.filter(pk__in=slot_ids).update(rule=None, withdrawn=True)
+    them) and close once their visit is cancelled or moved (see `Slot.withdrawn`).
+
+    The status is decided by the database, on the row as it stands when this UPDATE gets it: a
+    cancel that had locked the slot, read it as not withdrawn and reopened it commits before
+    this UPDATE proceeds, and the slot it reopened closes here.
+    """
+    Slot.objects.filter(pk__in=slot_ids).update(
+        rule=None,
+        withdrawn=True,
+        status=Case(When(status=Slot.Status.OPEN, then=Value(Slot.Status.BLOCKED)), default=F("status")),
+    )
 
 
 @transaction.atomic

@@ -4,6 +4,8 @@ import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from clinic.authentication import TokenAuthentication
+from clinic.models import User
 from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
@@ -40,3 +42,16 @@ def test_the_token_of_a_deactivated_user_answers_401():
     response = with_token(token.key).get("/api/v1/me/")
     assert response.status_code == 401
     assert response.json() == {"detail": "User inactive or deleted.", "code": "authentication_failed"}
+
+
+def test_the_user_read_with_the_token_is_the_user_the_orm_reads():
+    patient = PatientFactory()
+    token = Token.objects.create(user=patient.user)
+
+    user, auth = TokenAuthentication().authenticate_credentials(token.key)
+
+    loaded = User.objects.get(pk=patient.pk)
+    assert [getattr(user, f.attname) for f in User._meta.concrete_fields] == [
+        getattr(loaded, f.attname) for f in User._meta.concrete_fields
+    ]
+    assert auth.key == token.key

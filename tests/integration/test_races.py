@@ -201,3 +201,34 @@ def test_twenty_patients_racing_for_one_slot_on_sqlite_make_exactly_one_booking(
     outcome = json.loads(done.stdout.strip().splitlines()[-1])
     assert sorted(outcome["statuses"]) == [201] + [409] * (RACERS - 1)
     assert outcome["confirmed"] == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_cancels_racing_a_rule_delete_leave_no_slot_open_that_no_rule_offers():
+    from scheduling.services import availability, bookings
+
+    specialist = SpecialistFactory()
+    rule = availability.rule_create(
+        specialist=specialist,
+        weekday=timezone.now().weekday(),
+        start_time=dt.time(9),
+        end_time=dt.time(12),
+        visit_type=specialist.visit_types.first(),
+    )
+    held = []
+    for slot in rule.slots.order_by("-start")[: RACERS - 1]:
+        Slot.objects.filter(pk=slot.pk).update(status=Slot.Status.BOOKED)
+        held.append(BookingFactory(slot=slot))
+
+    race(
+        RACERS,
+        lambda i: (
+            availability.rule_delete(rule=rule)
+            if i == 0
+            else bookings.booking_cancel(booking=held[i - 1], by=specialist.user)
+        ),
+    )
+
+    assert not Slot.objects.filter(specialist=specialist, status=Slot.Status.OPEN).exists()
+    assert set(Slot.objects.filter(specialist=specialist).values_list("status", flat=True)) == {"blocked"}
