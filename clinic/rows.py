@@ -9,6 +9,12 @@ ORM would store and read:
 - `insert_one(obj)` stores a new instance: `pre_save` fills `auto_now_add`, `get_db_prep_save`
   adapts datetimes and JSON to the backend. It sends no `pre_save`/`post_save` signal: this
   project connects none (see STYLE.md).
+It lives in `clinic`, the app every other one may import, because `scheduling` and
+`notifications` both write on the booking path; it knows nothing of either.
+
+Statements and converters are kept per model and per backend (`connection.vendor`): they depend
+only on the backend and on settings every connection of the process shares (USE_TZ, TIME_ZONE).
+
 - `columns(Model, alias)` is the SELECT list of a model's fields, and `instance(Model, row)`
   makes the model from those columns of a row; `values(Model, names, row)` reads some fields
   only. Both apply the backend's and the fields' converters (SQLite hands datetimes over as
@@ -61,10 +67,14 @@ def _fields(model: type[Model], names: tuple[str, ...] | None) -> list[Field]:
     return list(by_name.values()) if names is None else [by_name[name] for name in names]
 
 
-@cache
 def columns(model: type[Model], alias: str, names: tuple[str, ...] | None = None) -> str:
     """`alias.col1, alias.col2, ...`: the columns of the model's fields `names` (attnames; all
     of them by default, in the order `instance` reads)."""
+    return _columns(model, alias, names, connection.vendor)
+
+
+@cache
+def _columns(model: type[Model], alias: str, names: tuple[str, ...] | None, vendor: str) -> str:
     quote = connection.ops.quote_name
     return ", ".join(f"{alias}.{quote(f.column)}" for f in _fields(model, names))
 

@@ -210,7 +210,7 @@ class SlotViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         search = _valid(serializers.SlotSearch, request.query_params)
         return self._slot_page(selectors.slots_bookable(**search))
 
-    def _slot_page(self, slots: selectors.SlotSearch) -> Response:
+    def _slot_page(self, slots: selectors.SlotRows) -> Response:
         # The paginator takes any sliceable sequence with count(); DRF's types say queryset.
         page: list[selectors.SlotRow] | None = self.paginate_queryset(slots)  # type: ignore[arg-type]
         return self.get_paginated_response(serializers.slots_out(page or []))

@@ -42,7 +42,7 @@ SlotRow = tuple[int, int, int, dt.datetime, dt.datetime]
 
 
 @dataclass(frozen=True)
-class SlotSearch:
+class SlotRows:
     """The slots a search finds, in order, read a page at a time: a sequence as Django's
     paginator takes one (slicing reads those rows, `count()` counts them all). Each row is a
     tuple of SLOT_FIELDS."""
@@ -114,7 +114,7 @@ def slots_bookable(
     visit_type: int | None = None,
     start_after: dt.datetime | None = None,
     start_before: dt.datetime | None = None,
-) -> SlotSearch:
+) -> SlotRows:
     """Open slots a patient could book now (see the conditions above), ordered by start."""
     where = _bookable("s", state=state, visit_type=visit_type)
     if specialist is not None:
@@ -125,7 +125,7 @@ def slots_bookable(
         "FROM scheduling_slot s JOIN clinic_specialist sp ON sp.id = s.specialist_id WHERE "
         + " AND ".join(where)
     )
-    return SlotSearch(
+    return SlotRows(
         sql=f"SELECT {rows.columns(Slot, 's', SLOT_FIELDS)} {source} ORDER BY s.start, s.id",
         count_sql=f"SELECT COUNT(*) {source}",
         params=_params(
@@ -144,7 +144,7 @@ def slots_next_available(
     specialty: str | None = None,
     state: str | None = None,
     visit_type: int | None = None,
-) -> SlotSearch:
+) -> SlotRows:
     """The earliest bookable slot of each matching specialist, soonest first.
 
     One correlated subquery per specialist, each an index range scan on
@@ -169,7 +169,7 @@ def slots_next_available(
         " AND ".join(specialists),
     )
     source = f"FROM scheduling_slot s WHERE s.id IN ({firsts})"
-    return SlotSearch(
+    return SlotRows(
         sql=f"SELECT {rows.columns(Slot, 's', SLOT_FIELDS)} {source} ORDER BY s.start, s.id",
         count_sql=f"SELECT COUNT(*) {source}",
         params=_params(

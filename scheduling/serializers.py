@@ -32,7 +32,7 @@ class SlotOut(serializers.ModelSerializer):
 
 
 # Search is the hottest read: building its 50 rows through DRF's serializer cost more than both
-# of its queries, so the rows come from the database as tuples (scheduling.selectors.SlotSearch)
+# of its queries, so the rows come from the database as tuples (scheduling.selectors.SlotRows)
 # and are written here in SlotOut's shape (a test holds the two to the same output).
 
 

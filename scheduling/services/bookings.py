@@ -24,7 +24,6 @@ from django.utils import timezone
 from clinic import rows
 from clinic.errors import Conflict, Forbidden, InvalidInput
 from clinic.models import Patient, User
-from clinic.rows import insert_one
 from clinic.services import audit_event_record
 from scheduling import video
 from scheduling.models import Booking, IdempotencyKey, Slot, TimeOff
@@ -177,7 +176,7 @@ def _insert_confirmed(**fields: object) -> Booking:
     # lets the Conflict roll all of it back, so nothing needs to survive the failed INSERT.
     try:
         with transaction.atomic(savepoint=False):
-            return insert_one(Booking(status=Booking.Status.CONFIRMED, **fields))
+            return rows.insert_one(Booking(status=Booking.Status.CONFIRMED, **fields))
     except IntegrityError as exc:  # the partial unique index: another confirmed booking holds it
         raise _slot_unavailable() from exc
 

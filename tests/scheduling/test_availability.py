@@ -364,6 +364,9 @@ def test_a_booked_slot_of_a_deleted_rule_closes_when_its_visit_is_cancelled(spec
     booking = _booked(rule.slots.order_by("start").last())
     availability.rule_delete(rule=rule)
 
+    booking.slot.refresh_from_db()
+    assert (booking.slot.withdrawn, booking.slot.rule, booking.slot.status) == (True, None, "booked")
+
     slot = _cancel(booking)
     assert slot.status == Slot.Status.BLOCKED
     assert not Slot.objects.filter(specialist=specialist, status=Slot.Status.OPEN).exists()
@@ -377,8 +380,18 @@ def test_a_booked_slot_an_edit_moved_away_from_closes_when_its_visit_is_moved(sp
 
     bookings.booking_reschedule(booking=booking, slot_id=target.pk, by=specialist.user)
     booking.slot.refresh_from_db()
-    assert booking.slot.status == Slot.Status.BLOCKED
-    assert booking.slot.rule is None
+    assert (booking.slot.status, booking.slot.rule, booking.slot.withdrawn) == ("blocked", None, True)
+
+
+def test_a_booked_slot_of_a_rule_now_for_another_visit_type_is_withdrawn(specialist):
+    rule = _rule_via_service(specialist)
+    booking = _booked(rule.slots.order_by("start").last())
+    other = VisitTypeFactory(slug="consult-2", duration_minutes=60)  # same length, same times
+    specialist.visit_types.add(other)
+    availability.rule_update(rule=rule, changes={"visit_type": other})
+
+    slot = _cancel(booking)
+    assert (slot.status, slot.withdrawn) == (Slot.Status.BLOCKED, True)
 
 
 def test_a_booked_slot_the_edited_rule_still_yields_reopens_when_cancelled(specialist):

@@ -141,3 +141,17 @@ def test_next_available_for_a_visit_type_and_state_skips_specialists_who_cannot_
         anon.get("/api/v1/slots/next-available/", {"state": "NY", "visit_type": licensed.visit_type_id})
     )
     assert found == [licensed.pk]
+
+
+def test_a_license_counts_through_the_utc_day_it_expires_in_search_and_booking(anon, patient_client):
+    last_day = (timezone.now() + dt.timedelta(days=5)).date()
+    specialist = SpecialistFactory(states=[])
+    specialist.licenses.create(state="NY", number="1", expires_on=last_day)
+    late = dt.datetime.combine(last_day, dt.time(23, 0), tzinfo=dt.UTC)
+    covered = SlotFactory(specialist=specialist, start=late)
+    after = SlotFactory(specialist=specialist, start=late + dt.timedelta(hours=1))  # next UTC day
+
+    assert ids(anon.get("/api/v1/slots/", {"state": "NY"})) == [covered.pk]
+    refused = patient_client.post("/api/v1/bookings/", {"slot": after.pk}, format="json")
+    assert (refused.status_code, refused.json()["code"]) == (400, "not_licensed_in_state")
+    assert patient_client.post("/api/v1/bookings/", {"slot": covered.pk}, format="json").status_code == 201

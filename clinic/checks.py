@@ -1,0 +1,35 @@
+"""System checks: what this project needs of its environment, said at start-up, not at the
+first booking."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.core.checks import CheckMessage, Error
+
+SQLITE = "django.db.backends.sqlite3"
+SQLITE_RETURNING = (3, 35, 0)  # INSERT and UPDATE ... RETURNING, which the booking path uses
+
+
+def sqlite_refusals(engines: Iterable[str], version: tuple[int, ...]) -> list[CheckMessage]:
+    """The booking path's statements return rows from INSERT and UPDATE (clinic.rows, the
+    claim in scheduling.services.bookings): SQLite learnt that in 3.35, and Django 5.2 still
+    runs on 3.31."""
+    if SQLITE not in set(engines) or version >= SQLITE_RETURNING:
+        return []
+    found = ".".join(map(str, version))
+    return [
+        Error(
+            f"SQLite {found} is too old: this project needs 3.35 or later (INSERT and UPDATE ... RETURNING).",
+            hint="Use a Python built against a newer SQLite, or PostgreSQL (DATABASE_URL).",
+            id="clinic.E001",
+        )
+    ]
+
+
+def sqlite_version(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    engines = (db["ENGINE"] for db in settings.DATABASES.values())
+    return sqlite_refusals(engines, sqlite3.sqlite_version_info)
