@@ -64,7 +64,10 @@ class Slot(models.Model):
     class Status(models.TextChoices):
         OPEN = "open"
         BOOKED = "booked"
-        BLOCKED = "blocked"
+        BLOCKED = "blocked"  # closed by time off (`time_off`); reopens when the time off goes
+        # Offered no more, kept only as the slot of past or cancelled bookings: it holds no
+        # time, so the specialist's rules may offer that time again.
+        RETIRED = "retired"
 
     specialist = models.ForeignKey(Specialist, on_delete=models.CASCADE, related_name="slots")
     visit_type = models.ForeignKey(VisitType, on_delete=models.PROTECT, related_name="+")
@@ -80,7 +83,7 @@ class Slot(models.Model):
         TimeOff, null=True, blank=True, on_delete=models.SET_NULL, related_name="slots"
     )
     # Set on a booked slot whose rule was deleted, or edited so that it no longer yields this
-    # slot: the visit stands, but once it is cancelled or moved the slot closes instead of
+    # slot: the visit stands, but once it is cancelled or moved the slot retires instead of
     # reopening at a time the specialist no longer offers.
     withdrawn = models.BooleanField(default=False)
 
@@ -89,8 +92,12 @@ class Slot(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(start__lt=F("end")), name="slot_start_before_end"),
             # The cheap guard that holds on every backend; overlaps in general are excluded by
-            # the PostgreSQL-only constraint of migration 0002.
-            models.UniqueConstraint(fields=["specialist", "start"], name="slot_unique_start"),
+            # the PostgreSQL-only constraint of migration 0006. Retired slots hold no time.
+            models.UniqueConstraint(
+                fields=["specialist", "start"],
+                condition=~Q(status="retired"),
+                name="slot_unique_start_unless_retired",
+            ),
         ]
         indexes = [
             models.Index(fields=["start"], condition=Q(status="open"), name="slot_open_start"),

@@ -206,6 +206,6 @@ def time_off_list(*, user: User) -> QuerySet[TimeOff]:
 
 
 def slot_list_managed(*, user: User) -> QuerySet[Slot]:
-    """Slots the caller may change: their own, or any for admins."""
-    qs = Slot.objects.select_related("specialist")
+    """Slots the caller may change: their own, or any for admins (retired ones are history)."""
+    qs = Slot.objects.exclude(status=Slot.Status.RETIRED).select_related("specialist")
     return qs if is_admin(user) else qs.filter(specialist__user=user)

@@ -7,19 +7,9 @@ the availability services check overlaps under an IMMEDIATE transaction instead.
 from django.contrib.postgres.operations import BtreeGistExtension
 from django.db import migrations
 
+from scheduling.migrations._postgres import PostgresOnlySQL
+
 CONSTRAINT = "slot_no_overlap_per_specialist"
-
-
-class PostgresOnlySQL(migrations.RunSQL):
-    """RunSQL that does nothing on other databases."""
-
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
 
 
 class Migration(migrations.Migration):

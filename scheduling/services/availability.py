@@ -87,9 +87,9 @@ class Calendar:
     """
 
     def __init__(self, specialist: Specialist, since: dt.datetime, until: dt.datetime) -> None:
-        rows = Slot.objects.filter(specialist=specialist, end__gt=since, start__lt=until).values_list(
-            "start", "end"
-        )
+        taken = Slot.objects.filter(specialist=specialist, end__gt=since, start__lt=until)
+        # Retired slots are history and hold no time.
+        rows = taken.exclude(status=Slot.Status.RETIRED).values_list("start", "end")
         pairs = sorted(rows)
         self.starts = [s for s, _ in pairs]
         self.ends = [e for _, e in pairs]
@@ -148,9 +148,9 @@ def _materialize(specialist: Specialist, rules: Iterable[AvailabilityRule], now:
 def _remove_unbooked_slots(slots: QuerySet[Slot]) -> None:
     """Remove the slots nobody holds: open ones, and ones only time off closed (left behind,
     deleting the time off would reopen them at a time no rule offers any more). One that a past
-    booking still points to stays, blocked, as history."""
+    or cancelled booking still points to stays as its history, retired: it holds no time."""
     slots = slots.filter(Q(status=Slot.Status.OPEN) | Q(status=Slot.Status.BLOCKED, time_off__isnull=False))
-    slots.filter(bookings__isnull=False).update(status=Slot.Status.BLOCKED, rule=None, time_off=None)
+    slots.filter(bookings__isnull=False).update(status=Slot.Status.RETIRED, rule=None, time_off=None)
     slots.filter(bookings__isnull=True).delete()
 
 
@@ -301,12 +301,12 @@ def _withdraw(slot_ids: list[int]) -> None:
 
     The status is decided by the database, on the row as it stands when this UPDATE gets it: a
     cancel that had locked the slot, read it as not withdrawn and reopened it commits before
-    this UPDATE proceeds, and the slot it reopened closes here.
+    this UPDATE proceeds, and the slot it reopened retires here.
     """
     Slot.objects.filter(pk__in=slot_ids).update(
         rule=None,
         withdrawn=True,
-        status=Case(When(status=Slot.Status.OPEN, then=Value(Slot.Status.BLOCKED)), default=F("status")),
+        status=Case(When(status=Slot.Status.OPEN, then=Value(Slot.Status.RETIRED)), default=F("status")),
     )
 
 
@@ -425,7 +425,10 @@ def time_off_delete(*, time_off: TimeOff) -> None:
         cover = others.filter(start__lt=slot.end, end__gt=slot.start).first()
         if cover is not None:
             slot.time_off = cover
-        elif slot.start > now and not slot.withdrawn:
+        elif slot.withdrawn:
+            slot.status = Slot.Status.RETIRED
+            slot.time_off = None
+        elif slot.start > now:
             slot.status = Slot.Status.OPEN
             slot.time_off = None
         slot.save(update_fields=["status", "time_off"])

@@ -196,11 +196,14 @@ def _audit(
 
 def _release(slot: Slot, *, time_off: TimeOff | None = None) -> None:
     """Give the slot of a cancelled or moved visit back: open again, unless time off now covers
-    it or its availability was withdrawn while it was booked."""
-    closed = time_off is not None or slot.withdrawn
-    Slot.objects.filter(pk=slot.pk).update(
-        status=Slot.Status.BLOCKED if closed else Slot.Status.OPEN, time_off=time_off
-    )
+    it (blocked), or its availability was withdrawn while it was booked (retired)."""
+    if time_off is not None:
+        status = Slot.Status.BLOCKED
+    elif slot.withdrawn:
+        status = Slot.Status.RETIRED
+    else:
+        status = Slot.Status.OPEN
+    Slot.objects.filter(pk=slot.pk).update(status=status, time_off=time_off)
 
 
 def _request_hash(slot_id: int, reason: str) -> str:

@@ -231,4 +231,4 @@ def test_cancels_racing_a_rule_delete_leave_no_slot_open_that_no_rule_offers():
     )
 
     assert not Slot.objects.filter(specialist=specialist, status=Slot.Status.OPEN).exists()
-    assert set(Slot.objects.filter(specialist=specialist).values_list("status", flat=True)) == {"blocked"}
+    assert set(Slot.objects.filter(specialist=specialist).values_list("status", flat=True)) == {"retired"}

@@ -326,7 +326,7 @@ def test_rule_for_a_visit_type_the_specialist_does_not_offer_is_refused(speciali
     assert response.json()["code"] == "visit_type_not_offered"
 
 
-def test_a_deleted_slot_kept_for_its_history_stays_closed_when_time_off_goes(specialist):
+def test_a_deleted_slot_kept_for_its_history_stays_retired_when_time_off_goes(specialist):
     booking = BookingFactory(slot__specialist=specialist)
     slot = booking.slot
     off = availability.time_off_create(
@@ -336,7 +336,7 @@ def test_a_deleted_slot_kept_for_its_history_stays_closed_when_time_off_goes(spe
     availability.time_off_delete(time_off=off)
 
     slot.refresh_from_db()
-    assert slot.status == Slot.Status.BLOCKED
+    assert slot.status == Slot.Status.RETIRED
 
 
 def test_deleting_a_rule_then_its_time_off_reopens_nothing(specialist):
@@ -359,7 +359,7 @@ def _cancel(booking):
     return booking.slot
 
 
-def test_a_booked_slot_of_a_deleted_rule_closes_when_its_visit_is_cancelled(specialist):
+def test_a_booked_slot_of_a_deleted_rule_retires_when_its_visit_is_cancelled(specialist):
     rule = _rule_via_service(specialist)
     booking = _booked(rule.slots.order_by("start").last())
     availability.rule_delete(rule=rule)
@@ -368,11 +368,11 @@ def test_a_booked_slot_of_a_deleted_rule_closes_when_its_visit_is_cancelled(spec
     assert (booking.slot.withdrawn, booking.slot.rule, booking.slot.status) == (True, None, "booked")
 
     slot = _cancel(booking)
-    assert slot.status == Slot.Status.BLOCKED
+    assert slot.status == Slot.Status.RETIRED
     assert not Slot.objects.filter(specialist=specialist, status=Slot.Status.OPEN).exists()
 
 
-def test_a_booked_slot_an_edit_moved_away_from_closes_when_its_visit_is_moved(specialist):
+def test_a_booked_slot_an_edit_moved_away_from_retires_when_its_visit_is_moved(specialist):
     rule = _rule_via_service(specialist)  # 09:00-12:00, hour-long consults
     booking = _booked(rule.slots.order_by("start").last())
     availability.rule_update(rule=rule, changes={"start_time": dt.time(9, 30), "end_time": dt.time(12, 30)})
@@ -380,7 +380,7 @@ def test_a_booked_slot_an_edit_moved_away_from_closes_when_its_visit_is_moved(sp
 
     bookings.booking_reschedule(booking=booking, slot_id=target.pk, by=specialist.user)
     booking.slot.refresh_from_db()
-    assert (booking.slot.status, booking.slot.rule, booking.slot.withdrawn) == ("blocked", None, True)
+    assert (booking.slot.status, booking.slot.rule, booking.slot.withdrawn) == ("retired", None, True)
 
 
 def test_a_booked_slot_of_a_rule_now_for_another_visit_type_is_withdrawn(specialist):
@@ -391,7 +391,7 @@ def test_a_booked_slot_of_a_rule_now_for_another_visit_type_is_withdrawn(special
     availability.rule_update(rule=rule, changes={"visit_type": other})
 
     slot = _cancel(booking)
-    assert (slot.status, slot.withdrawn) == (Slot.Status.BLOCKED, True)
+    assert (slot.status, slot.withdrawn) == (Slot.Status.RETIRED, True)
 
 
 def test_a_booked_slot_the_edited_rule_still_yields_reopens_when_cancelled(specialist):
@@ -404,7 +404,7 @@ def test_a_booked_slot_the_edited_rule_still_yields_reopens_when_cancelled(speci
     assert slot.rule_id == rule.pk
 
 
-def test_deleting_time_off_leaves_a_withdrawn_slot_closed(specialist):
+def test_deleting_time_off_retires_a_withdrawn_slot(specialist):
     rule = _rule_via_service(specialist)
     booking = _booked(rule.slots.order_by("start").last())
     availability.rule_delete(rule=rule)
@@ -415,4 +415,29 @@ def test_deleting_time_off_leaves_a_withdrawn_slot_closed(specialist):
     availability.time_off_delete(time_off=off)
 
     slot.refresh_from_db()
-    assert slot.status == Slot.Status.BLOCKED
+    assert slot.status == Slot.Status.RETIRED
+
+
+def test_the_time_of_a_retired_slot_is_offered_again_by_the_edited_rule(specialist):
+    rule = _rule_via_service(specialist)  # 09:00-12:00, hour-long consults
+    booking = _booked(rule.slots.order_by("start").last())  # an 11:00 visit
+    availability.rule_update(rule=rule, changes={"start_time": dt.time(9, 30), "end_time": dt.time(12, 30)})
+    day = booking.slot.start.astimezone(NY).date()
+    assert _local_starts(specialist, day) == [dt.time(9, 30)]  # the 11:00 visit is in the way
+
+    _cancel(booking)
+    availability.slots_extend(specialist=specialist)
+    assert _local_starts(specialist, day) == [dt.time(9, 30), dt.time(10, 30), dt.time(11, 30)]
+
+
+def _local_starts(specialist, day):
+    open_slots = Slot.objects.filter(specialist=specialist, status=Slot.Status.OPEN).order_by("start")
+    return [s.start.astimezone(NY).time() for s in open_slots if s.start.astimezone(NY).date() == day]
+
+
+def test_a_retired_slot_cannot_be_deleted_or_seen_as_a_managed_slot(specialist_client, specialist):
+    rule = _rule_via_service(specialist)
+    booking = _booked(rule.slots.order_by("start").last())
+    availability.rule_delete(rule=rule)
+    _cancel(booking)
+    assert specialist_client.delete(f"/api/v1/slots/{booking.slot.pk}/").status_code == 404
