@@ -83,9 +83,9 @@ def _window(
 
 
 def _bookable(slot: str, *, state: str | None, visit_type: int | None) -> list[str]:
-    """What makes the slot `slot` of the specialist `sp` bookable, as conditions to AND."""
+    """What makes the slot `slot` of the specialist `sp` bookable, as conditions to AND (the
+    specialist's own, active and the rest, are the caller's)."""
     found = [
-        "sp.is_active",
         # A literal, not a parameter: a prepared statement's generic plan can then use the
         # partial indexes on open slots (with `status = $1` it cannot know they apply).
         f"{slot}.status = '{Slot.Status.OPEN}'",
@@ -116,7 +116,7 @@ def slots_bookable(
     start_before: dt.datetime | None = None,
 ) -> SlotRows:
     """Open slots a patient could book now (see the conditions above), ordered by start."""
-    where = _bookable("s", state=state, visit_type=visit_type)
+    where = ["sp.is_active", *_bookable("s", state=state, visit_type=visit_type)]
     if specialist is not None:
         where.append("s.specialist_id = %(specialist)s")
     if specialty:

@@ -46,8 +46,8 @@ def _policy(detail: str, code: str) -> InvalidInput:
 # statement sees the data as of its start, so a count read by the locking statement itself would
 # miss the booking committed while it waited for the lock. SQLite has no row locks and needs
 # none: a writing transaction there holds the whole database. Written as SQL, like the claim
-# below, because booking is the hottest write path: the ORM spent longer
-# compiling these queries than the database spent running them (see clinic.rows).
+# below, because booking is the hottest write path: the ORM spent longer compiling these
+# queries than the database spent running them (see clinic.rows).
 PATIENT_LOCK_SQL = "SELECT {patient} FROM clinic_patient p WHERE p.user_id = %s"
 
 
