@@ -96,10 +96,10 @@ def _bookings(bookings: int, now: dt.datetime, visit_type: VisitType) -> None:
     """One booked 30-minute slot per booking, specialists side by side from two days ahead."""
     _execute(
         """
-        INSERT INTO scheduling_slot (start, "end", status, specialist_id, visit_type_id)
+        INSERT INTO scheduling_slot (start, "end", status, withdrawn, specialist_id, visit_type_id)
         SELECT %(base)s + (n / %(specialists)s) * interval '30 minutes',
                %(base)s + (n / %(specialists)s + 1) * interval '30 minutes',
-               'booked', sp.id, %(visit_type)s
+               'booked', false, sp.id, %(visit_type)s
         FROM generate_series(0, %(bookings)s - 1) AS n
         JOIN (SELECT id, row_number() OVER (ORDER BY id) - 1 AS i FROM clinic_specialist) AS sp
           ON sp.i = n %% %(specialists)s
