@@ -56,6 +56,9 @@ def slots_out(rows: Iterable[Sequence[Any]]) -> list[dict[str, Any]]:
 
 
 class SlotManagedOut(serializers.ModelSerializer):
+    # Retired slots are history, never among a specialist's managed slots.
+    status = serializers.ChoiceField(choices=[c for c in Slot.Status.choices if c[0] != Slot.Status.RETIRED])
+
     class Meta:
         model = Slot
         fields = ["id", "specialist", "visit_type", "start", "end", "status"]
