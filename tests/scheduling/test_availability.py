@@ -441,3 +441,20 @@ def test_a_retired_slot_cannot_be_deleted_or_seen_as_a_managed_slot(specialist_c
     availability.rule_delete(rule=rule)
     _cancel(booking)
     assert specialist_client.delete(f"/api/v1/slots/{booking.slot.pk}/").status_code == 404
+
+
+def test_deleting_time_off_leaves_closed_what_other_time_off_covers_in_a_few_queries(
+    specialist, django_assert_max_num_queries
+):
+    rule = _rule_via_service(specialist, end_time=dt.time(17))  # 8 hour-long slots a week
+    slots = list(rule.slots.order_by("start")[:16])  # two weeks
+    first = availability.time_off_create(specialist=specialist, start=slots[0].start, end=slots[15].end)
+    second = availability.time_off_create(specialist=specialist, start=slots[8].start, end=slots[15].end)
+
+    # The lock, three updates, the delete and its SET NULL (and the test's savepoint and release),
+    # however many slots.
+    with django_assert_max_num_queries(8):
+        availability.time_off_delete(time_off=first)
+
+    statuses = [Slot.objects.values_list("status", "time_off").get(pk=s.pk) for s in slots]
+    assert statuses == [("open", None)] * 8 + [("blocked", second.pk)] * 8
