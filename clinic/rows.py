@@ -9,16 +9,16 @@ ORM would store and read:
 - `insert_one(obj)` stores a new instance: `pre_save` fills `auto_now_add`, `get_db_prep_save`
   adapts datetimes and JSON to the backend. It sends no `pre_save`/`post_save` signal: this
   project connects none (see STYLE.md).
-It lives in `clinic`, the app every other one may import, because `scheduling` and
-`notifications` both write on the booking path; it knows nothing of either.
-
-Statements and converters are kept per model and per backend (`connection.vendor`): they depend
-only on the backend and on settings every connection of the process shares (USE_TZ, TIME_ZONE).
-
 - `columns(Model, alias)` is the SELECT list of a model's fields, and `instance(Model, row)`
   makes the model from those columns of a row; `values(Model, names, row)` reads some fields
   only. Both apply the backend's and the fields' converters (SQLite hands datetimes over as
   text), as a queryset would.
+
+Statements and converters are kept per model and per backend (`connection.vendor`): they depend
+only on the backend and on settings every connection of the process shares (USE_TZ, TIME_ZONE).
+
+It lives in `clinic`, the app every other one may import, because `scheduling` and
+`notifications` both read and write on the booking path; it knows nothing of either.
 """
 
 from __future__ import annotations
@@ -105,7 +105,7 @@ def values(model: type[Model], names: tuple[str, ...], row: Sequence[Any]) -> li
 
 @cache
 def _attnames(model: type[Model]) -> tuple[str, ...]:
-    return tuple(f.attname for f in model._meta.concrete_fields)
+    return tuple(f.attname for f in _fields(model, None))
 
 
 def instance(model: type[M], row: Sequence[Any]) -> M:

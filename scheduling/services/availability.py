@@ -297,7 +297,7 @@ def rule_delete(*, rule: AvailabilityRule) -> None:
 
 def _withdraw(slot_ids: list[int]) -> None:
     """The booked slots a rule no longer yields leave the rule (regenerating it must not touch
-    them) and close once their visit is cancelled or moved (see `Slot.withdrawn`).
+    them) and retire once their visit is cancelled or moved (see `Slot.withdrawn`).
 
     The status is decided by the database, on the row as it stands when this UPDATE gets it: a
     cancel that had locked the slot, read it as not withdrawn and reopened it commits before
