@@ -3,9 +3,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
 COPY pyproject.toml ./
 COPY config ./config
+COPY core ./core
 COPY clinic ./clinic
 COPY scheduling ./scheduling
 COPY notifications ./notifications
+COPY api ./api
+COPY web ./web
 COPY manage.py ./
 RUN pip install --no-cache-dir . && useradd --create-home clinic && mkdir -p var && chown clinic var
 USER clinic

@@ -2,9 +2,8 @@
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.http import HttpRequest
 
-from clinic.models import AuditEvent, Patient, Specialist, Specialty, StateLicense, User, VisitType
+from clinic.models import Patient, Specialist, Specialty, StateLicense, User, VisitType
 
 
 @admin.register(User)
@@ -69,29 +68,3 @@ class VisitTypeAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "duration_minutes", "new_patient"]
     list_filter = ["new_patient"]
     search_fields = ["name", "slug"]
-
-
-class ViewOnly:
-    """An admin that shows rows and changes none: for what only the services may change (they
-    keep the rules, the messages and the audit trail that a hand edit would skip)."""
-
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-
-@admin.register(AuditEvent)
-class AuditEventAdmin(ViewOnly, admin.ModelAdmin):
-    """The trail is written by the services and never edited."""
-
-    list_display = ["at", "actor", "action", "object_type", "object_id", "before", "after"]
-    list_filter = ["action", "object_type", ("at", admin.DateFieldListFilter)]
-    search_fields = ["=object_id", "actor__email", "action"]
-    list_select_related = ["actor"]
-    date_hierarchy = "at"
-    show_full_result_count = False

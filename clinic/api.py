@@ -8,16 +8,16 @@ from django.db.models import QuerySet
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
-from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from clinic import selectors, serializers, services
-from clinic.models import AuditEvent, Specialist, Specialty, VisitType
-from clinic.permissions import IsAdmin, IsAdminOrReadOnly, is_admin
-from config.openapi import errors
-from config.parsers import JSONParser
+from clinic.models import Specialist, Specialty, VisitType
+from core.api.openapi import errors
+from core.api.parsers import JSONParser
+from core.permissions import IsAdminOrReadOnly, is_admin
 
 
 class RegisterView(APIView):
@@ -54,18 +54,6 @@ class TokenView(APIView):
         data.is_valid(raise_exception=True)
         token = services.token_obtain(**data.validated_data)
         return Response({"token": token.key})
-
-
-class MeView(APIView):
-    """`me/` GET. Its PATCH is in notifications.api.MeView: an opt-out there also skips the
-    patient's waiting messages, which clinic may not reach."""
-
-    parser_classes = [JSONParser]
-    permission_classes = [IsAuthenticated]
-
-    @extend_schema(responses={200: serializers.ProfileOut, **errors(401)}, summary="The caller's profile")
-    def get(self, request: Request) -> Response:
-        return Response(serializers.ProfileOut(request.user).data)
 
 
 @extend_schema_view(
@@ -169,22 +157,3 @@ class SpecialistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         if "licenses" in changes:
             changes["licenses"] = [services.LicenseInput(**lic) for lic in changes["licenses"]]
         return self._out(services.specialist_update(specialist=specialist, changes=changes))
-
-
-@extend_schema_view(
-    list=extend_schema(
-        summary="The audit trail, newest first (admins)",
-        parameters=[serializers.AuditFilterIn],
-        responses={200: serializers.AuditEventOut, **errors(400, 401, 403, 404)},
-    )
-)
-class AuditEventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
-    serializer_class = serializers.AuditEventOut
-    permission_classes = [IsAdmin]
-    queryset = AuditEvent.objects.none()  # the model, for the schema
-    filter_backends: list[Any] = []
-
-    def get_queryset(self) -> QuerySet[AuditEvent]:
-        search = serializers.AuditFilterIn(data=self.request.query_params)
-        search.is_valid(raise_exception=True)
-        return selectors.audit_event_list(**search.validated_data)

@@ -3,7 +3,7 @@
 Every authenticated request pays for this lookup. DRF's own
 (`Token.objects.select_related("user").get(key=key)`) spent several times longer compiling its
 query than the database spent answering it; the statement below is the same join (see
-clinic.rows).
+core.rows).
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 from rest_framework.authtoken.models import Token
 
-from clinic import rows
 from clinic.models import User
+from core import rows
 
 USER_BY_TOKEN_SQL = (
     "SELECT {user} FROM clinic_user u JOIN authtoken_token t ON t.user_id = u.id WHERE t.key = %s"

@@ -7,10 +7,11 @@ import datetime as dt
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.utils import timezone
 from localflavor.us.models import USStateField
 from phonenumber_field.modelfields import PhoneNumberField
 from timezone_field import TimeZoneField
+
+from core.roles import Role
 
 
 class UserManager(BaseUserManager["User"]):
@@ -36,10 +37,7 @@ class UserManager(BaseUserManager["User"]):
 
 
 class User(AbstractUser):
-    class Role(models.TextChoices):
-        PATIENT = "patient"
-        SPECIALIST = "specialist"
-        ADMIN = "admin"
+    Role = Role
 
     username = None  # type: ignore[assignment,misc]
     email = models.EmailField(unique=True)
@@ -141,38 +139,3 @@ class StateLicense(models.Model):
 
     def __str__(self) -> str:
         return f"{self.state} {self.number} (until {self.expires_on})"
-
-
-class AuditEvent(models.Model):
-    """Who changed what, when, from what to what: every booking state change and every admin
-    action on the reminder queue. Written in the transaction of the change it records, so the
-    two commit or roll back together; never edited.
-
-    `before` and `after` hold state, not content: statuses, ids, times, never the reason for a
-    visit or a message body (the trail is read by operators, and kept longer than either).
-    """
-
-    actor = models.ForeignKey(
-        User,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        help_text="Null: the system.",
-    )
-    action = models.CharField(max_length=40)
-    object_type = models.CharField(max_length=40)
-    object_id = models.PositiveBigIntegerField()
-    at = models.DateTimeField(default=timezone.now)
-    before = models.JSONField(null=True, blank=True)
-    after = models.JSONField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-at", "-id"]
-        indexes = [
-            models.Index(fields=["object_type", "object_id", "-at"], name="audit_object"),
-            models.Index(fields=["-at", "-id"], name="audit_newest"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.action} {self.object_type} {self.object_id} at {self.at:%Y-%m-%d %H:%M:%S}"

@@ -7,7 +7,7 @@ import datetime as dt
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
-from clinic.models import AuditEvent, Specialist, StateLicense
+from clinic.models import Specialist, StateLicense
 
 
 def licenses_valid_on(day: dt.date) -> QuerySet[StateLicense]:
@@ -36,23 +36,3 @@ def specialist_list(
     if accepting_new_patients is not None:
         qs = qs.filter(accepting_new_patients=accepting_new_patients)
     return qs
-
-
-def audit_event_list(
-    *,
-    actor: int | None = None,
-    action: str | None = None,
-    object_type: str | None = None,
-    object_id: int | None = None,
-) -> QuerySet[AuditEvent]:
-    """Newest first."""
-    qs = AuditEvent.objects.all()
-    if actor is not None:
-        qs = qs.filter(actor_id=actor)
-    if action:
-        qs = qs.filter(action=action)
-    if object_type:
-        qs = qs.filter(object_type=object_type)
-    if object_id is not None:
-        qs = qs.filter(object_id=object_id)
-    return qs.order_by("-at", "-id")

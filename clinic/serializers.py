@@ -12,15 +12,7 @@ from rest_framework import serializers
 from timezone_field.rest_framework import TimeZoneSerializerField
 
 from clinic.models import Specialist, Specialty, User, VisitType
-
-# The largest id a bigint column holds: a larger one cannot name a row.
-BIG_ID = 2**63 - 1
-
-
-def id_field(**kwargs: Any) -> serializers.IntegerField:
-    """An object id: a positive integer in the database's range (never a float, which
-    `int()` would truncate to some other object's id)."""
-    return serializers.IntegerField(min_value=1, max_value=BIG_ID, **kwargs)
+from core.api.fields import id_field
 
 
 class VisitTypeRef(serializers.PrimaryKeyRelatedField):
@@ -217,25 +209,3 @@ class SpecialistPatch(SpecialistIn):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, partial=True, **kwargs)
-
-
-class AuditEventOut(serializers.Serializer):
-    id = serializers.IntegerField()
-    actor = serializers.IntegerField(
-        source="actor_id", allow_null=True, help_text="A user id; null: the system."
-    )
-    action = serializers.CharField(help_text="e.g. `booking.cancelled`, `notification.retried`.")
-    object_type = serializers.CharField(help_text="`booking` or `notification`.")
-    object_id = serializers.IntegerField()
-    at = serializers.DateTimeField()
-    before = serializers.JSONField(
-        allow_null=True, help_text="The object's state before; null for a creation."
-    )
-    after = serializers.JSONField(allow_null=True)
-
-
-class AuditFilterIn(serializers.Serializer):
-    actor = id_field(required=False)
-    action = serializers.CharField(max_length=40, required=False)
-    object_type = serializers.CharField(max_length=40, required=False)
-    object_id = id_field(required=False)

@@ -11,12 +11,11 @@ from zoneinfo import ZoneInfo
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, transaction
 from rest_framework.authtoken.models import Token
 
-from clinic.errors import InvalidInput
-from clinic.models import AuditEvent, Patient, Specialist, Specialty, StateLicense, User, VisitType
-from clinic.rows import insert_one
+from clinic.models import Patient, Specialist, Specialty, StateLicense, User, VisitType
+from core.errors import InvalidInput
 
 
 @dataclass(frozen=True)
@@ -222,28 +221,3 @@ def patients_sms_opt_in_by_phone(*, phone: str, opt_in: bool) -> list[Patient]:
     for patient in patients:
         patient.sms_opt_in = opt_in
     return patients
-
-
-def audit_event_record(
-    *,
-    actor: User | None,
-    action: str,
-    obj: models.Model,
-    before: dict[str, Any] | None,
-    after: dict[str, Any] | None,
-) -> AuditEvent:
-    """Record a change in the caller's transaction (it commits or rolls back with the change).
-
-    `actor` None is the system (the dispatcher, a Twilio callback); an anonymous user counts as
-    the system too. `before`/`after` must be JSON-ready state, no PHI.
-    """
-    return insert_one(
-        AuditEvent(
-            actor=actor if actor is not None and actor.pk else None,
-            action=action,
-            object_type=str(obj._meta.model_name),
-            object_id=obj.pk,
-            before=before,
-            after=after,
-        )
-    )

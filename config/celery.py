@@ -1,7 +1,7 @@
 """The Celery app (`celery -A config worker`, `celery -A config beat`).
 
 Settings come from Django's settings under the CELERY_ namespace; tasks are autodiscovered
-from each installed app's `tasks.py`. Importing config.request_id connects the signal handlers
+from each installed app's `tasks.py`. Importing core.request_id connects the signal handlers
 that carry a request's id into the tasks it publishes.
 """
 
@@ -9,7 +9,7 @@ import os
 
 from celery import Celery
 
-from config import request_id  # noqa: F401  (connects the handlers that carry the request id)
+from core import request_id  # noqa: F401  (connects the handlers that carry the request id)
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 

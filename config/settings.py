@@ -38,13 +38,16 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "phonenumber_field",
     "django_celery_beat",
+    # The ground floor, the three apps, and the pages (see the README's Architecture).
+    "core",
     "clinic",
     "scheduling",
     "notifications",
+    "web",
 ]
 
 MIDDLEWARE = [
-    "config.request_id.RequestIdMiddleware",
+    "core.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -136,10 +139,10 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "config.pagination.Pagination",
+    "DEFAULT_PAGINATION_CLASS": "core.api.pagination.Pagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "config.exceptions.exception_handler",
+    "EXCEPTION_HANDLER": "core.api.errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         *(path for scope, path in _throttles.items() if scope in _rates),
         "rest_framework.throttling.ScopedRateThrottle",
@@ -278,8 +281,8 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {
-        "context": {"()": "config.request_id.ContextFilter"},
-        "view_not_path": {"()": "config.request_id.ViewNotPath"},
+        "context": {"()": "core.request_id.ContextFilter"},
+        "view_not_path": {"()": "core.request_id.ViewNotPath"},
     },
     "formatters": {
         "json": {
@@ -305,7 +308,7 @@ LOGGING = {
         # Django's own handlers go (its DEBUG-only console would print each line twice): its
         # records reach the root's handler like everyone else's.
         "django": {"level": LOG_LEVEL},
-        # The access line of config/request_id.py reports every response; Django's 4xx warnings
+        # The access line of core/request_id.py reports every response; Django's 4xx warnings
         # would repeat it with the raw path (which can hold a visit's join token).
         "django.request": {"level": "ERROR", "filters": ["view_not_path"]},
         "django.server": {"level": "ERROR", "propagate": True},

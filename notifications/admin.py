@@ -14,14 +14,12 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from clinic.admin import ViewOnly
-from clinic.errors import DomainError
 from clinic.models import User
+from core.admin import ViewOnly
+from core.errors import DomainError
 from notifications.models import DispatcherRun, Notification
 from notifications.privacy import mask_contacts, mask_recipient
 from notifications.services import steering
-from scheduling.admin import BookingAdmin as SchedulingBookingAdmin
-from scheduling.models import Booking
 
 
 def _steer(
@@ -139,16 +137,6 @@ class NotificationInline(MaskedContacts, ViewOnly, admin.TabularInline):
     ordering = ["send_at", "id"]
     extra = 0
     show_change_link = True
-
-
-# scheduling's admin knows nothing of notifications (dependencies point one way); the booking
-# page gains its messages here.
-admin.site.unregister(Booking)
-
-
-@admin.register(Booking)
-class BookingAdmin(SchedulingBookingAdmin):
-    inlines = [*SchedulingBookingAdmin.inlines, NotificationInline]
 
 
 @admin.register(DispatcherRun)

@@ -23,13 +23,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from twilio.request_validator import RequestValidator
 
-from clinic import api as clinic_api
-from clinic import serializers as clinic_serializers
-from clinic.permissions import IsAdmin, caller
-from config.openapi import errors
+from clinic.access import caller
+from core.api.openapi import errors
+from core.permissions import IsAdmin
 from notifications import selectors, serializers
 from notifications.models import Notification
-from notifications.services import callbacks, steering, writing
+from notifications.services import callbacks, steering
 
 STEER_RESPONSES = {200: serializers.NotificationOut, **errors(401, 403, 404, 409)}
 
@@ -134,20 +133,3 @@ class TwilioInboundView(TwilioWebhook):
             sender=data.validated_data["From"], body=data.validated_data["Body"]
         )
         return HttpResponse(EMPTY_TWIML, content_type="text/xml")
-
-
-class MeView(clinic_api.MeView):
-    """`me/`: clinic's profile view, whose PATCH also skips the waiting messages of a channel the
-    patient opts out of (clinic may not import notifications, so the route points here)."""
-
-    @extend_schema(
-        request=clinic_serializers.ProfileIn,
-        responses={200: clinic_serializers.ProfileOut, **errors(400, 401, 415)},
-        summary="Change the caller's profile; an opt-out takes effect at once",
-    )
-    def patch(self, request: Request) -> Response:
-        data = clinic_serializers.ProfileIn(data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
-        user = writing.patient_profile_update(user=caller(request), changes=dict(data.validated_data))
-        user.refresh_from_db()
-        return Response(clinic_serializers.ProfileOut(user).data)

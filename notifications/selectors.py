@@ -13,12 +13,12 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from celery import current_app as celery_app
 from django.db.models import Count, F, Min, Q, QuerySet
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 from kombu.exceptions import ChannelError
 
-from config.celery import app as celery_app
 from notifications.models import DispatcherRun, Notification
 from notifications.services.dispatch import DISPATCHER
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from clinic.serializers import id_field
+from core.api.fields import id_field
 from notifications.models import Notification
 from notifications.privacy import mask_contacts, mask_recipient
 from notifications.selectors import ORDERINGS

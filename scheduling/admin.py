@@ -1,9 +1,9 @@
-"""Django admin for availability, slots and bookings."""
+"""Django admin for availability and slots (a booking's page, which shows its messages too, is
+put together in web/admin.py)."""
 
 from django.contrib import admin
 
-from clinic.admin import ViewOnly
-from scheduling.models import AvailabilityRule, Booking, IdempotencyKey, Slot, TimeOff
+from scheduling.models import AvailabilityRule, IdempotencyKey, Slot, TimeOff
 
 
 @admin.register(AvailabilityRule)
@@ -40,23 +40,6 @@ class SlotAdmin(admin.ModelAdmin):
     list_select_related = ["specialist__user", "visit_type"]
     raw_id_fields = ["specialist", "rule", "time_off"]
     date_hierarchy = "start"
-    show_full_result_count = False
-
-
-@admin.register(Booking)
-class BookingAdmin(ViewOnly, admin.ModelAdmin):
-    """View only: a booking changes through the services (the API), which claim slots, keep the
-    policies, notify the patient and write the audit trail; a hand edit here would do none."""
-
-    list_display = ["id", "patient", "slot", "status", "created_at", "cancelled_by"]
-    list_filter = ["status", "cancelled_by", ("created_at", admin.DateFieldListFilter)]
-    search_fields = [
-        "patient__user__email",
-        "patient__user__last_name",
-        "slot__specialist__user__last_name",
-    ]
-    list_select_related = ["patient__user", "slot"]
-    raw_id_fields = ["patient", "slot", "rescheduled_from"]
     show_full_result_count = False
 
 

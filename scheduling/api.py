@@ -23,11 +23,12 @@ from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
-from clinic.errors import InvalidInput
+from clinic.access import caller, specialist_of
 from clinic.models import Specialist
-from clinic.permissions import IsPatient, IsSpecialistOrAdmin, caller, is_admin, specialist_of
-from config.openapi import errors
-from config.parsers import JSONParser
+from core.api.openapi import errors
+from core.api.parsers import JSONParser
+from core.errors import InvalidInput
+from core.permissions import IsPatient, IsSpecialistOrAdmin, is_admin
 from scheduling import calendar, selectors, serializers, video
 from scheduling.models import AvailabilityRule, Booking, Slot, TimeOff
 from scheduling.services import availability, bookings

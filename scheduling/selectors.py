@@ -12,9 +12,9 @@ from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from clinic import rows
 from clinic.models import User
-from clinic.permissions import is_admin
+from core import rows
+from core.permissions import is_admin
 from scheduling.models import AvailabilityRule, Booking, Slot, TimeOff
 
 # Slot search and next available are the hottest reads, and the ORM spent several times longer

@@ -10,7 +10,8 @@ from django.core.validators import MaxValueValidator
 from rest_framework import serializers
 
 from clinic.models import User
-from clinic.serializers import VisitTypeRef, id_field
+from clinic.serializers import VisitTypeRef
+from core.api.fields import id_field
 from scheduling.models import AvailabilityRule, Booking, Slot, TimeOff
 from scheduling.video import Participant, join_url
 

@@ -21,8 +21,8 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from clinic.errors import Forbidden, Gone, NotFound
-from clinic.rows import insert_one
+from core.errors import Forbidden, Gone, NotFound
+from core.rows import insert_one
 from scheduling.models import Booking, VideoVisit
 
 TOKEN_BYTES = 16  # 128 bits

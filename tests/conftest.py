@@ -136,3 +136,13 @@ def broker():
         yield client
     client.flushdb()
     client.close()
+
+
+@pytest.fixture
+def broker_says(monkeypatch):
+    """The broker's part of the queue stats pinned, for tests of the rest (the broker's own
+    answers are tested against real Redis in tests/notifications/test_stats.py)."""
+    from notifications import selectors
+
+    monkeypatch.setattr(selectors, "broker_queue_depth", lambda: 7)
+    monkeypatch.setattr(selectors, "broker_workers", lambda: ["worker@clinic-1"])

@@ -807,7 +807,7 @@ def test_an_invalid_page_answers_404(world):
 
 
 def test_a_huge_page_size_is_capped(world, monkeypatch):
-    from config.pagination import Pagination
+    from core.api.pagination import Pagination
 
     monkeypatch.setattr(Pagination, "max_page_size", 1)
     response = world.client("patient").get("/api/v1/slots/?page_size=100000")

@@ -15,9 +15,9 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from clinic.errors import Conflict, NotFound
 from clinic.models import User
-from clinic.services import audit_event_record
+from core.audit import audit_event_record
+from core.errors import Conflict, NotFound
 from notifications.models import Notification
 from notifications.privacy import mask_recipient
 from notifications.services.writing import recipients

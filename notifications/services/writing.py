@@ -38,7 +38,7 @@ def recipients(patient: Patient) -> dict[str, str]:
 
 
 # Written as SQL because every booking writes these rows in its transaction: bulk_create, or
-# building the rows as models at all (clinic.rows), spent longer preparing six instances of
+# building the rows as models at all (core.rows), spent longer preparing six instances of
 # nineteen fields than the database spent storing them. The columns left out are the nullable
 # ones (a test holds the list to the model). `ON CONFLICT DO NOTHING` (PostgreSQL, and SQLite
 # since 3.24) skips a row the unique (booking, kind, offset, channel) already holds: writing

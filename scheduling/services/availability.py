@@ -18,8 +18,8 @@ from django.db import transaction
 from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
 
-from clinic.errors import Conflict, InvalidInput
 from clinic.models import Specialist, User, VisitType
+from core.errors import Conflict, InvalidInput
 from scheduling.models import AvailabilityRule, Booking, Slot, TimeOff
 
 UTC = dt.UTC

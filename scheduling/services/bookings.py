@@ -21,10 +21,10 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from clinic import rows
-from clinic.errors import Conflict, Forbidden, InvalidInput
 from clinic.models import Patient, User
-from clinic.services import audit_event_record
+from core import rows
+from core.audit import audit_event_record
+from core.errors import Conflict, Forbidden, InvalidInput
 from scheduling import video
 from scheduling.models import Booking, IdempotencyKey, Slot, TimeOff
 from scheduling.signals import BookingAction, booking_changed
@@ -47,7 +47,7 @@ def _policy(detail: str, code: str) -> InvalidInput:
 # miss the booking committed while it waited for the lock. SQLite has no row locks and needs
 # none: a writing transaction there holds the whole database. Written as SQL, like the claim
 # below, because booking is the hottest write path: the ORM spent longer compiling these
-# queries than the database spent running them (see clinic.rows).
+# queries than the database spent running them (see core.rows).
 PATIENT_LOCK_SQL = "SELECT {patient} FROM clinic_patient p WHERE p.user_id = %s"
 
 

@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote
 
+from celery import current_app as celery_app
 from django.conf import settings
 from django.db import connection
 
-from config.celery import app as celery_app
 from tests.twilio_fake import ACCOUNT_SID, AUTH_TOKEN
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from clinic.models import AuditEvent
+from core.models import AuditEvent
 from notifications.models import Notification
 from tests.conftest import client_for
 from tests.factories import NotificationFactory

@@ -5,12 +5,13 @@ beat's periodic tasks are there."""
 from __future__ import annotations
 
 import pytest
+from celery import current_app as celery_app
 from django.contrib import admin
 from django.urls import reverse
 from django_celery_beat.schedulers import DatabaseScheduler
 
-from clinic.models import AuditEvent, User
-from config.celery import app as celery_app
+from clinic.models import User
+from core.models import AuditEvent
 from notifications.models import Notification
 from scheduling.models import Booking
 from tests.factories import NotificationFactory, PatientFactory
@@ -157,10 +158,10 @@ def test_the_audit_trail_is_listed_and_read_only(client, operator):
     bulk(client, "retry", failed)
     event = AuditEvent.objects.get()
 
-    page = client.get(reverse("admin:clinic_auditevent_changelist")).content.decode()
+    page = client.get(reverse("admin:core_auditevent_changelist")).content.decode()
 
     assert "notification.retried" in page
-    response = client.post(reverse("admin:clinic_auditevent_change", args=[event.pk]), {"action": "x"})
+    response = client.post(reverse("admin:core_auditevent_change", args=[event.pk]), {"action": "x"})
     assert response.status_code == 403
 
 

@@ -6,7 +6,7 @@ import re
 import pytest
 from django.utils import timezone
 
-from clinic.errors import InvalidInput
+from core.errors import InvalidInput
 from notifications.models import Notification
 from scheduling.models import Booking
 from scheduling.services import bookings

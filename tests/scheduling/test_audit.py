@@ -9,7 +9,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from clinic.models import AuditEvent
+from core.models import AuditEvent
 from scheduling.models import Booking
 from scheduling.services import availability, bookings
 from tests.conftest import client_for

@@ -37,7 +37,7 @@ PROBES = frozenset({"healthz", "readyz"})
 
 request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 current_task: ContextVar[tuple[str, str] | None] = ContextVar("current_task", default=None)
-log = logging.getLogger("config.access")
+log = logging.getLogger("core.access")
 
 
 def valid_or_new(value: str | None) -> str:

@@ -1,4 +1,4 @@
-"""`clinic.rows`: what it stores and reads is what the ORM would store and read."""
+"""`core.rows`: what it stores and reads is what the ORM would store and read."""
 
 import datetime as dt
 
@@ -6,9 +6,10 @@ import pytest
 import time_machine
 from django.db import IntegrityError, connection, transaction
 
-from clinic import rows
-from clinic.models import AuditEvent, Patient, User
-from clinic.rows import insert_one
+from clinic.models import Patient, User
+from core import rows
+from core.models import AuditEvent
+from core.rows import insert_one
 from scheduling.models import Booking, VideoVisit
 from tests.factories import BookingFactory, PatientFactory, SlotFactory
 

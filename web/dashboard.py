@@ -31,8 +31,8 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 from pygal.style import Style
 
-from clinic.errors import DomainError
 from clinic.models import User
+from core.errors import DomainError
 from notifications import selectors
 from notifications.models import Notification
 from notifications.privacy import mask_contacts, mask_recipient
@@ -191,7 +191,7 @@ def queue_dashboard(request: HttpRequest) -> HttpResponse:
         "failed": [_row(n) for n in selectors.notifications_failed_recent()],
         "latest": [_row(n) for n in selectors.notification_list(ordering="-created_at")[:LATEST]],
     }
-    return TemplateResponse(request, "admin/notifications/queue.html", context)
+    return TemplateResponse(request, "admin/queue/queue.html", context)
 
 
 def _steer(

@@ -13,9 +13,9 @@ from django.conf import settings as django_settings
 from django.http import HttpRequest, HttpResponse
 from django.test import Client, RequestFactory
 
-from config import health
+from api import health
 from config.celery import app as celery_app
-from config.request_id import RequestIdMiddleware, request_id
+from core.request_id import RequestIdMiddleware, request_id
 from notifications import tasks
 from notifications.backends.sms import LocmemSmsBackend
 from notifications.models import Notification
@@ -76,7 +76,7 @@ def test_a_request_logs_json_lines_carrying_the_id_it_answers(json_log, monkeypa
     assert response.status_code == 500
     rid = response["X-Request-ID"]
     lines = json_log()
-    assert {line["logger"] for line in lines} == {"django.request", "config.access"}
+    assert {line["logger"] for line in lines} == {"django.request", "core.access"}
     for line in lines:
         assert {"time", "level", "logger", "message", "request_id"} <= set(line)
         assert line["request_id"] == rid
@@ -108,7 +108,7 @@ def test_a_server_error_names_the_view_not_the_path_with_its_join_token(json_log
 def test_an_access_line_names_the_view_not_the_path(json_log, anon):
     token = "a-join-token-that-opens-a-visit"
     response = anon.get(f"/v/{token}")
-    (access,) = [line for line in json_log() if line["logger"] == "config.access"]
+    (access,) = [line for line in json_log() if line["logger"] == "core.access"]
     assert access["message"] == f"GET visit-join-short {response.status_code}"
     assert access["status_code"] == response.status_code
     assert token not in json.dumps(json_log())
@@ -261,7 +261,7 @@ def test_no_reason_name_phone_or_email_reaches_the_logs(
     send_due(django_capture_on_commit_callbacks)
 
     loggers = {record.name for record in caplog.records}
-    assert {"config.access", "notifications.services.sending"} <= loggers  # it did log
+    assert {"core.access", "notifications.services.sending"} <= loggers  # it did log
     formatter = logging.Formatter()
     written = "\n".join(formatter.format(record) + repr(vars(record)) for record in caplog.records)
     for secret in (reason, cancel_reason, "Canaryname", f"Canarylast{canary}", "5550199", f"canary-{canary}"):

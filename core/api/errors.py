@@ -20,7 +20,7 @@ from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from clinic.errors import DomainError
+from core.errors import DomainError
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from clinic.models import AuditEvent
+from core.models import AuditEvent
 from tests.factories import AdminFactory, BookingFactory
 
 pytestmark = pytest.mark.django_db

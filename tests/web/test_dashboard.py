@@ -12,7 +12,8 @@ from django.contrib.messages import get_messages
 from django.test import Client
 from django.utils import timezone
 
-from clinic.models import AuditEvent, User
+from clinic.models import User
+from core.models import AuditEvent
 from notifications.models import DispatcherRun, Notification
 from tests.factories import AdminFactory, NotificationFactory
 from tests.integration.processes import DEAD_BROKER, celery_broker

@@ -1,6 +1,6 @@
 """Domain errors: a rule of the clinic was broken. Each carries a stable machine `code`.
 
-Services raise them; `config.exceptions` turns them into the error shape of API.md. The HTTP
+Services raise them; `core.api.errors` turns them into the error shape of API.md. The HTTP
 status lives here, beside the code, so every caller (view, task, shell) sees the same meaning.
 """
 

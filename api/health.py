@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from celery import current_app as celery_app
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.http import HttpRequest, JsonResponse
-
-from config.celery import app as celery_app
 
 # Seconds. A probe answers before the orchestrator's own timeout, even if a host drops packets.
 CONNECT_TIMEOUT = 2

@@ -7,7 +7,7 @@ from clinic import checks
 
 def test_an_sqlite_without_returning_is_refused():
     refusals = checks.sqlite_refusals([checks.SQLITE], (3, 31, 1))
-    assert [(r.id, "3.31.1" in r.msg) for r in refusals] == [("clinic.E001", True)]
+    assert [(r.id, "3.31.1" in r.msg) for r in refusals] == [("core.E001", True)]
 
 
 def test_a_recent_sqlite_or_postgresql_passes():

@@ -9,8 +9,8 @@ from django.core.management import call_command
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.urls import reverse
 
+from api import health
 from clinic.models import User
-from config import health
 from config.celery import app as celery_app
 from tests.conftest import REDIS_URL
 from tests.factories import BookingFactory, RuleFactory

@@ -25,7 +25,7 @@ def sqlite_refusals(engines: Iterable[str], version: tuple[int, ...]) -> list[Ch
         Error(
             f"SQLite {found} is too old: this project needs 3.35 or later (INSERT and UPDATE ... RETURNING).",
             hint="Use a Python built against a newer SQLite, or PostgreSQL (DATABASE_URL).",
-            id="clinic.E001",
+            id="core.E001",
         )
     ]
 

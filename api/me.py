@@ -1,0 +1,37 @@
+"""`me/`: the caller's own profile. Cross-app: clinic keeps the profile, and an opt-out there
+also skips the patient's waiting messages, which only notifications can reach."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from clinic.access import caller
+from clinic.serializers import ProfileIn, ProfileOut
+from core.api.openapi import errors
+from core.api.parsers import JSONParser
+from notifications.services.writing import patient_profile_update
+
+
+class MeView(APIView):
+    parser_classes = [JSONParser]
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: ProfileOut, **errors(401)}, summary="The caller's profile")
+    def get(self, request: Request) -> Response:
+        return Response(ProfileOut(request.user).data)
+
+    @extend_schema(
+        request=ProfileIn,
+        responses={200: ProfileOut, **errors(400, 401, 415)},
+        summary="Change the caller's profile; an opt-out takes effect at once",
+    )
+    def patch(self, request: Request) -> Response:
+        data = ProfileIn(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        user = patient_profile_update(user=caller(request), changes=dict(data.validated_data))
+        user.refresh_from_db()
+        return Response(ProfileOut(user).data)
