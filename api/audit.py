@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
 
 from core.api.fields import id_field
 from core.api.openapi import errors
+from core.api.shapes import Shape
+from core.api.validation import validated
 from core.audit import audit_event_list
 from core.models import AuditEvent
 from core.permissions import IsAdmin
 
 
-class AuditEventOut(serializers.Serializer):
+class AuditEventOut(Shape):
     id = serializers.IntegerField()
     actor = serializers.IntegerField(
         source="actor_id", allow_null=True, help_text="A user id; null: the system."
@@ -48,9 +48,6 @@ class AuditEventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = AuditEventOut
     permission_classes = [IsAdmin]
     queryset = AuditEvent.objects.none()  # the model, for the schema
-    filter_backends: list[Any] = []
 
     def get_queryset(self) -> QuerySet[AuditEvent]:
-        search = AuditFilterIn(data=self.request.query_params)
-        search.is_valid(raise_exception=True)
-        return audit_event_list(**search.validated_data)
+        return audit_event_list(**validated(AuditFilterIn, self.request.query_params))

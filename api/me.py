@@ -13,6 +13,7 @@ from clinic.access import caller
 from clinic.serializers import ProfileIn, ProfileOut
 from core.api.openapi import errors
 from core.api.parsers import JSONParser
+from core.api.validation import validated
 from notifications.services.writing import patient_profile_update
 
 
@@ -30,8 +31,7 @@ class MeView(APIView):
         summary="Change the caller's profile; an opt-out takes effect at once",
     )
     def patch(self, request: Request) -> Response:
-        data = ProfileIn(data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
-        user = patient_profile_update(user=caller(request), changes=dict(data.validated_data))
+        changes = validated(ProfileIn, request.data, partial=True)
+        user = patient_profile_update(user=caller(request), changes=changes)
         user.refresh_from_db()
         return Response(ProfileOut(user).data)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.permissions import AllowAny
@@ -17,6 +16,7 @@ from clinic import selectors, serializers, services
 from clinic.models import Specialist, Specialty, VisitType
 from core.api.openapi import errors
 from core.api.parsers import JSONParser
+from core.api.validation import validated
 from core.permissions import IsAdminOrReadOnly, is_admin
 
 
@@ -32,9 +32,7 @@ class RegisterView(APIView):
         summary="Register a patient",
     )
     def post(self, request: Request) -> Response:
-        data = serializers.RegisterIn(data=request.data)
-        data.is_valid(raise_exception=True)
-        user, token = services.patient_register(**data.validated_data)
+        user, token = services.patient_register(**validated(serializers.RegisterIn, request.data))
         return Response({"id": user.pk, "token": token.key}, status=status.HTTP_201_CREATED)
 
 
@@ -50,9 +48,7 @@ class TokenView(APIView):
         summary="Exchange email and password for a token",
     )
     def post(self, request: Request) -> Response:
-        data = serializers.TokenIn(data=request.data)
-        data.is_valid(raise_exception=True)
-        token = services.token_obtain(**data.validated_data)
+        token = services.token_obtain(**validated(serializers.TokenIn, request.data))
         return Response({"token": token.key})
 
 
@@ -84,34 +80,15 @@ class VisitTypeViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     queryset = VisitType.objects.all()
 
     def create(self, request: Request) -> Response:
-        data = serializers.VisitTypeSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        visit_type = services.visit_type_create(**data.validated_data)
+        visit_type = services.visit_type_create(**validated(serializers.VisitTypeSerializer, request.data))
         return Response(serializers.VisitTypeSerializer(visit_type).data, status=status.HTTP_201_CREATED)
-
-
-class SpecialistFilter(filters.FilterSet):
-    specialty = filters.CharFilter(max_length=50)
-    state = filters.CharFilter(max_length=2)
-    accepting_new_patients = filters.BooleanFilter()
-
-    class Meta:
-        model = Specialist
-        fields: list[str] = []
-
-    def filter_queryset(self, queryset: QuerySet[Specialist]) -> QuerySet[Specialist]:
-        data = self.form.cleaned_data
-        return selectors.specialist_list(
-            specialty=data.get("specialty") or None,
-            state=(data.get("state") or "").upper() or None,
-            accepting_new_patients=data.get("accepting_new_patients"),
-            include_inactive=is_admin(self.request.user),
-        )
 
 
 @extend_schema_view(
     list=extend_schema(
-        summary="Find specialists", responses={200: serializers.SpecialistOut, **errors(400, 404)}
+        summary="Find specialists",
+        parameters=[serializers.SpecialistSearch],
+        responses={200: serializers.SpecialistOut, **errors(400, 404)},
     ),
     retrieve=extend_schema(summary="A specialist", responses={200: serializers.SpecialistOut, **errors(404)}),
     create=extend_schema(
@@ -129,11 +106,15 @@ class SpecialistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     permission_classes = [IsAdminOrReadOnly]
     parser_classes = [JSONParser]
     serializer_class = serializers.SpecialistOut
-    filterset_class = SpecialistFilter
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Specialist]:
-        return selectors.specialist_list(include_inactive=is_admin(self.request.user))
+        search = (
+            validated(serializers.SpecialistSearch, self.request.query_params)
+            if self.action == "list"
+            else {}
+        )
+        return selectors.specialist_list(include_inactive=is_admin(self.request.user), **search)
 
     def get_serializer_context(self) -> dict[str, Any]:
         return {**super().get_serializer_context(), "show_private": is_admin(self.request.user)}
@@ -143,17 +124,13 @@ class SpecialistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         return Response(self.get_serializer(specialist).data, status=code)
 
     def create(self, request: Request) -> Response:
-        data = serializers.SpecialistIn(data=request.data)
-        data.is_valid(raise_exception=True)
-        fields = dict(data.validated_data)
+        fields = validated(serializers.SpecialistIn, request.data)
         fields["licenses"] = [services.LicenseInput(**lic) for lic in fields.get("licenses", [])]
         return self._out(services.specialist_onboard(**fields), status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
         specialist = self.get_object()
-        data = serializers.SpecialistPatch(data=request.data)
-        data.is_valid(raise_exception=True)
-        changes = dict(data.validated_data)
+        changes = validated(serializers.SpecialistPatch, request.data, partial=True)
         if "licenses" in changes:
             changes["licenses"] = [services.LicenseInput(**lic) for lic in changes["licenses"]]
         return self._out(services.specialist_update(specialist=specialist, changes=changes))

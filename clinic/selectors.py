@@ -32,7 +32,9 @@ def specialist_list(
     if specialty:
         qs = qs.filter(specialties__slug=specialty)
     if state:
-        qs = qs.filter(Exists(licenses_valid_on(today).filter(specialist=OuterRef("pk"), state=state)))
+        qs = qs.filter(
+            Exists(licenses_valid_on(today).filter(specialist=OuterRef("pk"), state=state.upper()))
+        )
     if accepting_new_patients is not None:
         qs = qs.filter(accepting_new_patients=accepting_new_patients)
     return qs

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.validators import slug_re
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from localflavor.us.us_states import US_STATES
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import serializers
@@ -13,6 +14,7 @@ from timezone_field.rest_framework import TimeZoneSerializerField
 
 from clinic.models import Specialist, Specialty, User, VisitType
 from core.api.fields import id_field
+from core.api.shapes import Shape
 
 
 class VisitTypeRef(serializers.PrimaryKeyRelatedField):
@@ -68,7 +70,7 @@ class RegisterIn(serializers.Serializer):
     email_opt_in = serializers.BooleanField(default=True)
 
 
-class RegisterOut(serializers.Serializer):
+class RegisterOut(Shape):
     id = serializers.IntegerField()
     token = serializers.CharField()
 
@@ -78,38 +80,33 @@ class TokenIn(serializers.Serializer):
     password = serializers.CharField(max_length=128, write_only=True)
 
 
-class TokenOut(serializers.Serializer):
+class TokenOut(Shape):
     token = serializers.CharField()
 
 
-class ProfileOut(serializers.Serializer):
-    id = serializers.IntegerField()
+class ProfileOut(Shape):
+    # A patient's contact details and consents; null for the other roles.
+
+    id = serializers.IntegerField(source="pk")
     email = serializers.EmailField()
     role = serializers.ChoiceField(choices=User.Role.choices)
     first_name = serializers.CharField()
     last_name = serializers.CharField()
-    phone = serializers.CharField(allow_null=True)
-    state = serializers.CharField(allow_null=True)
-    timezone = serializers.CharField(allow_null=True)
-    sms_opt_in = serializers.BooleanField(allow_null=True)
-    email_opt_in = serializers.BooleanField(allow_null=True)
+    phone = serializers.SerializerMethodField()
+    state = serializers.CharField(source="patient.state", allow_null=True)
+    timezone = serializers.SerializerMethodField()
+    sms_opt_in = serializers.BooleanField(source="patient.sms_opt_in", allow_null=True)
+    email_opt_in = serializers.BooleanField(source="patient.email_opt_in", allow_null=True)
 
-    def to_representation(self, user: User) -> dict[str, Any]:
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_phone(self, user: User) -> str | None:
         patient = getattr(user, "patient", None)
-        specialist = getattr(user, "specialist", None)
-        tz = patient.timezone if patient else specialist.timezone if specialist else None
-        return {
-            "id": user.pk,
-            "email": user.email,
-            "role": user.role,
-            "first_name": user.first_name,
-            "last_name": user.last_name,
-            "phone": str(patient.phone) if patient and patient.phone else None,
-            "state": patient.state if patient else None,
-            "timezone": str(tz) if tz else None,
-            "sms_opt_in": patient.sms_opt_in if patient else None,
-            "email_opt_in": patient.email_opt_in if patient else None,
-        }
+        return str(patient.phone) if patient and patient.phone else None
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_timezone(self, user: User) -> str | None:
+        person = getattr(user, "patient", None) or getattr(user, "specialist", None)
+        return str(person.timezone) if person else None
 
 
 class ProfileIn(serializers.Serializer):
@@ -122,10 +119,10 @@ class ProfileIn(serializers.Serializer):
     email_opt_in = serializers.BooleanField(required=False)
 
 
-class SpecialtyOut(serializers.ModelSerializer):
-    class Meta:
-        model = Specialty
-        fields = ["id", "slug", "name"]
+class SpecialtyOut(Shape):
+    id = serializers.IntegerField(read_only=True)
+    slug = serializers.SlugField(max_length=50)
+    name = serializers.CharField(max_length=100)
 
 
 class VisitTypeSerializer(serializers.ModelSerializer):
@@ -143,45 +140,55 @@ class LicenseSerializer(serializers.Serializer):
     expires_on = serializers.DateField()
 
 
-class SpecialistOut(serializers.Serializer):
-    id = serializers.IntegerField()
-    first_name = serializers.CharField()
-    last_name = serializers.CharField()
+class SpecialistOut(Shape):
+    # `email` and `licenses` only for admins (the view puts `show_private` in the context).
+
+    id = serializers.IntegerField(source="pk")
+    first_name = serializers.CharField(source="user.first_name")
+    last_name = serializers.CharField(source="user.last_name")
     credentials = serializers.CharField()
     bio = serializers.CharField()
     timezone = serializers.CharField()
-    specialties = serializers.ListField(child=serializers.SlugField())
-    licensed_states = serializers.ListField(child=serializers.CharField())
+    specialties = serializers.SerializerMethodField()
+    licensed_states = serializers.SerializerMethodField()
     accepting_new_patients = serializers.BooleanField()
-    visit_types = serializers.ListField(child=serializers.IntegerField())
-    email = serializers.EmailField(allow_null=True, help_text="Admins only; null for others.")
-    licenses = serializers.ListField(
-        child=LicenseSerializer(), allow_null=True, help_text="Admins only; null for others."
-    )
+    visit_types = serializers.SerializerMethodField()
+    email = serializers.SerializerMethodField(help_text="Admins only; null for others.")
+    licenses = serializers.SerializerMethodField(help_text="Admins only; null for others.")
 
-    def to_representation(self, specialist: Specialist) -> dict[str, Any]:
+    def _private(self) -> bool:
+        return bool(self.context.get("show_private", False))
+
+    @extend_schema_field(serializers.ListField(child=serializers.SlugField()))
+    def get_specialties(self, specialist: Specialist) -> list[str]:
+        return sorted(s.slug for s in specialist.specialties.all())
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_licensed_states(self, specialist: Specialist) -> list[str]:
         today = timezone.localdate()
-        licenses = list(specialist.licenses.all())
-        show_private = self.context.get("show_private", False)
-        return {
-            "id": specialist.pk,
-            "first_name": specialist.user.first_name,
-            "last_name": specialist.user.last_name,
-            "credentials": specialist.credentials,
-            "bio": specialist.bio,
-            "timezone": str(specialist.timezone),
-            "specialties": sorted(s.slug for s in specialist.specialties.all()),
-            "licensed_states": sorted(lic.state for lic in licenses if lic.expires_on >= today),
-            "accepting_new_patients": specialist.accepting_new_patients,
-            "visit_types": sorted(v.pk for v in specialist.visit_types.all()),
-            "email": specialist.user.email if show_private else None,
-            "licenses": [
-                {"state": lic.state, "number": lic.number, "expires_on": lic.expires_on.isoformat()}
-                for lic in licenses
-            ]
-            if show_private
-            else None,
-        }
+        return sorted(lic.state for lic in specialist.licenses.all() if lic.expires_on >= today)
+
+    @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
+    def get_visit_types(self, specialist: Specialist) -> list[int]:
+        return sorted(v.pk for v in specialist.visit_types.all())
+
+    @extend_schema_field(serializers.EmailField(allow_null=True))
+    def get_email(self, specialist: Specialist) -> str | None:
+        return specialist.user.email if self._private() else None
+
+    @extend_schema_field(LicenseSerializer(many=True, allow_null=True))
+    def get_licenses(self, specialist: Specialist) -> list[dict[str, Any]] | None:
+        if not self._private():
+            return None
+        return list(LicenseSerializer(specialist.licenses.all(), many=True).data)
+
+
+class SpecialistSearch(serializers.Serializer):
+    specialty = serializers.CharField(max_length=50, required=False, allow_blank=True, help_text="A slug.")
+    state = serializers.CharField(
+        max_length=2, required=False, allow_blank=True, help_text="Licensed there today."
+    )
+    accepting_new_patients = serializers.BooleanField(required=False, allow_null=True, default=None)
 
 
 class SpecialistIn(serializers.Serializer):
@@ -205,7 +212,6 @@ class SpecialistIn(serializers.Serializer):
 
 
 class SpecialistPatch(SpecialistIn):
-    is_active = serializers.BooleanField(required=False)
+    # Validated with `partial=True`: only the fields given change.
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, partial=True, **kwargs)
+    is_active = serializers.BooleanField(required=False)

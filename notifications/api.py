@@ -25,6 +25,7 @@ from twilio.request_validator import RequestValidator
 
 from clinic.access import caller
 from core.api.openapi import errors
+from core.api.validation import validated
 from core.permissions import IsAdmin
 from notifications import selectors, serializers
 from notifications.models import Notification
@@ -44,14 +45,13 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = serializers.NotificationOut
     permission_classes = [IsAdmin]
     queryset = Notification.objects.none()  # the model, for the schema; get_queryset filters
-    filter_backends: list[Any] = []
 
     def get_queryset(self) -> QuerySet[Notification]:
         if self.action != "list":
             return Notification.objects.all()
-        search = serializers.NotificationFilterIn(data=self.request.query_params)
-        search.is_valid(raise_exception=True)
-        return selectors.notification_list(**search.validated_data)
+        return selectors.notification_list(
+            **validated(serializers.NotificationFilterIn, self.request.query_params)
+        )
 
     @extend_schema(
         summary="The queue at a glance: counts, lag, throughput, broker depth, workers",
@@ -105,12 +105,11 @@ class TwilioStatusView(TwilioWebhook):
         },
     )
     def post(self, request: Request) -> Response:
-        data = serializers.StatusCallbackIn(data=request.POST)
-        data.is_valid(raise_exception=True)
+        data = validated(serializers.StatusCallbackIn, request.POST)
         callbacks.notification_status_callback(
-            provider_id=data.validated_data["MessageSid"],
-            status=data.validated_data["MessageStatus"],
-            error_code=data.validated_data.get("ErrorCode") or "",
+            provider_id=data["MessageSid"],
+            status=data["MessageStatus"],
+            error_code=data.get("ErrorCode") or "",
         )
         return Response({"status": "ok"})
 
@@ -127,9 +126,6 @@ class TwilioInboundView(TwilioWebhook):
         responses={(200, "text/xml"): OpenApiResponse(description="Empty TwiML."), **errors(400, 403, 415)},
     )
     def post(self, request: Request) -> HttpResponse:
-        data = serializers.InboundSmsIn(data=request.POST)
-        data.is_valid(raise_exception=True)
-        callbacks.notification_inbound_sms(
-            sender=data.validated_data["From"], body=data.validated_data["Body"]
-        )
+        data = validated(serializers.InboundSmsIn, request.POST)
+        callbacks.notification_inbound_sms(sender=data["From"], body=data["Body"])
         return HttpResponse(EMPTY_TWIML, content_type="text/xml")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from core.api.fields import id_field
+from core.api.shapes import Shape
 from notifications.models import Notification
 from notifications.privacy import mask_contacts, mask_recipient
 from notifications.selectors import ORDERINGS
@@ -21,7 +22,7 @@ class InboundSmsIn(serializers.Serializer):
     Body = serializers.CharField(max_length=1600, allow_blank=True, trim_whitespace=False)
 
 
-class NotificationOut(serializers.Serializer):
+class NotificationOut(Shape):
     id = serializers.IntegerField()
     booking = serializers.IntegerField(source="booking_id")
     kind = serializers.ChoiceField(choices=Notification.Kind.choices)
@@ -60,17 +61,17 @@ class NotificationFilterIn(serializers.Serializer):
 # The schema names every channel and status (a client can rely on each key being there).
 StatusCountsOut = type(
     "StatusCountsOut",
-    (serializers.Serializer,),
+    (Shape,),
     {status: serializers.IntegerField() for status in Notification.Status.values},
 )
 ChannelCountsOut = type(
     "ChannelCountsOut",
-    (serializers.Serializer,),
+    (Shape,),
     {channel: StatusCountsOut() for channel in Notification.Channel.values},
 )
 
 
-class QueueStatsOut(serializers.Serializer):
+class QueueStatsOut(Shape):
     counts = ChannelCountsOut(help_text="Notifications per channel, then per status, zeros included.")
     oldest_overdue_seconds = serializers.FloatField(
         allow_null=True,

@@ -7,11 +7,13 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.core.validators import MaxValueValidator
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from clinic.models import User
 from clinic.serializers import VisitTypeRef
 from core.api.fields import id_field
+from core.api.shapes import Shape
 from scheduling.models import AvailabilityRule, Booking, Slot, TimeOff
 from scheduling.video import Participant, join_url
 
@@ -169,14 +171,14 @@ class VideoOut(serializers.Serializer):
     join_url = serializers.URLField(allow_null=True)
 
 
-class BookingOut(serializers.Serializer):
-    id = serializers.IntegerField()
-    patient = serializers.IntegerField(help_text="The patient's user id.")
-    specialist = serializers.IntegerField()
-    slot = serializers.IntegerField()
-    visit_type = serializers.IntegerField()
-    start = serializers.DateTimeField()
-    end = serializers.DateTimeField()
+class BookingOut(Shape):
+    id = serializers.IntegerField(source="pk")
+    patient = serializers.IntegerField(source="patient_id", help_text="The patient's user id.")
+    specialist = serializers.IntegerField(source="slot.specialist_id")
+    slot = serializers.IntegerField(source="slot_id")
+    visit_type = serializers.IntegerField(source="slot.visit_type_id")
+    start = serializers.DateTimeField(source="slot.start")
+    end = serializers.DateTimeField(source="slot.end")
     status = serializers.ChoiceField(choices=Booking.Status.choices)
     reason = serializers.CharField(
         allow_null=True, help_text="Only to the patient, their specialist, admins."
@@ -184,32 +186,19 @@ class BookingOut(serializers.Serializer):
     created_at = serializers.DateTimeField()
     cancelled_at = serializers.DateTimeField(allow_null=True)
     cancel_reason = serializers.CharField(allow_blank=True)
-    cancelled_by = serializers.ChoiceField(choices=Booking.Actor.choices, allow_null=True)
-    rescheduled_from = serializers.IntegerField(allow_null=True)
-    video = VideoOut(allow_null=True, help_text="Only to the patient, their specialist, admins.")
+    cancelled_by = serializers.SerializerMethodField()
+    rescheduled_from = serializers.IntegerField(source="rescheduled_from_id", allow_null=True)
+    video = serializers.SerializerMethodField(help_text="Only to the patient, their specialist, admins.")
 
-    def to_representation(self, booking: Booking) -> dict[str, Any]:
-        field = serializers.DateTimeField()
-        slot = booking.slot
-        return {
-            "id": booking.pk,
-            "patient": booking.patient_id,
-            "specialist": slot.specialist_id,
-            "slot": slot.pk,
-            "visit_type": slot.visit_type_id,
-            "start": field.to_representation(slot.start),
-            "end": field.to_representation(slot.end),
-            "status": booking.status,
-            "reason": booking.reason,
-            "created_at": field.to_representation(booking.created_at),
-            "cancelled_at": field.to_representation(booking.cancelled_at) if booking.cancelled_at else None,
-            "cancel_reason": booking.cancel_reason,
-            "cancelled_by": booking.cancelled_by or None,
-            "rescheduled_from": booking.rescheduled_from_id,
-            "video": {"join_url": join_url(booking, self._participant(booking))},
-        }
+    @extend_schema_field(serializers.ChoiceField(choices=Booking.Actor.choices, allow_null=True))
+    def get_cancelled_by(self, booking: Booking) -> str | None:
+        return booking.cancelled_by or None
 
-    def _participant(self, booking: Booking) -> Participant:
+    @extend_schema_field(VideoOut(allow_null=True))
+    def get_video(self, booking: Booking) -> dict[str, str | None]:
+        return {"join_url": join_url(booking, self._participant())}
+
+    def _participant(self) -> Participant:
         """Each side gets its own link; admins see the patient's, to help a patient join. (Only
         the booking's own specialist can see it, so the role says which side is asking.)"""
         request = self.context.get("request")

@@ -2,7 +2,7 @@
 
 from django.core import checks as django_checks
 
-from clinic import checks
+from core import checks
 
 
 def test_an_sqlite_without_returning_is_refused():
