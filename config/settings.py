@@ -231,7 +231,13 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- Messages -----------------------------------------------------------------------------
-EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# Short names as for SMS_BACKEND and VIDEO_PROVIDER (core.backends), or a dotted path.
+_EMAIL_BACKENDS = {
+    name: f"django.core.mail.backends.{name}.EmailBackend"
+    for name in ("console", "smtp", "locmem", "filebased")
+}
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="console")
+EMAIL_BACKEND = _EMAIL_BACKENDS.get(EMAIL_BACKEND, EMAIL_BACKEND)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Neuro Clinic <visits@example.com>")
 CLINIC_NAME = env.str("CLINIC_NAME", default="Neuro Clinic")
 SMS_BACKEND = env.str("SMS_BACKEND", default="console")

@@ -24,6 +24,7 @@ from django.utils import timezone
 from core.errors import Forbidden, Gone, NotFound
 from core.rows import insert_one
 from scheduling.models import Booking, VideoVisit
+from scheduling.video_providers import video_provider
 
 TOKEN_BYTES = 16  # 128 bits
 
@@ -101,32 +102,18 @@ class JoinGrant:
     expires_at: dt.datetime
 
 
-def _twilio_access_token(room: str, identity: str, expires_at: dt.datetime) -> str:
-    from twilio.jwt.access_token import AccessToken
-    from twilio.jwt.access_token.grants import VideoGrant
-
-    ttl = max(60, int((expires_at - timezone.now()).total_seconds()))
-    token = AccessToken(
-        settings.TWILIO_ACCOUNT_SID,
-        settings.TWILIO_API_KEY_SID,
-        settings.TWILIO_API_KEY_SECRET,
-        identity=identity,
-        ttl=ttl,
-        grants=[VideoGrant(room=room)],
-    )
-    return token.to_jwt()
-
-
 def grant(visit: VideoVisit, participant: Participant) -> JoinGrant:
     """What the participant needs to enter the room, valid until the visit ends."""
     expires_at = join_window(visit.booking).closes_at
     identity = f"{participant}-{visit.booking_id}"
-    if settings.VIDEO_PROVIDER == "twilio":
-        return JoinGrant(
-            visit.room, identity, _twilio_access_token(visit.room, identity, expires_at), None, expires_at
-        )
-    url = settings.VIDEO_URL_TEMPLATE.format(room=visit.room, identity=identity)
-    return JoinGrant(visit.room, identity, None, url, expires_at)
+    provider = video_provider()
+    return JoinGrant(
+        room=visit.room,
+        identity=identity,
+        access_token=provider.access_token(room=visit.room, identity=identity, expires_at=expires_at),
+        url=provider.url(room=visit.room, identity=identity),
+        expires_at=expires_at,
+    )
 
 
 def visit_join(token: str) -> JoinGrant:

@@ -1,16 +1,15 @@
 """Channel backends, chosen by a setting like Django's email backends.
 
-`SMS_BACKEND` takes a short name (`twilio`, `console`, `locmem`) or a dotted path to a class.
-Email goes through Django's own `EMAIL_BACKEND`.
+`SMS_BACKEND` takes a short name (`twilio`, `console`, `locmem`) or a dotted path to a class
+(core.backends). Email goes through Django's own `EMAIL_BACKEND`, which takes short names too
+(`console`, `smtp`, `locmem`; config.settings expands them).
 """
 
 from __future__ import annotations
 
-from functools import cache
-
 from django.conf import settings
-from django.utils.module_loading import import_string
 
+from core.backends import backend_class
 from notifications.backends.sms import SmsBackend
 
 SMS_BACKENDS = {
@@ -20,10 +19,6 @@ SMS_BACKENDS = {
 }
 
 
-@cache
-def _sms_backend_class(name: str) -> type[SmsBackend]:
-    return import_string(SMS_BACKENDS.get(name, name))
-
-
 def sms_backend() -> SmsBackend:
-    return _sms_backend_class(settings.SMS_BACKEND)()
+    backend: SmsBackend = backend_class(settings.SMS_BACKEND, SMS_BACKENDS)()
+    return backend
