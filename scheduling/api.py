@@ -177,7 +177,6 @@ class SlotViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     parser_classes = [JSONParser]
     queryset = Slot.objects.none()  # the model, for the schema; get_queryset scopes it
     http_method_names = ["get", "post", "delete", "head", "options"]
-    filter_backends: list[Any] = []
 
     def get_permissions(self) -> list[BasePermission]:
         if self.action in ("list", "next_available"):
@@ -247,7 +246,6 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     serializer_class = serializers.BookingOut
     parser_classes = [JSONParser]
     queryset = Booking.objects.none()  # the model, for the schema; get_queryset scopes it
-    filter_backends: list[Any] = []
 
     def get_permissions(self) -> list[BasePermission]:
         if self.action == "create":
@@ -257,16 +255,10 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return [IsAuthenticated()]
 
     def get_queryset(self) -> QuerySet[Booking]:
-        qs = selectors.booking_list(user=caller(self.request))
-        if self.action == "list":
-            search = _valid(serializers.BookingFilterIn, self.request.query_params)
-            if "status" in search:
-                qs = qs.filter(status=search["status"])
-            if "start_after" in search:
-                qs = qs.filter(slot__start__gte=search["start_after"])
-            if "start_before" in search:
-                qs = qs.filter(slot__start__lt=search["start_before"])
-        return qs
+        search = (
+            _valid(serializers.BookingFilterIn, self.request.query_params) if self.action == "list" else {}
+        )
+        return selectors.booking_list(user=caller(self.request), **search)
 
     def create(self, request: Request) -> Response:
         data = _valid(serializers.BookingIn, request.data)

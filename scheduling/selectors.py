@@ -183,9 +183,22 @@ def slots_next_available(
     )
 
 
-def booking_list(*, user: User) -> QuerySet[Booking]:
-    """The bookings the caller may see: a patient's own, a specialist's, or all for admins."""
+def booking_list(
+    *,
+    user: User,
+    status: str | None = None,
+    start_after: dt.datetime | None = None,
+    start_before: dt.datetime | None = None,
+) -> QuerySet[Booking]:
+    """The bookings the caller may see (a patient's own, a specialist's, or all for admins),
+    filtered as API.md says: `start_after` inclusive, `start_before` exclusive."""
     qs = Booking.objects.select_related("slot", "slot__specialist", "video")
+    if status:
+        qs = qs.filter(status=status)
+    if start_after is not None:
+        qs = qs.filter(slot__start__gte=start_after)
+    if start_before is not None:
+        qs = qs.filter(slot__start__lt=start_before)
     if is_admin(user):
         return qs
     if user.role == User.Role.PATIENT:
