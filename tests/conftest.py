@@ -8,6 +8,7 @@ everything.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import pytest
 from rest_framework.authtoken.models import Token
@@ -146,3 +147,21 @@ def broker_says(monkeypatch):
 
     monkeypatch.setattr(selectors, "broker_queue_depth", lambda: 7)
     monkeypatch.setattr(selectors, "broker_workers", lambda: ["worker@clinic-1"])
+
+
+@pytest.fixture
+def settings_from_env(monkeypatch):
+    """`config.settings` read afresh under the given environment variables: what a process
+    started with them would configure. The module is read again as it was afterwards."""
+    import importlib
+
+    import config.settings
+
+    def read(**env: str) -> Any:
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        return importlib.reload(config.settings)
+
+    yield read
+    monkeypatch.undo()
+    importlib.reload(config.settings)

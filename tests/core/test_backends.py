@@ -29,18 +29,8 @@ def test_the_video_provider_follows_the_setting(settings):
     assert isinstance(video_provider(), UrlVideoProvider)
 
 
-def test_email_backend_short_names_are_expanded_from_the_environment(monkeypatch):
-    import importlib
-
-    import config.settings
-
-    monkeypatch.setenv("EMAIL_BACKEND", "smtp")
-    try:
-        assert (
-            importlib.reload(config.settings).EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBackend"
-        )
-        monkeypatch.setenv("EMAIL_BACKEND", "myapp.mail.Backend")
-        assert importlib.reload(config.settings).EMAIL_BACKEND == "myapp.mail.Backend"
-    finally:
-        monkeypatch.delenv("EMAIL_BACKEND")
-        importlib.reload(config.settings)
+def test_email_backend_short_names_are_expanded_from_the_environment(settings_from_env):
+    assert (
+        settings_from_env(EMAIL_BACKEND="smtp").EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBackend"
+    )
+    assert settings_from_env(EMAIL_BACKEND="myapp.mail.Backend").EMAIL_BACKEND == "myapp.mail.Backend"

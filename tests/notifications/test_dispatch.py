@@ -8,7 +8,11 @@ from django.utils import timezone
 
 from notifications.models import DispatcherRun, Notification
 from notifications.services import dispatch
-from notifications.tasks import notification_send_email_task, notification_send_sms_task
+from notifications.tasks import (
+    notification_dispatch_task,
+    notification_send_email_task,
+    notification_send_sms_task,
+)
 from scheduling.services import bookings
 from tests.factories import PatientFactory, SlotFactory
 
@@ -84,10 +88,11 @@ def test_batches_are_bounded(booking):
     assert dispatch.notification_dispatch_due(enqueue=lambda pk, channel: None, batch_size=1).claimed == 0
 
 
-def test_beat_schedule_runs_the_dispatcher_at_the_configured_interval(settings):
-    entry = settings.CELERY_BEAT_SCHEDULE["dispatch-notifications"]
-    assert entry["task"] == "notifications.tasks.notification_dispatch_task"
-    assert entry["schedule"] == settings.DISPATCH_INTERVAL_SECONDS
+def test_beat_runs_the_dispatch_task_every_dispatch_interval(settings_from_env):
+    entry = settings_from_env(DISPATCH_INTERVAL_SECONDS="7").CELERY_BEAT_SCHEDULE["dispatch-notifications"]
+    assert entry["task"] == notification_dispatch_task.name
+    assert entry["schedule"] == 7
+    assert entry["options"]["expires"] == 7  # a stopped worker does not come back to a pile of them
 
 
 def test_no_task_is_scheduled_with_an_eta_or_countdown(
