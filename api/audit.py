@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema_view
 from rest_framework import mixins, serializers, viewsets
 
 from core.api.fields import id_field
-from core.api.openapi import errors
+from core.api.openapi import operation
 from core.api.shapes import Shape
 from core.api.validation import validated
 from core.audit import audit_event_list
@@ -38,10 +38,14 @@ class AuditFilterIn(serializers.Serializer):
 
 
 @extend_schema_view(
-    list=extend_schema(
-        summary="The audit trail, newest first (admins)",
+    list=operation(
+        "The audit trail, newest first (admins)",
+        AuditEventOut,
+        400,
+        401,
+        403,
+        404,
         parameters=[AuditFilterIn],
-        responses={200: AuditEventOut, **errors(400, 401, 403, 404)},
     )
 )
 class AuditEventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):

@@ -3,7 +3,6 @@ also skips the patient's waiting messages, which only notifications can reach.""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -11,7 +10,7 @@ from rest_framework.views import APIView
 
 from clinic.access import caller
 from clinic.serializers import ProfileIn, ProfileOut
-from core.api.openapi import errors
+from core.api.openapi import operation
 from core.api.parsers import JSONParser
 from core.api.validation import validated
 from notifications.services.writing import patient_profile_update
@@ -21,14 +20,12 @@ class MeView(APIView):
     parser_classes = [JSONParser]
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses={200: ProfileOut, **errors(401)}, summary="The caller's profile")
+    @operation("The caller's profile", ProfileOut, 401)
     def get(self, request: Request) -> Response:
         return Response(ProfileOut(request.user).data)
 
-    @extend_schema(
-        request=ProfileIn,
-        responses={200: ProfileOut, **errors(400, 401, 415)},
-        summary="Change the caller's profile; an opt-out takes effect at once",
+    @operation(
+        "Change the caller's profile; an opt-out takes effect at once", ProfileOut, 401, request=ProfileIn
     )
     def patch(self, request: Request) -> Response:
         changes = validated(ProfileIn, request.data, partial=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -14,49 +14,39 @@ from rest_framework.views import APIView
 
 from clinic import selectors, serializers, services
 from clinic.models import Specialist, Specialty, VisitType
-from core.api.openapi import errors
+from core.api.openapi import operation
 from core.api.parsers import JSONParser
 from core.api.validation import validated
 from core.permissions import IsAdminOrReadOnly, is_admin
 
 
-class RegisterView(APIView):
+class CredentialsView(APIView):
+    # An anonymous request that hands over an email and a password: throttled per address. (A
+    # comment: the schema would show a docstring as its operations' description.)
+
     parser_classes = [JSONParser]
     permission_classes = [AllowAny]
     authentication_classes: list[Any] = []
     throttle_scope = "auth"
 
-    @extend_schema(
-        request=serializers.RegisterIn,
-        responses={201: serializers.RegisterOut, **errors(400, 415, 429)},
-        summary="Register a patient",
-    )
+
+class RegisterView(CredentialsView):
+    @operation("Register a patient", serializers.RegisterOut, 429, request=serializers.RegisterIn, status=201)
     def post(self, request: Request) -> Response:
         user, token = services.patient_register(**validated(serializers.RegisterIn, request.data))
         return Response({"id": user.pk, "token": token.key}, status=status.HTTP_201_CREATED)
 
 
-class TokenView(APIView):
-    parser_classes = [JSONParser]
-    permission_classes = [AllowAny]
-    authentication_classes: list[Any] = []
-    throttle_scope = "auth"
-
-    @extend_schema(
-        request=serializers.TokenIn,
-        responses={200: serializers.TokenOut, **errors(400, 415, 429)},
-        summary="Exchange email and password for a token",
+class TokenView(CredentialsView):
+    @operation(
+        "Exchange email and password for a token", serializers.TokenOut, 429, request=serializers.TokenIn
     )
     def post(self, request: Request) -> Response:
         token = services.token_obtain(**validated(serializers.TokenIn, request.data))
         return Response({"token": token.key})
 
 
-@extend_schema_view(
-    list=extend_schema(
-        summary="The neurology specialties", responses={200: serializers.SpecialtyOut, **errors(404)}
-    )
-)
+@extend_schema_view(list=operation("The neurology specialties", serializers.SpecialtyOut, 404))
 class SpecialtyViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     permission_classes = [AllowAny]
     serializer_class = serializers.SpecialtyOut
@@ -64,13 +54,14 @@ class SpecialtyViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(
-        summary="Visit types", responses={200: serializers.VisitTypeSerializer, **errors(404)}
-    ),
-    create=extend_schema(
-        summary="Add a visit type (admin)",
+    list=operation("Visit types", serializers.VisitTypeSerializer, 404),
+    create=operation(
+        "Add a visit type (admin)",
+        serializers.VisitTypeSerializer,
+        401,
+        403,
         request=serializers.VisitTypeSerializer,
-        responses={201: serializers.VisitTypeSerializer, **errors(400, 401, 403, 415)},
+        status=201,
     ),
 )
 class VisitTypeViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
@@ -85,21 +76,25 @@ class VisitTypeViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(
-        summary="Find specialists",
-        parameters=[serializers.SpecialistSearch],
-        responses={200: serializers.SpecialistOut, **errors(400, 404)},
+    list=operation(
+        "Find specialists", serializers.SpecialistOut, 400, 404, parameters=[serializers.SpecialistSearch]
     ),
-    retrieve=extend_schema(summary="A specialist", responses={200: serializers.SpecialistOut, **errors(404)}),
-    create=extend_schema(
-        summary="Onboard a specialist (admin)",
+    retrieve=operation("A specialist", serializers.SpecialistOut, 404),
+    create=operation(
+        "Onboard a specialist (admin)",
+        serializers.SpecialistOut,
+        401,
+        403,
         request=serializers.SpecialistIn,
-        responses={201: serializers.SpecialistOut, **errors(400, 401, 403, 415)},
+        status=201,
     ),
-    partial_update=extend_schema(
-        summary="Change a specialist (admin)",
+    partial_update=operation(
+        "Change a specialist (admin)",
+        serializers.SpecialistOut,
+        401,
+        403,
+        404,
         request=serializers.SpecialistPatch,
-        responses={200: serializers.SpecialistOut, **errors(400, 401, 403, 404, 415)},
     ),
 )
 class SpecialistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

@@ -13,7 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import QuerySet
 from django.http import HttpResponse
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema_view
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser
@@ -24,21 +24,23 @@ from rest_framework.views import APIView
 from twilio.request_validator import RequestValidator
 
 from clinic.access import caller
-from core.api.openapi import errors
+from core.api.openapi import operation
 from core.api.validation import validated
 from core.permissions import IsAdmin
 from notifications import selectors, serializers
 from notifications.models import Notification
 from notifications.services import callbacks, steering
 
-STEER_RESPONSES = {200: serializers.NotificationOut, **errors(401, 403, 404, 409)}
-
 
 @extend_schema_view(
-    list=extend_schema(
-        summary="Notifications, filtered (admins)",
+    list=operation(
+        "Notifications, filtered (admins)",
+        serializers.NotificationOut,
+        400,
+        401,
+        403,
+        404,
         parameters=[serializers.NotificationFilterIn],
-        responses={200: serializers.NotificationOut, **errors(400, 401, 403, 404)},
     )
 )
 class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
@@ -53,23 +55,25 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             **validated(serializers.NotificationFilterIn, self.request.query_params)
         )
 
-    @extend_schema(
-        summary="The queue at a glance: counts, lag, throughput, broker depth, workers",
-        responses={200: serializers.QueueStatsOut, **errors(401, 403)},
+    @operation(
+        "The queue at a glance: counts, lag, throughput, broker depth, workers",
+        serializers.QueueStatsOut,
+        401,
+        403,
     )
     @action(detail=False, methods=["get"])
     def stats(self, request: Request) -> Response:
         return Response(serializers.QueueStatsOut(selectors.notification_stats()).data)
 
-    @extend_schema(
-        summary="Retry a failed or cancelled notification now", request=None, responses=STEER_RESPONSES
+    @operation(
+        "Retry a failed or cancelled notification now", serializers.NotificationOut, 401, 403, 404, 409
     )
     @action(detail=True, methods=["post"])
     def retry(self, request: Request, pk: str | None = None) -> Response:
         notification = steering.notification_retry(notification_id=self.get_object().pk, by=caller(request))
         return Response(self.get_serializer(notification).data)
 
-    @extend_schema(summary="Cancel a pending or queued notification", request=None, responses=STEER_RESPONSES)
+    @operation("Cancel a pending or queued notification", serializers.NotificationOut, 401, 403, 404, 409)
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str | None = None) -> Response:
         notification = steering.notification_cancel(notification_id=self.get_object().pk, by=caller(request))
@@ -96,13 +100,11 @@ class TwilioWebhook(APIView):
 
 
 class TwilioStatusView(TwilioWebhook):
-    @extend_schema(
-        summary="Twilio message status callback",
+    @operation(
+        "Twilio message status callback",
+        OpenApiResponse(description="Applied, or nothing to change."),
+        403,
         request={"application/x-www-form-urlencoded": serializers.StatusCallbackIn},
-        responses={
-            200: OpenApiResponse(description="Applied, or nothing to change."),
-            **errors(400, 403, 415),
-        },
     )
     def post(self, request: Request) -> Response:
         data = validated(serializers.StatusCallbackIn, request.POST)
@@ -120,10 +122,12 @@ EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
 class TwilioInboundView(TwilioWebhook):
-    @extend_schema(
-        summary="Inbound SMS: STOP family opts out, START family back in",
+    @operation(
+        "Inbound SMS: STOP family opts out, START family back in",
+        OpenApiResponse(description="Empty TwiML."),
+        403,
         request={"application/x-www-form-urlencoded": serializers.InboundSmsIn},
-        responses={(200, "text/xml"): OpenApiResponse(description="Empty TwiML."), **errors(400, 403, 415)},
+        status=(200, "text/xml"),
     )
     def post(self, request: Request) -> HttpResponse:
         data = validated(serializers.InboundSmsIn, request.POST)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiResponse
+from typing import Any
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 
 
@@ -40,3 +42,20 @@ _DESCRIPTIONS = {
 def errors(*codes: int) -> dict[int, OpenApiResponse]:
     """Error responses for `extend_schema(responses=...)`, each with the one error shape."""
     return {code: OpenApiResponse(ErrorSerializer, description=_DESCRIPTIONS[code]) for code in codes}
+
+
+def operation(
+    summary: str,
+    response: Any,
+    *codes: int,
+    request: Any = None,
+    status: int | tuple[int, str] = 200,
+    **kwargs: Any,
+) -> Any:
+    """`extend_schema` for one operation: its success response and the error responses it can
+    give, each in the one error shape. An operation that takes a body (`request`) can also
+    refuse it: 400 and 415 are added."""
+    if request is not None:
+        codes = (*codes, 400, 415)
+    responses: dict[Any, Any] = {status: response, **errors(*sorted(set(codes)))}
+    return extend_schema(summary=summary, request=request, responses=responses, **kwargs)
