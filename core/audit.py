@@ -10,6 +10,7 @@ from typing import Any
 from django.db import models
 from django.db.models import QuerySet
 
+from core.filters import filtered
 from core.models import AuditEvent
 from core.rows import insert_one
 
@@ -47,13 +48,7 @@ def audit_event_list(
     object_id: int | None = None,
 ) -> QuerySet[AuditEvent]:
     """Newest first."""
-    qs = AuditEvent.objects.all()
-    if actor is not None:
-        qs = qs.filter(actor_id=actor)
-    if action:
-        qs = qs.filter(action=action)
-    if object_type:
-        qs = qs.filter(object_type=object_type)
-    if object_id is not None:
-        qs = qs.filter(object_id=object_id)
-    return qs.order_by("-at", "-id")
+    events = filtered(
+        AuditEvent.objects.all(), actor_id=actor, action=action, object_type=object_type, object_id=object_id
+    )
+    return events.order_by("-at", "-id")

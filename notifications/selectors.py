@@ -19,6 +19,7 @@ from django.db.models.functions import TruncHour
 from django.utils import timezone
 from kombu.exceptions import ChannelError
 
+from core.filters import filtered
 from notifications.models import DispatcherRun, Notification
 from notifications.services.dispatch import DISPATCHER
 
@@ -45,19 +46,15 @@ def notification_list(
     ordering: str = "-send_at",
 ) -> QuerySet[Notification]:
     """Filters as in API.md: `send_after` inclusive, `send_before` exclusive."""
-    qs = Notification.objects.all()
-    if status:
-        qs = qs.filter(status=status)
-    if channel:
-        qs = qs.filter(channel=channel)
-    if kind:
-        qs = qs.filter(kind=kind)
-    if booking is not None:
-        qs = qs.filter(booking_id=booking)
-    if send_after is not None:
-        qs = qs.filter(send_at__gte=send_after)
-    if send_before is not None:
-        qs = qs.filter(send_at__lt=send_before)
+    qs = filtered(
+        Notification.objects.all(),
+        status=status,
+        channel=channel,
+        kind=kind,
+        booking_id=booking,
+        send_at__gte=send_after,
+        send_at__lt=send_before,
+    )
     tiebreak = "-id" if ordering.startswith("-") else "id"
     return qs.order_by(ordering, tiebreak)
 

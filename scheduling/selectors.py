@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from clinic.models import User
 from core import rows
+from core.filters import filtered
 from core.permissions import is_admin
 from scheduling.models import AvailabilityRule, Booking, Slot, TimeOff
 
@@ -192,13 +193,12 @@ def booking_list(
 ) -> QuerySet[Booking]:
     """The bookings the caller may see (a patient's own, a specialist's, or all for admins),
     filtered as API.md says: `start_after` inclusive, `start_before` exclusive."""
-    qs = Booking.objects.select_related("slot", "slot__specialist", "video")
-    if status:
-        qs = qs.filter(status=status)
-    if start_after is not None:
-        qs = qs.filter(slot__start__gte=start_after)
-    if start_before is not None:
-        qs = qs.filter(slot__start__lt=start_before)
+    qs = filtered(
+        Booking.objects.select_related("slot", "slot__specialist", "video"),
+        status=status,
+        slot__start__gte=start_after,
+        slot__start__lt=start_before,
+    )
     if is_admin(user):
         return qs
     if user.role == User.Role.PATIENT:
