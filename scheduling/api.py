@@ -29,7 +29,7 @@ from core.api.openapi import errors
 from core.api.parsers import JSONParser
 from core.errors import InvalidInput
 from core.permissions import IsPatient, IsSpecialistOrAdmin, is_admin
-from scheduling import calendar, selectors, serializers, video
+from scheduling import ics, selectors, serializers, video
 from scheduling.models import AvailabilityRule, Booking, Slot, TimeOff
 from scheduling.services import availability, bookings
 
@@ -342,7 +342,7 @@ class BookingCalendarView(GenericAPIView):
         booking = self.get_object()
         if is_admin(request.user):
             self.permission_denied(request, message="Only the patient and their specialist.")
-        response = HttpResponse(calendar.booking_ics(booking), content_type="text/calendar; charset=utf-8")
+        response = HttpResponse(ics.booking_ics(booking), content_type="text/calendar; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="visit-{booking.pk}.ics"'
         return response
 
