@@ -4,7 +4,8 @@ A slot is created open (or blocked, under time off) from a rule or by hand; a bo
 (with the conditional UPDATE in `bookings`); it is released when its visit is cancelled or moved
 (open again, blocked under time off, or retired if its rule withdrew it meanwhile); time off
 blocks and unblocks it; a rule that no longer yields it withdraws it; and a slot nobody holds is
-removed, or retired when a past or cancelled booking still points to it.
+removed, or retired when a past or cancelled booking still points to it. A slot coming back to
+open for a cancelled or moved visit is announced with `scheduling.signals.slot_freed`.
 
 Every change to a specialist's slots other than a booking's first takes `lock_specialist`, so two
 changes to one calendar run one after the other (the exclusion constraint would otherwise turn
@@ -26,6 +27,7 @@ from clinic.models import Specialist, VisitType
 from core.errors import Conflict, InvalidInput
 from scheduling.expansion import Interval, horizon_end
 from scheduling.models import AvailabilityRule, Slot, TimeOff
+from scheduling.signals import slot_freed
 
 
 def lock_specialist(specialist: Specialist) -> Specialist:
@@ -175,7 +177,12 @@ def slot_delete(*, slot: Slot) -> None:
 
 def slot_release(*, slot: Slot, time_off: TimeOff | None = None) -> None:
     """Give the slot of a cancelled or moved visit back: open again, unless time off now covers
-    it (blocked), or its availability was withdrawn while it was booked (retired)."""
+    it (blocked), or its availability was withdrawn while it was booked (retired).
+
+    It runs inside the cancel's or reschedule's transaction, which locked the slot's row with the
+    booking's, so a receiver of `slot_freed` (sent only when the slot opens again) writes with that
+    change or not at all.
+    """
     if time_off is not None:
         status = Slot.Status.BLOCKED
     elif slot.withdrawn:
@@ -183,6 +190,9 @@ def slot_release(*, slot: Slot, time_off: TimeOff | None = None) -> None:
     else:
         status = Slot.Status.OPEN
     Slot.objects.filter(pk=slot.pk).update(status=status, time_off=time_off)
+    slot.status, slot.time_off = status, time_off
+    if status == Slot.Status.OPEN:
+        slot_freed.send(sender=Slot, slot=slot)
 
 
 # --- Time off ---------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Slots: single slots added and removed, what becomes of a booked slot when its visit goes."""
+"""Slots: single slots added and removed, what becomes of a booked slot when its visit goes,
+and the one announcement of a slot coming free."""
 
 import datetime as dt
 
@@ -6,8 +7,9 @@ import pytest
 from django.utils import timezone
 
 from scheduling.models import Slot
-from scheduling.services import bookings, rules
-from tests.factories import BookingFactory, VisitTypeFactory
+from scheduling.services import bookings, rules, slots, time_off
+from scheduling.signals import slot_freed
+from tests.factories import BookingFactory, PatientFactory, SlotFactory, VisitTypeFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -100,3 +102,65 @@ def test_a_retired_slot_cannot_be_deleted_or_seen_as_a_managed_slot(
     rules.rule_delete(rule=rule)
     _cancel(booking)
     assert specialist_client.delete(f"/api/v1/slots/{booking.slot.pk}/").status_code == 404
+
+
+@pytest.fixture
+def freed():
+    """The slots announced as freed, as (id, status) when announced."""
+    announced = []
+
+    def receiver(sender, slot, **kwargs):
+        announced.append((slot.pk, slot.status))
+
+    slot_freed.connect(receiver, weak=False)
+    yield announced
+    slot_freed.disconnect(receiver)
+
+
+def booked_visit():
+    return bookings.booking_create(user=PatientFactory().user, slot_id=SlotFactory().pk).booking
+
+
+def test_a_cancelled_visit_announces_its_slot_freed_once(freed):
+    booking = booked_visit()
+    bookings.booking_cancel(booking=booking, by=booking.patient.user)
+    assert freed == [(booking.slot_id, Slot.Status.OPEN)]
+
+
+def test_a_rescheduled_visit_announces_its_old_slot_freed_once(freed):
+    booking = booked_visit()
+    target = SlotFactory(specialist=booking.slot.specialist, start=booking.slot.start + dt.timedelta(days=1))
+    bookings.booking_reschedule(booking=booking, slot_id=target.pk, by=booking.patient.user)
+    assert freed == [(booking.slot_id, Slot.Status.OPEN)]
+
+
+def test_a_cancelled_visit_whose_slot_retires_announces_nothing(specialist, add_rule, book_slot, freed):
+    rule = add_rule()
+    booking = book_slot(rule.slots.order_by("start").last())
+    rules.rule_delete(rule=rule)
+    assert _cancel(booking).status == Slot.Status.RETIRED
+    assert freed == []
+
+
+def test_a_visit_cancelled_by_time_off_announces_nothing(specialist, freed):
+    booking = BookingFactory(slot__specialist=specialist)
+    time_off.time_off_create(
+        specialist=specialist, start=booking.slot.start, end=booking.slot.end, cancel_conflicting=True
+    )
+    assert Slot.objects.get(pk=booking.slot_id).status == Slot.Status.BLOCKED
+    assert freed == []
+
+
+def test_new_hours_and_time_off_ending_announce_nothing(specialist, add_rule, freed):
+    slots.slot_add(
+        specialist=specialist,
+        visit_type=specialist.visit_types.get(slug="consult"),
+        start=(timezone.now() + dt.timedelta(days=2)).replace(minute=0, second=0, microsecond=0),
+    )
+    rule = add_rule()
+    first = rule.slots.order_by("start").first()
+    off = time_off.time_off_create(specialist=specialist, start=first.start, end=first.end)
+    time_off.time_off_delete(time_off=off)
+    rules.slots_extend(specialist=specialist)
+    assert Slot.objects.get(pk=first.pk).status == Slot.Status.OPEN
+    assert freed == []
