@@ -2,8 +2,8 @@
 
 People, licences and weekly rules are bulk-inserted (their rows are plain, and the services
 that make them one at a time would take minutes); the slots are materialized by the
-application's own service, `availability.slots_extend`, so they are exactly the rows the daily
-horizon job makes; a few specialists take time off through `availability.time_off_create`.
+application's own service, `slots_extend`, so they are exactly the rows the daily
+horizon job makes; a few specialists take time off through `time_off_create`.
 Then a share of the open slots is booked by patients licensed for them, in bulk (confirmed
 bookings on booked slots, at most MAX_ACTIVE_BOOKINGS each, as the booking service leaves them).
 """
@@ -24,7 +24,8 @@ from django.utils import timezone
 
 from clinic.models import Patient, Specialist, Specialty, StateLicense, User, VisitType
 from scheduling.models import AvailabilityRule, Booking, Slot
-from scheduling.services import availability
+from scheduling.services.rules import slots_extend
+from scheduling.services.time_off import time_off_create
 
 SPECIALTIES = [
     "headache-migraine",
@@ -197,7 +198,7 @@ def _time_off(rng: random.Random, specialists: list[Specialist]) -> None:
     for specialist in rng.sample(specialists, 10):
         day = (now + dt.timedelta(days=rng.randint(14, 20))).astimezone(specialist.timezone).date()
         start = dt.datetime.combine(day, dt.time(12), tzinfo=specialist.timezone)
-        availability.time_off_create(
+        time_off_create(
             specialist=specialist, start=start, end=start + dt.timedelta(hours=6), reason="Conference"
         )
 
@@ -287,12 +288,12 @@ def build(*, specialists: int = 200, booked_fraction: float = 0.2, seed: int = 2
     t0 = time.perf_counter()
     now = timezone.now()
     for specialist in people:
-        stats.slots += availability.slots_extend(specialist=specialist, now=now)
-    stats.timings["slots (availability.slots_extend)"] = time.perf_counter() - t0
+        stats.slots += slots_extend(specialist=specialist, now=now)
+    stats.timings["slots (slots_extend)"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
     _time_off(rng, people)
-    stats.timings["time off (availability.time_off_create)"] = time.perf_counter() - t0
+    stats.timings["time off (time_off_create)"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
     with transaction.atomic():

@@ -29,9 +29,9 @@ from core.api.openapi import errors
 from core.api.parsers import JSONParser
 from core.errors import InvalidInput
 from core.permissions import IsPatient, IsSpecialistOrAdmin, is_admin
-from scheduling import calendar, selectors, serializers, video
+from scheduling import ics, selectors, serializers, video
 from scheduling.models import AvailabilityRule, Booking, Slot, TimeOff
-from scheduling.services import availability, bookings
+from scheduling.services import bookings, rules, slots, time_off
 
 
 def _valid(serializer_class: type[Serializer], data: Any) -> dict[str, Any]:
@@ -100,18 +100,18 @@ class AvailabilityRuleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
     def create(self, request: Request) -> Response:
         data = _valid(serializers.RuleIn, request.data)
         specialist = _owner(request, data.pop("specialist", None))
-        rule = availability.rule_create(specialist=specialist, **data)
+        rule = rules.rule_create(specialist=specialist, **data)
         return Response(serializers.RuleOut(rule).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
         rule = self.get_object()
         changes = _valid(serializers.RulePatch, request.data)
         changes.pop("specialist", None)
-        rule = availability.rule_update(rule=rule, changes=changes)
+        rule = rules.rule_update(rule=rule, changes=changes)
         return Response(serializers.RuleOut(rule).data)
 
     def destroy(self, request: Request, pk: str | None = None) -> Response:
-        availability.rule_delete(rule=self.get_object())
+        rules.rule_delete(rule=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -148,11 +148,11 @@ class TimeOffViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def create(self, request: Request) -> Response:
         data = _valid(serializers.TimeOffIn, request.data)
         specialist = _owner(request, data.pop("specialist", None))
-        off = availability.time_off_create(specialist=specialist, by=caller(request), **data)
+        off = time_off.time_off_create(specialist=specialist, by=caller(request), **data)
         return Response(serializers.TimeOffOut(off).data, status=status.HTTP_201_CREATED)
 
     def destroy(self, request: Request, pk: str | None = None) -> Response:
-        availability.time_off_delete(time_off=self.get_object())
+        time_off.time_off_delete(time_off=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -189,11 +189,11 @@ class SlotViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def create(self, request: Request) -> Response:
         data = _valid(serializers.SlotIn, request.data)
         specialist = _owner(request, data.pop("specialist", None))
-        slot = availability.slot_add(specialist=specialist, **data)
+        slot = slots.slot_add(specialist=specialist, **data)
         return Response(serializers.SlotManagedOut(slot).data, status=status.HTTP_201_CREATED)
 
     def destroy(self, request: Request, pk: str | None = None) -> Response:
-        availability.slot_delete(slot=self.get_object())
+        slots.slot_delete(slot=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -334,7 +334,7 @@ class BookingCalendarView(GenericAPIView):
         booking = self.get_object()
         if is_admin(request.user):
             self.permission_denied(request, message="Only the patient and their specialist.")
-        response = HttpResponse(calendar.booking_ics(booking), content_type="text/calendar; charset=utf-8")
+        response = HttpResponse(ics.booking_ics(booking), content_type="text/calendar; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="visit-{booking.pk}.ics"'
         return response
 

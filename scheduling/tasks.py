@@ -2,9 +2,9 @@
 
 from celery import shared_task
 
-from scheduling.services import availability
+from scheduling.services import rules
 
 
 @shared_task
 def slots_extend_horizon_task() -> int:
-    return availability.slots_extend_horizon()
+    return rules.slots_extend_horizon()

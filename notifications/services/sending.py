@@ -37,7 +37,7 @@ from notifications.models import Notification
 from notifications.privacy import mask_contacts
 from notifications.rendering import Message, message_context, render_message
 from notifications.services.writing import ABOUT_THE_VISIT, notifications_skip_channel
-from scheduling import calendar, video
+from scheduling import ics, video
 from scheduling.models import Booking
 
 Status = Notification.Status
@@ -232,7 +232,7 @@ def _send_email(notification: Attempt, message: Message) -> str:
     email.attach_alternative(message.html, "text/html")
     if notification.kind in (Notification.Kind.BOOKING_CONFIRMED, Notification.Kind.BOOKING_RESCHEDULED):
         booking = Booking.objects.select_related("slot__specialist__user").get(pk=notification.booking_id)
-        email.attach("visit.ics", calendar.booking_ics(booking), "text/calendar")
+        email.attach("visit.ics", ics.booking_ics(booking), "text/calendar")
     try:
         email.send()
     except OSError as exc:  # SMTP and socket errors: worth another try

@@ -1,1 +1,2 @@
-"""State changes of scheduling: `availability` (rules, slots, time off) and `bookings`."""
+"""State changes of scheduling: `slots` (the one owner of a slot's status), `rules` (weekly
+availability and the slots it materializes), `time_off` and `bookings`."""

@@ -27,6 +27,7 @@ from core.audit import audit_event_record
 from core.errors import Conflict, Forbidden, InvalidInput
 from scheduling import video
 from scheduling.models import Booking, IdempotencyKey, Slot, TimeOff
+from scheduling.services.slots import slot_release
 from scheduling.signals import BookingAction, booking_changed
 
 SLOT_UNAVAILABLE = "This slot is no longer available."
@@ -194,18 +195,6 @@ def _audit(
     )
 
 
-def _release(slot: Slot, *, time_off: TimeOff | None = None) -> None:
-    """Give the slot of a cancelled or moved visit back: open again, unless time off now covers
-    it (blocked), or its availability was withdrawn while it was booked (retired)."""
-    if time_off is not None:
-        status = Slot.Status.BLOCKED
-    elif slot.withdrawn:
-        status = Slot.Status.RETIRED
-    else:
-        status = Slot.Status.OPEN
-    Slot.objects.filter(pk=slot.pk).update(status=status, time_off=time_off)
-
-
 def _request_hash(slot_id: int, reason: str) -> str:
     body = json.dumps({"slot": slot_id, "reason": reason}, sort_keys=True)
     return hashlib.sha256(body.encode()).hexdigest()
@@ -303,7 +292,7 @@ def booking_cancel(*, booking: Booking, by: User, reason: str = "") -> Booking:
     _check_patient_window(booking, by, now)
     before = _state(booking)
     _mark_cancelled(booking, actor=_actor(by), reason=reason, now=now)
-    _release(booking.slot)
+    slot_release(slot=booking.slot)
     booking_changed.send(sender=Booking, booking=booking, action=BookingAction.CANCELLED, previous=None)
     _audit(by, BookingAction.CANCELLED, booking, before, cancelled_by=booking.cancelled_by)
     return booking
@@ -320,7 +309,7 @@ def booking_cancel_for_time_off(*, booking: Booking, time_off: TimeOff, by: User
         reason="The specialist is unavailable.",
         now=timezone.now(),
     )
-    _release(booking.slot, time_off=time_off)
+    slot_release(slot=booking.slot, time_off=time_off)
     booking_changed.send(sender=Booking, booking=booking, action=BookingAction.CANCELLED, previous=None)
     _audit(
         by, BookingAction.CANCELLED, booking, before, cancelled_by=booking.cancelled_by, time_off=time_off.pk
@@ -340,7 +329,7 @@ def booking_reschedule(*, booking: Booking, slot_id: int, by: User) -> Booking:
     before = _state(old)
     old.status = Booking.Status.RESCHEDULED
     old.save(update_fields=["status", "updated_at"])
-    _release(old.slot)
+    slot_release(slot=old.slot)
     new = _insert_confirmed(patient=old.patient, slot=slot, reason=old.reason, rescheduled_from=old)
     video.video_visit_create(booking=new)
     booking_changed.send(sender=Booking, booking=new, action=BookingAction.RESCHEDULED, previous=old)

@@ -206,10 +206,10 @@ def test_twenty_patients_racing_for_one_slot_on_sqlite_make_exactly_one_booking(
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_cancels_racing_a_rule_delete_leave_no_slot_open_that_no_rule_offers():
-    from scheduling.services import availability, bookings
+    from scheduling.services import bookings, rules
 
     specialist = SpecialistFactory()
-    rule = availability.rule_create(
+    rule = rules.rule_create(
         specialist=specialist,
         weekday=timezone.now().weekday(),
         start_time=dt.time(9),
@@ -224,7 +224,7 @@ def test_cancels_racing_a_rule_delete_leave_no_slot_open_that_no_rule_offers():
     race(
         RACERS,
         lambda i: (
-            availability.rule_delete(rule=rule)
+            rules.rule_delete(rule=rule)
             if i == 0
             else bookings.booking_cancel(booking=held[i - 1], by=specialist.user)
         ),

@@ -91,11 +91,11 @@ def test_reschedule_cancels_the_old_reminders_and_writes_new_ones(patient):
 
 
 def test_time_off_cancellation_tells_each_patient(specialist):
-    from scheduling.services import availability
+    from scheduling.services import time_off
 
     patient = PatientFactory()
     booking = book(patient, SlotFactory(specialist=specialist))
-    availability.time_off_create(
+    time_off.time_off_create(
         specialist=specialist, start=booking.slot.start, end=booking.slot.end, cancel_conflicting=True
     )
     assert Booking.objects.get(pk=booking.pk).status == "cancelled"

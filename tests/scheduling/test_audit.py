@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from core.models import AuditEvent
 from scheduling.models import Booking
-from scheduling.services import availability, bookings
+from scheduling.services import bookings, time_off
 from tests.conftest import client_for
 from tests.factories import PatientFactory, SlotFactory
 
@@ -87,7 +87,7 @@ def test_time_off_that_cancels_a_booking_records_who_took_it(admin_user):
     booking = booked()
     specialist = booking.slot.specialist
 
-    availability.time_off_create(
+    time_off.time_off_create(
         specialist=specialist,
         start=booking.slot.start,
         end=booking.slot.end,

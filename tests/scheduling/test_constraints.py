@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 
 from scheduling.models import Booking, Slot
-from scheduling.services import availability, bookings
+from scheduling.services import bookings, slots
 from tests.factories import BookingFactory, SlotFactory
 
 pytestmark = pytest.mark.django_db
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def no_service_checks(monkeypatch):
     """Switch off the service's own checks, as a race between them and the write would."""
-    monkeypatch.setattr(availability.Calendar, "overlaps", lambda self, candidate: False)
+    monkeypatch.setattr(slots.Occupancy, "overlaps", lambda self, candidate: False)
 
 
 @pytest.mark.postgres

@@ -17,7 +17,7 @@ from clinic import services as clinic_services
 from clinic.models import Patient, Specialist, Specialty, User, VisitType
 from scheduling import selectors
 from scheduling.models import AvailabilityRule, Booking
-from scheduling.services import availability, bookings
+from scheduling.services import bookings, rules
 
 PASSWORD = "neuro-demo-2026"
 ADMIN_EMAIL = "admin@clinic.example"
@@ -106,7 +106,7 @@ class Command(BaseCommand):
             specialists = [self._specialist(row, visit_types) for row in SPECIALISTS]
             patients = [self._patient(row) for row in PATIENTS]
         for specialist in specialists:
-            availability.slots_extend(specialist=specialist)
+            rules.slots_extend(specialist=specialist)
         self._bookings(patients)
         self._print_logins()
 
@@ -154,14 +154,14 @@ class Command(BaseCommand):
             if not AvailabilityRule.objects.filter(specialist=specialist, weekday=weekday).exists():
                 # Mornings for consultations, afternoons for follow-ups.
                 middle = start + (end - start) // 2
-                availability.rule_create(
+                rules.rule_create(
                     specialist=specialist,
                     weekday=weekday,
                     start_time=dt.time(start),
                     end_time=dt.time(middle),
                     visit_type=consult,
                 )
-                availability.rule_create(
+                rules.rule_create(
                     specialist=specialist,
                     weekday=weekday,
                     start_time=dt.time(middle),

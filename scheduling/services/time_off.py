@@ -1,0 +1,64 @@
+"""Time off: an interval in which a specialist sees nobody. It closes the slots it touches, and
+refuses, or cancels on request, the confirmed visits that fall in it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+
+from clinic.models import Specialist, User
+from core.errors import Conflict, InvalidInput
+from scheduling.models import Booking, Slot, TimeOff
+from scheduling.services.bookings import booking_cancel_for_time_off
+from scheduling.services.slots import lock_specialist, slot_block, slot_unblock
+
+
+@transaction.atomic
+def time_off_create(
+    *,
+    specialist: Specialist,
+    start: dt.datetime,
+    end: dt.datetime,
+    reason: str = "",
+    cancel_conflicting: bool = False,
+    by: User | None = None,
+) -> TimeOff:
+    """Close every slot the interval touches; refuse if confirmed bookings fall in it.
+
+    Open slots are blocked *before* the bookings are read: a booking claiming one of them
+    concurrently either committed first (and the read below sees it) or finds it blocked.
+    `by` is who asked (the audit trail's actor of the cancellations); by default the specialist.
+    """
+    if start >= end:
+        raise InvalidInput("The start must be before the end.", fields={"end": ["Must be after start."]})
+    specialist = lock_specialist(specialist)
+    off = TimeOff.objects.create(specialist=specialist, start=start, end=end, reason=reason)
+    slot_block(time_off=off)
+    touching = Slot.objects.filter(specialist=specialist, start__lt=end, end__gt=start)
+    conflicting = list(
+        Booking.objects.select_for_update()
+        .filter(slot__in=touching, status=Booking.Status.CONFIRMED)
+        .order_by("slot__start", "pk")
+    )
+    # A cancel or reschedule that committed while we waited for those locks released its slot
+    # as open after our first pass: close it too.
+    slot_block(time_off=off)
+    if conflicting and not cancel_conflicting:
+        raise Conflict(
+            "Confirmed bookings fall in this time off.",
+            code="conflicting_bookings",
+            bookings=[b.pk for b in conflicting],
+        )
+    for booking in conflicting:
+        booking_cancel_for_time_off(booking=booking, time_off=off, by=by or specialist.user)
+    return off
+
+
+@transaction.atomic
+def time_off_delete(*, time_off: TimeOff) -> None:
+    """Reopen the future slots it closed, unless other time off still covers them (a slot whose
+    availability was withdrawn retires instead)."""
+    lock_specialist(time_off.specialist)
+    slot_unblock(time_off=time_off)
+    time_off.delete()  # the past slots it closed stay closed
