@@ -69,10 +69,11 @@ def send_raw(
 
 
 def database() -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of the project's tables (and tokens), to prove a request wrote nothing."""
+    """Every row of the project's tables (the audit trail and tokens too), to prove a request wrote
+    nothing."""
     tables = set(connection.introspection.table_names())
     state = {}
-    for label in ("clinic", "scheduling", "notifications", "authtoken"):
+    for label in ("core", "clinic", "scheduling", "notifications", "authtoken"):
         for model in apps.get_app_config(label).get_models(include_auto_created=True):
             if model._meta.db_table in tables:
                 state[model._meta.label] = list(model.objects.order_by("pk").values_list())
