@@ -1,15 +1,9 @@
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
-COPY pyproject.toml ./
-COPY config ./config
-COPY core ./core
-COPY clinic ./clinic
-COPY scheduling ./scheduling
-COPY notifications ./notifications
-COPY api ./api
-COPY web ./web
-COPY manage.py ./
+# The whole build context, less what .dockerignore keeps out (the venv, var/, git, local builds,
+# the tests and benchmarks): a package added later cannot be left out of the image.
+COPY . .
 RUN pip install --no-cache-dir . && useradd --create-home clinic && mkdir -p var && chown clinic var
 USER clinic
 EXPOSE 8000

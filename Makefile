@@ -44,10 +44,10 @@ test: install
 	$(BIN)/python -m pytest
 
 bench: install
-	$(BIN)/python bench/run.py
+	$(BIN)/python -m bench.run
 
 bench-notifications: install
-	$(BIN)/python bench/notifications.py
+	$(BIN)/python -m bench.reminders
 
 clean:
 	rm -rf $(VENV) var

@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import io
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 from wsgiref.util import setup_testing_defaults
 
 from django.core.handlers.wsgi import WSGIHandler
 from django.db import connection, reset_queries
 from django.test.utils import CaptureQueriesContext
+
+if TYPE_CHECKING:
+    from _typeshed import OptExcInfo
+
+
+def write(data: bytes) -> object:
+    """The `write` callable of WSGI's start_response, for applications that write their body
+    instead of returning it; Django returns it, so it is never called."""
+    raise NotImplementedError("Django returns the body; it never calls write()")
 
 
 class InProcessServer:
@@ -45,8 +55,14 @@ class InProcessServer:
         environ["wsgi.input"] = io.BytesIO(body)
         status: list[str] = []
 
-        def start_response(code: str, response_headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+        def start_response(
+            code: str,
+            response_headers: list[tuple[str, str]],
+            exc_info: OptExcInfo | None = None,
+            /,
+        ) -> Callable[[bytes], object]:
             status.append(code)
+            return write
 
         t0 = time.perf_counter()
         result = self.handler(environ, start_response)

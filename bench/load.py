@@ -387,6 +387,6 @@ def run(
                 previous = results[name]
                 results[name] = result if previous is None else previous.merged(result)
         info = {"port": server.port, "command": " ".join(server.command[2:]), "statements": statements}
-    floor, bookings = results["floor"], results["bookings"]
-    assert floor is not None and bookings is not None
-    return floor, bookings, info
+    floor, booked = results["floor"], results["bookings"]
+    assert floor is not None and booked is not None
+    return floor, booked, info

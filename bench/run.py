@@ -1,4 +1,4 @@
-"""The benchmark: `.venv/bin/python bench/run.py` (or `make bench`) from the repository root.
+"""The benchmark: `.venv/bin/python -m bench.run` (or `make bench`) from the repository root.
 
 On PostgreSQL, into a database of its own (BENCH_DATABASE_URL, default
 postgres://postgres@127.0.0.1:5432/clinic_bench; dropped and made again on every run):
@@ -19,15 +19,10 @@ import tempfile
 import time
 import traceback
 import warnings
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-# Run as a script, Python puts bench/ first on the path; the project root belongs there.
-sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench")]
+from bench.database import fresh_database, reusable_rows
+from bench.report import Row, heading, run_phases, statement_kind
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/clinic_bench"
 
@@ -54,18 +49,9 @@ TARGETS = {
 }
 
 
-@dataclass(frozen=True)
-class Row:
-    name: str
-    measured: str
-    target: str
-    of_target: float
-    ok: bool | None  # None: the phase broke
-
-
 def _args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m bench.run", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
     parser.add_argument("--specialists", type=int, default=200)
@@ -81,81 +67,6 @@ def _args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def _maintenance_url(url: str) -> tuple[str, str]:
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    return urlunsplit(parts._replace(path="/postgres")), name
-
-
-def _recreate_database(url: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    admin_url, name = _maintenance_url(url)
-    if "bench" not in name:
-        raise SystemExit(f"refusing to drop {name!r}: the benchmark's database name must contain 'bench'")
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
-
-def _database_exists(url: str) -> bool:
-    import psycopg
-
-    admin_url, name = _maintenance_url(url)
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is not None
-
-
-def _statement_kind(sql: str) -> str:
-    """`SELECT clinic_patient FOR UPDATE`, `UPDATE scheduling_slot`, `COMMIT`: enough to tell
-    the statements apart (the table is the first one outside any subquery)."""
-    text = sql.replace('"', "")
-    verb = text.split(None, 1)[0].upper()
-    depth, top_level = 0, []
-    for char in text:
-        depth += (char == "(") - (char == ")")
-        top_level.append(char if depth == 0 and char != ")" else " ")
-    words = "".join(top_level).split()
-    upper = [w.upper() for w in words]
-    table = ""
-    if verb == "SELECT" and "FROM" in upper:
-        table = words[upper.index("FROM") + 1]
-    elif verb in ("INSERT", "DELETE") and len(words) > 2:
-        table = words[2]
-    elif verb == "UPDATE" and len(words) > 1:
-        table = words[1]
-    suffix = " FOR UPDATE" if verb == "SELECT" and "FOR UPDATE" in " ".join(upper) else ""
-    return f"{verb} {table}{suffix}".strip()
-
-
-def run_phases(phases: list[tuple[Any, list[str]]], args: argparse.Namespace, began: float) -> int:
-    """Run each phase, print the summary table; 1 if a phase broke (the others still run)."""
-    rows: list[Row] = []
-    broken = False
-    for phase, names in phases:
-        try:
-            rows += phase(args)
-        except Exception:  # a broken phase is reported and fails the run; the others still run
-            traceback.print_exc()
-            broken = True
-            rows += [Row(name, "(the phase failed: see above)", "", float("nan"), None) for name in names]
-
-    _heading("Summary")
-    print(f"{'figure':<30} {'measured':<62} {'target':<8} {'/target':>7}  result")
-    for row in rows:
-        result = "ERROR" if row.ok is None else "PASS" if row.ok else "FAIL"
-        print(f"{row.name:<30} {row.measured:<62} {row.target:<8} {row.of_target:>7.2f}  {result}")
-    print("(/target: measured divided by target; a limit holds at or below 1, a minimum at or above 1)")
-    passed = sum(1 for row in rows if row.ok)
-    print(f"\n{passed}/{len(rows)} targets met; whole run {time.perf_counter() - began:.0f} s.")
-    return 1 if broken else 0
-
-
-def _heading(text: str) -> None:
-    print(f"\n=== {text} " + "=" * max(0, 86 - len(text)), flush=True)
-
-
 def _setup_django(url: str) -> None:
     os.environ.update(SERVER_ENV)
     os.environ["DATABASE_URL"] = url
@@ -165,42 +76,10 @@ def _setup_django(url: str) -> None:
     django.setup()
 
 
-def reusable_rows(args: argparse.Namespace, count: Callable[[], int]) -> int:
-    """With --reuse and the database there, how many rows `count` finds in it; 0 (build it
-    afresh) when it is missing, empty or not migrated. A reused database is brought up to the
-    code's migrations."""
-    from django.core.management import call_command
-    from django.db import connection
-
-    if not (args.reuse and _database_exists(args.database_url)):
-        return 0
-    try:
-        rows = count()
-    except Exception:  # not migrated, or another schema: rebuilt
-        connection.close()
-        return 0
-    if rows:
-        call_command("migrate", verbosity=0, interactive=False)
-    return rows
-
-
-def fresh_database(url: str) -> None:
-    """Drop, create and migrate the benchmark's database."""
-    from django.core.management import call_command
-
-    t0 = time.perf_counter()
-    _recreate_database(url)
-    call_command("migrate", verbosity=0, interactive=False)
-    print(
-        f"database {urlsplit(url).path.lstrip('/')} created and migrated in {time.perf_counter() - t0:.1f} s",
-        flush=True,
-    )
-
-
 def build_dataset(args: argparse.Namespace) -> None:
     from scheduling.models import Slot
 
-    _heading("1. Data set")
+    heading("1. Data set")
     if slots := reusable_rows(args, Slot.objects.count):
         print(f"reusing {args.database_url}: {slots} slots", flush=True)
         return
@@ -224,7 +103,7 @@ def build_dataset(args: argparse.Namespace) -> None:
 def reads_phase(args: argparse.Namespace) -> list[Row]:
     from bench import reads
 
-    _heading(f"2. Reads: specialty={args.specialty}, state={args.state} (server time, in-process WSGI)")
+    heading(f"2. Reads: specialty={args.specialty}, state={args.state} (server time, in-process WSGI)")
     search, nxt = reads.run(
         conninfo=args.database_url, specialty=args.specialty, state=args.state, iterations=args.iterations
     )
@@ -264,7 +143,7 @@ def reads_phase(args: argparse.Namespace) -> list[Row]:
 def bookings_phase(args: argparse.Namespace) -> list[Row]:
     from bench import load
 
-    _heading(f"3. Bookings: {args.concurrency} concurrent clients through gunicorn")
+    heading(f"3. Bookings: {args.concurrency} concurrent clients through gunicorn")
     log_path = Path(tempfile.gettempdir()) / f"bench-gunicorn-{os.getpid()}.log"
     per_round = args.bookings // args.rounds
     floor, api, server = load.run(
@@ -294,7 +173,7 @@ def bookings_phase(args: argparse.Namespace) -> list[Row]:
         )
         print(
             f"  {len(statements)} SQL statements (and the connection health check): "
-            + ", ".join(_statement_kind(sql) for sql in statements)
+            + ", ".join(statement_kind(sql) for sql in statements)
         )
         if r.ok != r.requests:
             print(f"  statuses {r.statuses}; first error: {r.sample_error}")

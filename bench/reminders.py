@@ -1,4 +1,4 @@
-"""The reminder pipeline's benchmark: `.venv/bin/python bench/notifications.py` (or
+"""The reminder pipeline's benchmark: `.venv/bin/python -m bench.reminders` (or
 `make bench-notifications`) from the repository root.
 
 On PostgreSQL, into a database of its own (BENCH_NOTIFICATIONS_DATABASE_URL, default
@@ -38,12 +38,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-# Run as a script, Python puts bench/ first on the path, where this very file would shadow the
-# `notifications` app; the project root belongs there.
-sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench")]
-
-from bench.run import Row, _heading, fresh_database, reusable_rows, run_phases  # noqa: E402
+from bench.database import fresh_database, reusable_rows
+from bench.report import Row, heading, run_phases, statement_kind
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/clinic_bench_notifications"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"  # the test suite's Redis is db 15
@@ -73,7 +69,9 @@ WARMUP_TASKS = 200
 
 def _args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m bench.reminders",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "--database-url", default=os.environ.get("BENCH_NOTIFICATIONS_DATABASE_URL", DEFAULT_URL)
@@ -148,15 +146,15 @@ def _reset_drain_rows() -> int:
 def build_dataset(args: argparse.Namespace) -> None:
     from notifications.models import Notification
 
-    _heading("1. Data set")
+    heading("1. Data set")
     if rows := reusable_rows(args, Notification.objects.count):
         reset = _reset_drain_rows()
         print(f"reusing {args.database_url}: {rows} notifications, {reset} put back to due", flush=True)
         return
     fresh_database(args.database_url)
-    from bench import notification_dataset
+    from bench import reminder_dataset
 
-    stats = notification_dataset.build(future=args.future, drain=args.drain)
+    stats = reminder_dataset.build(future=args.future, drain=args.drain)
     for step, seconds in stats.timings.items():
         print(f"  {step:<45} {seconds:6.1f} s")
     print(
@@ -313,7 +311,7 @@ def worker_phase(args: argparse.Namespace) -> list[Row]:
     from bench.noop import NOOP_DONE_AT, NOOP_RAN, counter, noop_task
     from bench.worker import CpuMeter, Worker
 
-    _heading(f"2. Drain: one worker, prefork, concurrency {args.concurrency}, Redis broker")
+    heading(f"2. Drain: one worker, prefork, concurrency {args.concurrency}, Redis broker")
     _check_quiet()
     redis = counter()
     redis.flushdb()
@@ -385,9 +383,7 @@ def worker_phase(args: argparse.Namespace) -> list[Row]:
 def _label(sql: str) -> str:
     """`SELECT notifications_notification FOR UPDATE (due)`: the statement, and for the two
     claims, which one."""
-    from bench.run import _statement_kind
-
-    kind = _statement_kind(sql)
+    kind = statement_kind(sql)
     where = sql.split("WHERE", 1)[-1]
     if kind.startswith("SELECT notifications_notification"):
         kind += " (due)" if '"send_at" <=' in where else " (stuck)" if '"queued_at" <' in where else ""
@@ -460,7 +456,7 @@ def tick_phase(args: argparse.Namespace) -> list[Row]:
     from notifications.services.dispatch import notification_dispatch_due
 
     Status = Notification.Status
-    _heading(f"3. One dispatcher tick: {args.future} future rows, {args.due} due, none stuck")
+    heading(f"3. One dispatcher tick: {args.future} future rows, {args.due} due, none stuck")
     _check_quiet()
     ids = list(
         Notification.objects.filter(kind=DRAIN_KIND).order_by("id").values_list("id", flat=True)[: args.due]

@@ -1,4 +1,4 @@
-"""The notifications benchmark's data set: bookings with a video room and their reminder rows.
+"""The reminder pipeline benchmark's data set: bookings with a video room and their reminder rows.
 
 Everything is made by `INSERT ... SELECT` on the server, in one transaction: a million rows
 through the ORM would take minutes, and the rows are plain. What the send path reads is real:
