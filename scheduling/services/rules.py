@@ -39,17 +39,10 @@ def _materialize(specialist: Specialist, rules: Iterable[AvailabilityRule], now:
     return slot_materialize(specialist=specialist, candidates=candidates, since=now, until=until)
 
 
-def _check_rule(
-    *,
-    specialist: Specialist,
-    weekday: int,
-    start_time: dt.time,
-    end_time: dt.time,
-    visit_type: VisitType,
-    valid_from: dt.date,
-    valid_until: dt.date | None,
-    exclude_pk: int | None = None,
-) -> None:
+def _check_rule(rule: AvailabilityRule, specialist: Specialist) -> None:
+    """Refuse a new or changed rule (not saved yet) that cannot be offered as it stands."""
+    weekday, start_time, end_time = rule.weekday, rule.start_time, rule.end_time
+    valid_from, valid_until, visit_type = rule.valid_from, rule.valid_until, rule.visit_type
     if not 0 <= weekday <= 6:
         raise InvalidInput("The weekday is 0 (Monday) to 6 (Sunday).", fields={"weekday": ["0 to 6."]})
     if start_time >= end_time:
@@ -73,8 +66,8 @@ def _check_rule(
     ).filter(Q(valid_until__isnull=True) | Q(valid_until__gte=valid_from))
     if valid_until is not None:
         overlapping = overlapping.filter(valid_from__lte=valid_until)
-    if exclude_pk is not None:
-        overlapping = overlapping.exclude(pk=exclude_pk)
+    if rule.pk is not None:
+        overlapping = overlapping.exclude(pk=rule.pk)
     if overlapping.exists():
         raise InvalidInput(
             "The rule overlaps another rule of this specialist.",
@@ -96,7 +89,7 @@ def rule_create(
 ) -> AvailabilityRule:
     specialist = lock_specialist(specialist)
     valid_from = valid_from or timezone.now().astimezone(specialist.timezone).date()
-    _check_rule(
+    rule = AvailabilityRule(
         specialist=specialist,
         weekday=weekday,
         start_time=start_time,
@@ -105,15 +98,8 @@ def rule_create(
         valid_from=valid_from,
         valid_until=valid_until,
     )
-    rule = AvailabilityRule.objects.create(
-        specialist=specialist,
-        weekday=weekday,
-        start_time=start_time,
-        end_time=end_time,
-        visit_type=visit_type,
-        valid_from=valid_from,
-        valid_until=valid_until,
-    )
+    _check_rule(rule, specialist)
+    rule.save()
     _materialize(specialist, [rule], timezone.now())
     return rule
 
@@ -129,16 +115,7 @@ def rule_update(*, rule: AvailabilityRule, changes: dict[str, object]) -> Availa
     for field in RULE_FIELDS:
         if field in changes:
             setattr(rule, field, changes[field])
-    _check_rule(
-        specialist=specialist,
-        weekday=rule.weekday,
-        start_time=rule.start_time,
-        end_time=rule.end_time,
-        visit_type=rule.visit_type,
-        valid_from=rule.valid_from,
-        valid_until=rule.valid_until,
-        exclude_pk=rule.pk,
-    )
+    _check_rule(rule, specialist)
     rule.save()
     now = timezone.now()
     slot_remove_unbooked(slots=rule.slots.filter(start__gt=now))
