@@ -8,37 +8,25 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import (
-    OpenApiParameter,
-    OpenApiResponse,
-    extend_schema,
-    extend_schema_view,
-)
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
 from clinic.access import caller, specialist_of
 from clinic.models import Specialist
-from core.api.openapi import errors
+from core.api.openapi import operation
 from core.api.parsers import JSONParser
+from core.api.validation import validated
 from core.errors import InvalidInput
 from core.permissions import IsPatient, IsSpecialistOrAdmin, is_admin
 from scheduling import ics, selectors, serializers, video
 from scheduling.models import AvailabilityRule, Booking, Slot, TimeOff
 from scheduling.services import bookings, rules, slots, time_off
-
-
-def _valid(serializer_class: type[Serializer], data: Any) -> dict[str, Any]:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
-
 
 # An Idempotency-Key is the client's opaque token (a UUID, usually): printable ASCII, as HTTP
 # header values are, and short enough for its column.
@@ -66,30 +54,38 @@ def _owner(request: Request, specialist_id: int | None) -> Specialist:
     return specialist_of(request)
 
 
-@extend_schema_view(
-    list=extend_schema(
-        summary="Weekly availability rules (own; admins: all)",
-        responses={200: serializers.RuleOut, **errors(401, 403, 404)},
-    ),
-    retrieve=extend_schema(summary="A rule", responses={200: serializers.RuleOut, **errors(401, 403, 404)}),
-    create=extend_schema(
-        summary="Add a weekly rule; its slots exist when this returns",
-        request=serializers.RuleIn,
-        responses={201: serializers.RuleOut, **errors(400, 401, 403, 415)},
-    ),
-    partial_update=extend_schema(
-        summary="Change a rule; its future open slots are regenerated, booked ones kept",
-        request=serializers.RulePatch,
-        responses={200: serializers.RuleOut, **errors(400, 401, 403, 404, 415)},
-    ),
-    destroy=extend_schema(
-        summary="Delete a rule and its future open slots",
-        responses={204: None, **errors(401, 403, 404)},
-    ),
-)
-class AvailabilityRuleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+# The errors of an endpoint for signed-in callers, and of one that also looks an object up.
+SIGNED_IN = (401, 403)
+FOUND = (*SIGNED_IN, 404)
+
+
+class ScheduleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    # A specialist's own schedule: their rules or time off (admins: anyone's). A comment: the
+    # schema would show a docstring as its operations' description.
+
     permission_classes = [IsSpecialistOrAdmin]
     parser_classes = [JSONParser]
+
+
+@extend_schema_view(
+    list=operation("Weekly availability rules (own; admins: all)", serializers.RuleOut, *FOUND),
+    retrieve=operation("A rule", serializers.RuleOut, *FOUND),
+    create=operation(
+        "Add a weekly rule; its slots exist when this returns",
+        serializers.RuleOut,
+        *SIGNED_IN,
+        request=serializers.RuleIn,
+        status=201,
+    ),
+    partial_update=operation(
+        "Change a rule; its future open slots are regenerated, booked ones kept",
+        serializers.RuleOut,
+        *FOUND,
+        request=serializers.RulePatch,
+    ),
+    destroy=operation("Delete a rule and its future open slots", None, *FOUND, status=204),
+)
+class AvailabilityRuleViewSet(ScheduleViewSet):
     queryset = AvailabilityRule.objects.none()  # the model, for the schema; get_queryset scopes it
     serializer_class = serializers.RuleOut
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
@@ -98,14 +94,14 @@ class AvailabilityRuleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
         return selectors.rule_list(user=caller(self.request))
 
     def create(self, request: Request) -> Response:
-        data = _valid(serializers.RuleIn, request.data)
+        data = validated(serializers.RuleIn, request.data)
         specialist = _owner(request, data.pop("specialist", None))
         rule = rules.rule_create(specialist=specialist, **data)
         return Response(serializers.RuleOut(rule).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
         rule = self.get_object()
-        changes = _valid(serializers.RulePatch, request.data)
+        changes = validated(serializers.RulePatch, request.data, partial=True)
         changes.pop("specialist", None)
         rule = rules.rule_update(rule=rule, changes=changes)
         return Response(serializers.RuleOut(rule).data)
@@ -116,28 +112,21 @@ class AvailabilityRuleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
 
 
 @extend_schema_view(
-    list=extend_schema(
-        summary="Time off (own; admins: all)",
-        responses={200: serializers.TimeOffOut, **errors(401, 403, 404)},
-    ),
-    retrieve=extend_schema(
-        summary="One time off", responses={200: serializers.TimeOffOut, **errors(401, 403, 404)}
-    ),
-    create=extend_schema(
-        summary="Take time off: closes the slots it touches",
+    list=operation("Time off (own; admins: all)", serializers.TimeOffOut, *FOUND),
+    retrieve=operation("One time off", serializers.TimeOffOut, *FOUND),
+    create=operation(
+        "Take time off: closes the slots it touches",
+        serializers.TimeOffOut,
+        *SIGNED_IN,
+        409,
+        request=serializers.TimeOffIn,
+        status=201,
         description="A confirmed booking inside answers 409 `conflicting_bookings` with their ids, "
         "unless `cancel_conflicting` is true; then those bookings are cancelled.",
-        request=serializers.TimeOffIn,
-        responses={201: serializers.TimeOffOut, **errors(400, 401, 403, 409, 415)},
     ),
-    destroy=extend_schema(
-        summary="Delete time off; its future slots reopen",
-        responses={204: None, **errors(401, 403, 404)},
-    ),
+    destroy=operation("Delete time off; its future slots reopen", None, *FOUND, status=204),
 )
-class TimeOffViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    permission_classes = [IsSpecialistOrAdmin]
-    parser_classes = [JSONParser]
+class TimeOffViewSet(ScheduleViewSet):
     queryset = TimeOff.objects.none()  # the model, for the schema; get_queryset scopes it
     serializer_class = serializers.TimeOffOut
     http_method_names = ["get", "post", "delete", "head", "options"]
@@ -146,7 +135,7 @@ class TimeOffViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return selectors.time_off_list(user=caller(self.request))
 
     def create(self, request: Request) -> Response:
-        data = _valid(serializers.TimeOffIn, request.data)
+        data = validated(serializers.TimeOffIn, request.data)
         specialist = _owner(request, data.pop("specialist", None))
         off = time_off.time_off_create(specialist=specialist, by=caller(request), **data)
         return Response(serializers.TimeOffOut(off).data, status=status.HTTP_201_CREATED)
@@ -157,20 +146,22 @@ class TimeOffViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
 
 @extend_schema_view(
-    list=extend_schema(
-        summary="Search bookable slots (no token needed)",
+    list=operation(
+        "Search bookable slots (no token needed)",
+        serializers.SlotOut,
+        400,
+        404,
         parameters=[serializers.SlotSearch],
-        responses={200: serializers.SlotOut, **errors(400, 404)},
     ),
-    create=extend_schema(
-        summary="Add a single slot (its end from the visit type)",
+    create=operation(
+        "Add a single slot (its end from the visit type)",
+        serializers.SlotManagedOut,
+        *SIGNED_IN,
+        409,
         request=serializers.SlotIn,
-        responses={201: serializers.SlotManagedOut, **errors(400, 401, 403, 409, 415)},
+        status=201,
     ),
-    destroy=extend_schema(
-        summary="Delete an open slot (409 `slot_booked` if booked)",
-        responses={204: None, **errors(401, 403, 404, 409)},
-    ),
+    destroy=operation("Delete an open slot (409 `slot_booked` if booked)", None, *FOUND, 409, status=204),
 )
 class SlotViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = serializers.SlotOut
@@ -187,7 +178,7 @@ class SlotViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return selectors.slot_list_managed(user=caller(self.request))
 
     def create(self, request: Request) -> Response:
-        data = _valid(serializers.SlotIn, request.data)
+        data = validated(serializers.SlotIn, request.data)
         specialist = _owner(request, data.pop("specialist", None))
         slot = slots.slot_add(specialist=specialist, **data)
         return Response(serializers.SlotManagedOut(slot).data, status=status.HTTP_201_CREATED)
@@ -196,18 +187,20 @@ class SlotViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         slots.slot_delete(slot=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(
-        summary="The earliest bookable slot of each matching specialist, soonest first",
+    @operation(
+        "The earliest bookable slot of each matching specialist, soonest first",
+        serializers.SlotOut(many=True),
+        400,
+        404,
         parameters=[serializers.NextAvailableSearch],
-        responses={200: serializers.SlotOut(many=True), **errors(400, 404)},
     )
     @action(detail=False, methods=["get"], url_path="next-available")
     def next_available(self, request: Request) -> Response:
-        search = _valid(serializers.NextAvailableSearch, request.query_params)
+        search = validated(serializers.NextAvailableSearch, request.query_params)
         return self._slot_page(selectors.slots_next_available(**search))
 
     def list(self, request: Request) -> Response:
-        search = _valid(serializers.SlotSearch, request.query_params)
+        search = validated(serializers.SlotSearch, request.query_params)
         return self._slot_page(selectors.slots_bookable(**search))
 
     def _slot_page(self, slots: selectors.SlotRows) -> Response:
@@ -216,20 +209,27 @@ class SlotViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return self.get_paginated_response(serializers.slots_out(page or []))
 
 
-ACTION_RESPONSES = {200: serializers.BookingOut, **errors(401, 403, 404, 409)}
-# The actions that take a body can also refuse it.
-BODY_ACTION_RESPONSES = {**ACTION_RESPONSES, **errors(400, 415)}
+# A booking's actions: someone signed in, on a booking they can see, in a state that allows it.
+ACTION_ERRORS = (*FOUND, 409)
 
 
 @extend_schema_view(
-    list=extend_schema(
-        summary="Bookings (patient: own; specialist: theirs; admin: all)",
+    list=operation(
+        "Bookings (patient: own; specialist: theirs; admin: all)",
+        serializers.BookingOut,
+        400,
+        401,
+        404,
         parameters=[serializers.BookingFilterIn],
-        responses={200: serializers.BookingOut, **errors(400, 401, 404)},
     ),
-    retrieve=extend_schema(summary="A booking", responses={200: serializers.BookingOut, **errors(401, 404)}),
-    create=extend_schema(
-        summary="Book a slot",
+    retrieve=operation("A booking", serializers.BookingOut, 401, 404),
+    create=operation(
+        "Book a slot",
+        serializers.BookingOut,
+        *SIGNED_IN,
+        409,
+        request=serializers.BookingIn,
+        status=201,
         parameters=[
             OpenApiParameter(
                 "Idempotency-Key",
@@ -238,8 +238,6 @@ BODY_ACTION_RESPONSES = {**ACTION_RESPONSES, **errors(400, 415)}
                 description="Same key and body: the same booking again; same key, other body: 409.",
             )
         ],
-        request=serializers.BookingIn,
-        responses={201: serializers.BookingOut, **errors(400, 401, 403, 409, 415)},
     ),
 )
 class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -256,12 +254,12 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     def get_queryset(self) -> QuerySet[Booking]:
         search = (
-            _valid(serializers.BookingFilterIn, self.request.query_params) if self.action == "list" else {}
+            validated(serializers.BookingFilterIn, self.request.query_params) if self.action == "list" else {}
         )
         return selectors.booking_list(user=caller(self.request), **search)
 
     def create(self, request: Request) -> Response:
-        data = _valid(serializers.BookingIn, request.data)
+        data = validated(serializers.BookingIn, request.data)
         result = bookings.booking_create(
             user=caller(request),
             slot_id=data["slot"],
@@ -273,40 +271,37 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             response["Idempotent-Replayed"] = "true"
         return response
 
-    @extend_schema(summary="Cancel a booking", request=serializers.CancelIn, responses=BODY_ACTION_RESPONSES)
+    @operation("Cancel a booking", serializers.BookingOut, *ACTION_ERRORS, request=serializers.CancelIn)
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str | None = None) -> Response:
-        data = _valid(serializers.CancelIn, request.data)
+        data = validated(serializers.CancelIn, request.data)
         booking = bookings.booking_cancel(
             booking=self.get_object(), by=caller(request), reason=data["reason"]
         )
         return Response(self.get_serializer(booking).data)
 
-    @extend_schema(
-        summary="Move a booking to another slot, atomically",
+    @operation(
+        "Move a booking to another slot, atomically",
+        serializers.BookingOut,
+        *ACTION_ERRORS,
         request=serializers.RescheduleIn,
-        responses=BODY_ACTION_RESPONSES,
     )
     @action(detail=True, methods=["post"])
     def reschedule(self, request: Request, pk: str | None = None) -> Response:
-        data = _valid(serializers.RescheduleIn, request.data)
+        data = validated(serializers.RescheduleIn, request.data)
         booking = bookings.booking_reschedule(
             booking=self.get_object(), slot_id=data["slot"], by=caller(request)
         )
         return Response(self.get_serializer(booking).data)
 
-    @extend_schema(
-        summary="Mark a visit completed (after its start)", request=None, responses=ACTION_RESPONSES
-    )
+    @operation("Mark a visit completed (after its start)", serializers.BookingOut, *ACTION_ERRORS)
     @action(detail=True, methods=["post"])
     def complete(self, request: Request, pk: str | None = None) -> Response:
         return Response(
             self.get_serializer(bookings.booking_complete(booking=self.get_object(), by=caller(request))).data
         )
 
-    @extend_schema(
-        summary="Mark a visit a no-show (after its start)", request=None, responses=ACTION_RESPONSES
-    )
+    @operation("Mark a visit a no-show (after its start)", serializers.BookingOut, *ACTION_ERRORS)
     @action(detail=True, methods=["post"], url_path="no-show")
     def no_show(self, request: Request, pk: str | None = None) -> Response:
         return Response(
@@ -323,12 +318,11 @@ class BookingCalendarView(GenericAPIView):
     def get_queryset(self) -> QuerySet[Booking]:
         return selectors.booking_list(user=caller(self.request)).select_related("slot__specialist__user")
 
-    @extend_schema(
-        summary="The visit as an iCalendar event (no PHI)",
-        responses={
-            (200, "text/calendar"): OpenApiResponse(OpenApiTypes.STR, description="An iCalendar file."),
-            **errors(401, 403, 404),
-        },
+    @operation(
+        "The visit as an iCalendar event (no PHI)",
+        OpenApiResponse(OpenApiTypes.STR, description="An iCalendar file."),
+        *FOUND,
+        status=(200, "text/calendar"),
     )
     def get(self, request: Request, pk: int) -> HttpResponse:
         booking = self.get_object()
@@ -345,13 +339,7 @@ class VisitJoinView(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list[Any] = []
 
-    @extend_schema(
-        summary="Join a video visit with the token from its link",
-        responses={
-            200: serializers.JoinOut,
-            **errors(403, 404, 410),
-        },
-    )
+    @operation("Join a video visit with the token from its link", serializers.JoinOut, 403, 404, 410)
     def get(self, request: Request, token: str) -> Response:
         grant = video.visit_join(token)
         return Response(serializers.JoinOut(grant).data)
