@@ -14,7 +14,7 @@ from clinic.models import User
 from clinic.serializers import VisitTypeRef
 from core.api.fields import id_field
 from core.api.shapes import Shape
-from scheduling.models import AvailabilityRule, Booking, Slot, TimeOff
+from scheduling.models import Booking, Slot
 from scheduling.video import Participant, join_url
 
 # Rule dates stop a year short of the calendar's end, where expanding a rule week by week
@@ -73,19 +73,15 @@ class SlotIn(serializers.Serializer):
     specialist = id_field(required=False, help_text="Admins only: whose slot. Specialists add their own.")
 
 
-class RuleOut(serializers.ModelSerializer):
-    class Meta:
-        model = AvailabilityRule
-        fields = [
-            "id",
-            "specialist",
-            "weekday",
-            "start_time",
-            "end_time",
-            "visit_type",
-            "valid_from",
-            "valid_until",
-        ]
+class RuleOut(Shape):
+    id = serializers.IntegerField(read_only=True)
+    specialist = serializers.IntegerField(source="specialist_id")
+    weekday = serializers.IntegerField(min_value=0, max_value=6, help_text="0 = Monday ... 6 = Sunday")
+    start_time = serializers.TimeField()
+    end_time = serializers.TimeField()
+    visit_type = serializers.IntegerField(source="visit_type_id")
+    valid_from = serializers.DateField()
+    valid_until = serializers.DateField(allow_null=True)
 
 
 def _whole_minutes(value: dt.time) -> None:
@@ -109,10 +105,12 @@ class RulePatch(RuleIn):
     pass
 
 
-class TimeOffOut(serializers.ModelSerializer):
-    class Meta:
-        model = TimeOff
-        fields = ["id", "specialist", "start", "end", "reason"]
+class TimeOffOut(Shape):
+    id = serializers.IntegerField(read_only=True)
+    specialist = serializers.IntegerField(source="specialist_id")
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    reason = serializers.CharField(max_length=200, allow_blank=True)
 
 
 class TimeOffIn(serializers.Serializer):
@@ -167,7 +165,7 @@ class BookingFilterIn(serializers.Serializer):
     start_before = serializers.DateTimeField(required=False)
 
 
-class VideoOut(serializers.Serializer):
+class VideoOut(Shape):
     join_url = serializers.URLField(allow_null=True)
 
 
@@ -207,7 +205,7 @@ class BookingOut(Shape):
         return Participant.PATIENT
 
 
-class JoinOut(serializers.Serializer):
+class JoinOut(Shape):
     room = serializers.CharField()
     identity = serializers.CharField()
     access_token = serializers.CharField(allow_null=True, help_text="A Twilio Video access token, or null.")
