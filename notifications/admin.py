@@ -65,21 +65,13 @@ class MaskedContacts:
         return mask_contacts(notification.last_error)
 
 
+# What a row of messages shows of each, in the list and on a booking's page.
+SUMMARY = ("kind", "channel", "status", "send_at", "attempts", "sent_at", "error_code", "masked_error")
+
+
 @admin.register(Notification)
 class NotificationAdmin(MaskedContacts, ViewOnly, admin.ModelAdmin):
-    list_display = [
-        "id",
-        "booking",
-        "kind",
-        "channel",
-        "masked_recipient",
-        "status",
-        "send_at",
-        "attempts",
-        "sent_at",
-        "error_code",
-        "masked_error",
-    ]
+    list_display = ["id", "booking", "masked_recipient", *SUMMARY]
     list_filter = ["status", "channel", "kind", ("send_at", admin.DateFieldListFilter)]
     search_fields = [
         "booking__patient__user__email",
@@ -116,17 +108,7 @@ class NotificationAdmin(MaskedContacts, ViewOnly, admin.ModelAdmin):
     readonly_fields = fields
 
 
-INLINE_FIELDS = (
-    "kind",
-    "offset",
-    "channel",
-    "status",
-    "send_at",
-    "attempts",
-    "sent_at",
-    "error_code",
-    "masked_error",
-)
+INLINE_FIELDS = ("offset", *SUMMARY)
 
 
 class NotificationInline(MaskedContacts, ViewOnly, admin.TabularInline):

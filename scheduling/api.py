@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import QuerySet
@@ -15,6 +16,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
 from clinic.access import caller, specialist_of
@@ -52,6 +54,19 @@ def _owner(request: Request, specialist_id: int | None) -> Specialist:
             raise InvalidInput("No such specialist.", fields={"specialist": ["No such specialist."]})
         return specialist
     return specialist_of(request)
+
+
+def _created(
+    request: Request,
+    body: type[Serializer],
+    service: Callable[..., Any],
+    shape: type[Serializer],
+    **extra: Any,
+) -> Response:
+    """201 with what `service` made on a schedule: the caller's own, or the one an admin names."""
+    data = validated(body, request.data)
+    made = service(specialist=_owner(request, data.pop("specialist", None)), **data, **extra)
+    return Response(shape(made).data, status=status.HTTP_201_CREATED)
 
 
 # The errors of an endpoint for signed-in callers, and of one that also looks an object up.
@@ -94,10 +109,7 @@ class AvailabilityRuleViewSet(ScheduleViewSet):
         return selectors.rule_list(user=caller(self.request))
 
     def create(self, request: Request) -> Response:
-        data = validated(serializers.RuleIn, request.data)
-        specialist = _owner(request, data.pop("specialist", None))
-        rule = rules.rule_create(specialist=specialist, **data)
-        return Response(serializers.RuleOut(rule).data, status=status.HTTP_201_CREATED)
+        return _created(request, serializers.RuleIn, rules.rule_create, serializers.RuleOut)
 
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
         rule = self.get_object()
@@ -135,10 +147,13 @@ class TimeOffViewSet(ScheduleViewSet):
         return selectors.time_off_list(user=caller(self.request))
 
     def create(self, request: Request) -> Response:
-        data = validated(serializers.TimeOffIn, request.data)
-        specialist = _owner(request, data.pop("specialist", None))
-        off = time_off.time_off_create(specialist=specialist, by=caller(request), **data)
-        return Response(serializers.TimeOffOut(off).data, status=status.HTTP_201_CREATED)
+        return _created(
+            request,
+            serializers.TimeOffIn,
+            time_off.time_off_create,
+            serializers.TimeOffOut,
+            by=caller(request),
+        )
 
     def destroy(self, request: Request, pk: str | None = None) -> Response:
         time_off.time_off_delete(time_off=self.get_object())
@@ -178,10 +193,7 @@ class SlotViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return selectors.slot_list_managed(user=caller(self.request))
 
     def create(self, request: Request) -> Response:
-        data = validated(serializers.SlotIn, request.data)
-        specialist = _owner(request, data.pop("specialist", None))
-        slot = slots.slot_add(specialist=specialist, **data)
-        return Response(serializers.SlotManagedOut(slot).data, status=status.HTTP_201_CREATED)
+        return _created(request, serializers.SlotIn, slots.slot_add, serializers.SlotManagedOut)
 
     def destroy(self, request: Request, pk: str | None = None) -> Response:
         slots.slot_delete(slot=self.get_object())
