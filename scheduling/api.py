@@ -32,6 +32,7 @@ from core.permissions import IsPatient, IsSpecialistOrAdmin, is_admin
 from scheduling import calendar, selectors, serializers, video
 from scheduling.models import AvailabilityRule, Booking, Slot, TimeOff
 from scheduling.services import availability, bookings
+from scheduling.sql import BookableSlot, BookableSlots
 
 
 def _valid(serializer_class: type[Serializer], data: Any) -> dict[str, Any]:
@@ -211,9 +212,9 @@ class SlotViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         search = _valid(serializers.SlotSearch, request.query_params)
         return self._slot_page(selectors.slots_bookable(**search))
 
-    def _slot_page(self, slots: selectors.SlotRows) -> Response:
+    def _slot_page(self, slots: BookableSlots) -> Response:
         # The paginator takes any sliceable sequence with count(); DRF's types say queryset.
-        page: list[selectors.SlotRow] | None = self.paginate_queryset(slots)  # type: ignore[arg-type]
+        page: list[BookableSlot] | None = self.paginate_queryset(slots)  # type: ignore[arg-type]
         return self.get_paginated_response(serializers.slots_out(page or []))
 
 

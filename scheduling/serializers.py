@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.validators import MaxValueValidator
@@ -13,6 +13,7 @@ from clinic.models import User
 from clinic.serializers import VisitTypeRef
 from core.api.fields import id_field
 from scheduling.models import AvailabilityRule, Booking, Slot, TimeOff
+from scheduling.sql import BookableSlot
 from scheduling.video import Participant, join_url
 
 # Rule dates stop a year short of the calendar's end, where expanding a rule week by week
@@ -33,8 +34,8 @@ class SlotOut(serializers.ModelSerializer):
 
 
 # Search is the hottest read: building its 50 rows through DRF's serializer cost more than both
-# of its queries, so the rows come from the database as tuples (scheduling.selectors.SlotRows)
-# and are written here in SlotOut's shape (a test holds the two to the same output).
+# of its queries, so its records (scheduling.sql.BookableSlot) are written here in SlotOut's
+# shape (a test holds the two to the same output).
 
 
 def _when(moment: dt.datetime) -> str:
@@ -43,16 +44,16 @@ def _when(moment: dt.datetime) -> str:
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
-def slots_out(rows: Iterable[Sequence[Any]]) -> list[dict[str, Any]]:
+def slots_out(slots: Iterable[BookableSlot]) -> list[dict[str, Any]]:
     return [
         {
-            "id": pk,
-            "specialist": specialist,
-            "visit_type": visit_type,
-            "start": _when(start),
-            "end": _when(end),
+            "id": slot.id,
+            "specialist": slot.specialist_id,
+            "visit_type": slot.visit_type_id,
+            "start": _when(slot.start),
+            "end": _when(slot.end),
         }
-        for pk, specialist, visit_type, start, end in rows
+        for slot in slots
     ]
 
 
