@@ -8,13 +8,14 @@ is what the ORM would store and read, and every column is read by its name, neve
   adapts datetimes and JSON to the backend. It sends no `pre_save`/`post_save` signal: this
   project connects none (see STYLE.md).
 - `columns(Model, alias)` is the SELECT list of a model's fields, each column named for its
-  field (`alias."col" AS "attname"`); `fetchone`/`fetchall` give rows as {column name: value}.
+  field (`alias."col" AS "attname"`); `fetchone` gives a row as {column name: value}.
 - `instance(Model, row)` makes the model from the columns named for its fields, and
   `record(Cls, row)` a dataclass from the columns named for its fields (other columns of the
-  row are left alone, so one row can carry a model and a record). Both apply the backend's
-  converters, as a queryset would (SQLite hands datetimes over as text, booleans as 0 and 1):
-  a model's by its fields, a record's by its fields' types (a `datetime`, `date` or `bool`
-  reads as the ORM reads a DateTimeField, DateField or BooleanField).
+  row are left alone, so one row can carry a model and a record); `records(Cls, cursor)` reads
+  every row of a cursor so. All apply the backend's converters, as a queryset would (SQLite
+  hands datetimes over as text, booleans as 0 and 1): a model's by its fields, a record's by
+  its fields' types (a `datetime`, `date` or `bool` reads as the ORM reads a DateTimeField,
+  DateField or BooleanField).
 
 Statements and converters are kept per model (or record) and per backend (`connection.vendor`):
 they depend only on the backend and on settings every connection of the process shares
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import operator
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -96,12 +98,6 @@ def fetchone(cursor: CursorWrapper) -> Row | None:
     return dict(zip([c[0] for c in cursor.description], row, strict=True))
 
 
-def fetchall(cursor: CursorWrapper) -> list[Row]:
-    """The cursor's remaining rows, each as {column name: value}."""
-    names = [c[0] for c in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-
 def _converters(expression: Any) -> list[Converter]:
     return [*connection.ops.get_db_converters(expression), *expression.get_db_converters(connection)]
 
@@ -155,12 +151,26 @@ def _record_reading(cls: type, vendor: str) -> Reading:
     return names, converting
 
 
-def record(cls: type[R], row: Mapping[str, Any]) -> R:
-    """The dataclass `cls` made from the columns of `row` named for its fields."""
-    names, converting = _record_reading(cast(type, cls), connection.vendor)
-    found = [row[name] for name in names]
+def _convert(found: list[Any], converting: list[tuple[int, list[Converter], Any]]) -> list[Any]:
     for i, converters, expression in converting:
         if found[i] is not None:
             for convert in converters:
                 found[i] = convert(found[i], expression, connection)
-    return cls(*found)
+    return found
+
+
+def record(cls: type[R], row: Mapping[str, Any]) -> R:
+    """The dataclass `cls` made from the columns of `row` named for its fields."""
+    names, converting = _record_reading(cast(type, cls), connection.vendor)
+    return cls(*_convert([row[name] for name in names], converting))
+
+
+def records(cls: type[R], cursor: CursorWrapper) -> list[R]:
+    """The cursor's remaining rows, each made into the dataclass `cls` from the columns named
+    for its fields (found by name once for all the rows: a page of search results is read so)."""
+    names, converting = _record_reading(cast(type, cls), connection.vendor)
+    place = {column[0]: i for i, column in enumerate(cursor.description)}
+    pick = operator.itemgetter(*[place[name] for name in names])
+    if not converting:
+        return [cls(*pick(row)) for row in cursor.fetchall()]
+    return [cls(*_convert(list(pick(row)), converting)) for row in cursor.fetchall()]

@@ -62,7 +62,7 @@ class BookableSlots:
         params = {**self.params, "limit": max(0, stop - start), "offset": start}
         with connection.cursor() as cursor:
             cursor.execute(self.sql + " LIMIT %(limit)s OFFSET %(offset)s", params)
-            return [rows.record(BookableSlot, row) for row in rows.fetchall(cursor)]
+            return rows.records(BookableSlot, cursor)
 
     def first(self) -> BookableSlot | None:
         found = self[:1]

@@ -123,15 +123,17 @@ class Seen:
 
 def test_a_record_reads_its_fields_by_name_as_the_orm_reads_their_types():
     slot = SlotFactory(start=MOMENT, end=MOMENT + dt.timedelta(hours=1))
+    seen = Seen(start=MOMENT, open=True, ended=None, id=slot.pk)
+    # Expressions, not columns: SQLite then sends the datetime as text, the test as 0 or 1.
+    sql = (
+        "SELECT s.status = 'open' AS open, NULL AS ended, COALESCE(s.start, s.start) AS start, "
+        "s.id AS id, s.specialist_id AS specialist_id FROM scheduling_slot s WHERE s.id = %s"
+    )
     with connection.cursor() as cursor:
-        # Expressions, not columns: SQLite then sends the datetime as text, the test as 0 or 1.
-        cursor.execute(
-            "SELECT s.status = 'open' AS open, NULL AS ended, COALESCE(s.start, s.start) AS start, "
-            "s.id AS id, s.specialist_id AS specialist_id FROM scheduling_slot s WHERE s.id = %s",
-            [slot.pk],
-        )
-        (row,) = rows.fetchall(cursor)
-    assert rows.record(Seen, row) == Seen(start=MOMENT, open=True, ended=None, id=slot.pk)
+        cursor.execute(sql, [slot.pk])
+        assert rows.record(Seen, rows.fetchone(cursor)) == seen
+        cursor.execute(sql, [slot.pk])
+        assert rows.records(Seen, cursor) == [seen]
 
 
 def test_no_row_reads_none():
