@@ -15,9 +15,9 @@ SQLITE_RETURNING = (3, 35, 0)  # INSERT and UPDATE ... RETURNING, which the book
 
 
 def sqlite_refusals(engines: Iterable[str], version: tuple[int, ...]) -> list[CheckMessage]:
-    """The booking path's statements return rows from INSERT and UPDATE (clinic.rows, the
-    claim in scheduling.services.bookings): SQLite learnt that in 3.35, and Django 5.2 still
-    runs on 3.31."""
+    """The booking path's statements return rows from INSERT and UPDATE (core.rows.insert_one,
+    the claim in scheduling.sql): SQLite learnt that in 3.35, and Django 5.2 still runs on
+    3.31."""
     if SQLITE not in set(engines) or version >= SQLITE_RETURNING:
         return []
     found = ".".join(map(str, version))

@@ -29,6 +29,7 @@ from core.permissions import IsPatient, IsSpecialistOrAdmin, is_admin
 from scheduling import ics, selectors, serializers, video
 from scheduling.models import AvailabilityRule, Booking, Slot, TimeOff
 from scheduling.services import bookings, rules, slots, time_off
+from scheduling.sql import BookableSlot, BookableSlots
 
 # An Idempotency-Key is the client's opaque token (a UUID, usually): printable ASCII, as HTTP
 # header values are, and short enough for its column.
@@ -215,10 +216,10 @@ class SlotViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         search = validated(serializers.SlotSearch, request.query_params)
         return self._slot_page(selectors.slots_bookable(**search))
 
-    def _slot_page(self, slots: selectors.SlotRows) -> Response:
+    def _slot_page(self, found: BookableSlots) -> Response:
         # The paginator takes any sliceable sequence with count(); DRF's types say queryset.
-        page: list[selectors.SlotRow] | None = self.paginate_queryset(slots)  # type: ignore[arg-type]
-        return self.get_paginated_response(serializers.slots_out(page or []))
+        page: list[BookableSlot] | None = self.paginate_queryset(found)  # type: ignore[arg-type]
+        return self.get_paginated_response(serializers.SlotOut(page or [], many=True).data)
 
 
 # A booking's actions: someone signed in, on a booking they can see, in a state that allows it.

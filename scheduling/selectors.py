@@ -1,72 +1,20 @@
-"""The read side of scheduling: slot search, next available, bookings scoped to the caller."""
+"""The read side of scheduling: slot search, next available (typed records, `scheduling.sql`),
+bookings scoped to the caller."""
 
 from __future__ import annotations
 
 import datetime as dt
-import sys
-from dataclasses import dataclass
-from typing import Any, cast
 
 from django.conf import settings
-from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from clinic.models import User
-from core import rows
 from core.filters import filtered
 from core.permissions import is_admin
+from scheduling import sql
 from scheduling.models import AvailabilityRule, Booking, Slot, TimeOff
-
-# Slot search and next available are the hottest reads, and the ORM spent several times longer
-# building and compiling their queries (a subquery, three EXISTS, a count beside the page) than
-# the database spent running them; so they are written here as SQL, from fragments each filter
-# adds. Portable between PostgreSQL and SQLite: DATE() is a function-style cast on the one and a
-# function on the other, both in UTC here; booleans are tested by truth, not compared.
-#
-# A slot is bookable when it is open, inside the booking window, of an active specialist who
-# offers its visit type (a new-patient visit only while they accept new patients: their own
-# patients book follow-ups, which stay listed) and, given a state, is licensed there on the
-# visit's date. In every fragment `sp` is the specialist.
-OFFERED_SQL = """EXISTS (SELECT 1 FROM clinic_specialist_visit_types o
-    JOIN clinic_visittype t ON t.id = o.visittype_id
-    WHERE o.specialist_id = sp.id AND o.visittype_id = {visit_type}
-      AND (NOT t.new_patient OR sp.accepting_new_patients))"""
-LICENSED_SQL = """EXISTS (SELECT 1 FROM clinic_statelicense l
-    WHERE l.specialist_id = sp.id AND l.state = %(state)s AND l.expires_on >= {on})"""
-SPECIALTY_SQL = """EXISTS (SELECT 1 FROM clinic_specialist_specialties ss
-    JOIN clinic_specialty y ON y.id = ss.specialty_id
-    WHERE ss.specialist_id = sp.id AND y.slug = %(specialty)s)"""
-# What a search returns of each slot: the fields of SlotOut, in the order slots_out reads them.
-SLOT_FIELDS = ("id", "specialist_id", "visit_type_id", "start", "end")
-SlotRow = tuple[int, int, int, dt.datetime, dt.datetime]
-
-
-@dataclass(frozen=True)
-class SlotRows:
-    """The slots a search finds, in order, read a page at a time: a sequence as Django's
-    paginator takes one (slicing reads those rows, `count()` counts them all). Each row is a
-    tuple of SLOT_FIELDS."""
-
-    sql: str  # the ordered SELECT of SLOT_FIELDS from `s`, without LIMIT
-    count_sql: str
-    params: dict[str, Any]
-
-    def count(self) -> int:
-        with connection.cursor() as cursor:
-            cursor.execute(self.count_sql, self.params)
-            return int(cursor.fetchone()[0])
-
-    def __getitem__(self, index: slice) -> list[SlotRow]:
-        start, stop, _ = index.indices(sys.maxsize)
-        params = {**self.params, "limit": max(0, stop - start), "offset": start}
-        with connection.cursor() as cursor:
-            cursor.execute(self.sql + " LIMIT %(limit)s OFFSET %(offset)s", params)
-            return [cast(SlotRow, tuple(rows.values(Slot, SLOT_FIELDS, row))) for row in cursor.fetchall()]
-
-    def first(self) -> SlotRow | None:
-        found = self[:1]
-        return found[0] if found else None
+from scheduling.sql import BookableSlots
 
 
 def _window(
@@ -83,29 +31,6 @@ def _window(
     return earliest, latest
 
 
-def _bookable(slot: str, *, state: str | None, visit_type: int | None) -> list[str]:
-    """What makes the slot `slot` of the specialist `sp` bookable, as conditions to AND (the
-    specialist's own, active and the rest, are the caller's)."""
-    found = [
-        # A literal, not a parameter: a prepared statement's generic plan can then use the
-        # partial indexes on open slots (with `status = $1` it cannot know they apply).
-        f"{slot}.status = '{Slot.Status.OPEN}'",
-        f"{slot}.start >= %(earliest)s",
-        f"{slot}.start < %(latest)s",
-        OFFERED_SQL.format(visit_type=f"{slot}.visit_type_id"),
-    ]
-    if visit_type is not None:
-        found.append(f"{slot}.visit_type_id = %(visit_type)s")
-    if state:
-        found.append(LICENSED_SQL.format(on=f"DATE({slot}.start)"))
-    return found
-
-
-def _params(earliest: dt.datetime, latest: dt.datetime, **search: Any) -> dict[str, Any]:
-    adapt = connection.ops.adapt_datetimefield_value
-    return {"earliest": adapt(earliest), "latest": adapt(latest), **search}
-
-
 def slots_bookable(
     *,
     now: dt.datetime | None = None,
@@ -115,27 +40,19 @@ def slots_bookable(
     visit_type: int | None = None,
     start_after: dt.datetime | None = None,
     start_before: dt.datetime | None = None,
-) -> SlotRows:
-    """Open slots a patient could book now (see the conditions above), ordered by start."""
-    where = ["sp.is_active", *_bookable("s", state=state, visit_type=visit_type)]
-    if specialist is not None:
-        where.append("s.specialist_id = %(specialist)s")
-    if specialty:
-        where.append(SPECIALTY_SQL)
-    source = (
-        "FROM scheduling_slot s JOIN clinic_specialist sp ON sp.id = s.specialist_id WHERE "
-        + " AND ".join(where)
-    )
-    return SlotRows(
-        sql=f"SELECT {rows.columns(Slot, 's', SLOT_FIELDS)} {source} ORDER BY s.start, s.id",
-        count_sql=f"SELECT COUNT(*) {source}",
-        params=_params(
-            *_window(now, start_after, start_before),
-            specialist=specialist,
-            specialty=specialty,
-            state=state,
-            visit_type=visit_type,
-        ),
+) -> BookableSlots:
+    """Open slots a patient could book now, ordered by start: open, past the minimum notice and
+    inside the horizon, of an active specialist who lists the visit type (a new-patient visit
+    only while they accept new patients) and, given a state, is licensed there on the visit's
+    date."""
+    earliest, latest = _window(now, start_after, start_before)
+    return sql.bookable_slots(
+        earliest=earliest,
+        latest=latest,
+        specialist=specialist,
+        specialty=specialty,
+        state=state,
+        visit_type=visit_type,
     )
 
 
@@ -145,42 +62,11 @@ def slots_next_available(
     specialty: str | None = None,
     state: str | None = None,
     visit_type: int | None = None,
-) -> SlotRows:
-    """The earliest bookable slot of each matching specialist, soonest first.
-
-    One correlated subquery per specialist, each an index range scan on
-    (specialist, start) WHERE status = 'open' that stops at its first match. Specialists who
-    cannot have a match (no licence in the state valid on the earliest bookable date, or not
-    offering the visit type) are dropped before their subquery runs: otherwise each of them
-    would scan every open slot of the horizon to find nothing. A specialist without a match
-    yields NULL, which `id IN (...)` never matches, so no IS NOT NULL filter (which would run
-    every subquery a second time) is needed.
-    """
+) -> BookableSlots:
+    """The earliest bookable slot of each matching specialist, soonest first."""
     earliest, latest = _window(now)
-    first = "SELECT f.id FROM scheduling_slot f WHERE f.specialist_id = sp.id AND {} ORDER BY f.start, f.id LIMIT 1"
-    specialists = ["sp.is_active"]
-    if specialty:
-        specialists.append(SPECIALTY_SQL)
-    if state:
-        specialists.append(LICENSED_SQL.format(on="%(earliest_date)s"))
-    if visit_type is not None:
-        specialists.append(OFFERED_SQL.format(visit_type="%(visit_type)s"))
-    firsts = "SELECT ({}) FROM clinic_specialist sp WHERE {}".format(
-        first.format(" AND ".join(_bookable("f", state=state, visit_type=visit_type))),
-        " AND ".join(specialists),
-    )
-    source = f"FROM scheduling_slot s WHERE s.id IN ({firsts})"
-    return SlotRows(
-        sql=f"SELECT {rows.columns(Slot, 's', SLOT_FIELDS)} {source} ORDER BY s.start, s.id",
-        count_sql=f"SELECT COUNT(*) {source}",
-        params=_params(
-            earliest,
-            latest,
-            earliest_date=connection.ops.adapt_datefield_value(earliest.astimezone(dt.UTC).date()),
-            specialty=specialty,
-            state=state,
-            visit_type=visit_type,
-        ),
+    return sql.first_bookable_slots(
+        earliest=earliest, latest=latest, specialty=specialty, state=state, visit_type=visit_type
     )
 
 

@@ -21,15 +21,15 @@ import random
 import zoneinfo
 from dataclasses import dataclass
 from email.utils import make_msgid
-from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import connection, transaction
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from clinic.services import patient_sms_opt_in_set
+from notifications import sql
 from notifications.backends import sms_backend
 from notifications.backends.sms import SendError
 from notifications.backends.twilio import UNSUBSCRIBED
@@ -37,54 +37,13 @@ from notifications.models import Notification
 from notifications.privacy import mask_contacts
 from notifications.rendering import Message, message_context, render_message
 from notifications.services.writing import ABOUT_THE_VISIT, notifications_skip_channel
+from notifications.sql import ToSend
 from scheduling import ics, video
 from scheduling.models import Booking
 
 Status = Notification.Status
 Channel = Notification.Channel
 log = logging.getLogger(__name__)
-
-
-# Everything the send re-checks and the message says, in one statement: the row, its booking's
-# status, the patient's consents and timezone, the visit's start, the specialist's name and the
-# room's nonce. Written as SQL because this is the pipeline's hottest path: the ORM spent longer
-# compiling this six-table select_related than the database spent running it. Portable between
-# PostgreSQL and SQLite. No lock: the UPDATE that follows lands only on the row as it was read
-# (same status, attempts, `sending_at` and `updated_at`, which every writer of a row sets).
-BEGIN_SQL = """
-SELECT n.status, n.kind, n.channel, n.recipient, n.attempts, n.sending_at, n.booking_id,
-       b.status, p.sms_opt_in, p.phone, p.email_opt_in, p.timezone, s.start, u.last_name, v.nonce,
-       n.updated_at
-FROM notifications_notification n
-JOIN scheduling_booking b ON b.id = n.booking_id
-JOIN clinic_patient p ON p.user_id = b.patient_id
-JOIN scheduling_slot s ON s.id = b.slot_id
-JOIN clinic_specialist sp ON sp.id = s.specialist_id
-JOIN clinic_user u ON u.id = sp.user_id
-LEFT JOIN scheduling_videovisit v ON v.booking_id = b.id
-WHERE n.id = %s
-"""
-
-
-class _Read(NamedTuple):
-    """One row of BEGIN_SQL."""
-
-    status: str
-    kind: str
-    channel: str
-    recipient: str
-    attempts: int
-    sending_at: dt.datetime | None
-    booking_id: int
-    booking_status: str
-    sms_opt_in: bool
-    phone: str
-    email_opt_in: bool
-    patient_timezone: str
-    start: dt.datetime
-    doctor_last_name: str
-    video_nonce: str | None
-    updated_at: dt.datetime
 
 
 @dataclass(frozen=True)
@@ -98,18 +57,14 @@ class Attempt:
     recipient: str
 
 
-def _aware(moment: dt.datetime) -> dt.datetime:
-    # SQLite hands a raw cursor naive datetimes (stored in UTC), PostgreSQL aware ones.
-    return moment if timezone.is_aware(moment) else timezone.make_aware(moment, dt.UTC)
-
-
-def _opted_in(read: _Read) -> bool:
+def _opted_in(read: ToSend) -> bool:
     if read.channel == Channel.SMS:
         return bool(read.sms_opt_in and read.phone)
     return bool(read.email_opt_in)
 
 
-def _message(read: _Read) -> Message:
+def notification_message(read: ToSend) -> Message:
+    """The message a notification says, rendered from its read (`notifications.sql.to_send`)."""
     nonce = read.video_nonce
     return render_message(
         channel=read.channel,
@@ -117,23 +72,9 @@ def _message(read: _Read) -> Message:
         data=message_context(
             start=read.start,
             patient_timezone=zoneinfo.ZoneInfo(read.patient_timezone),
-            doctor_last_name=read.doctor_last_name,
+            doctor_last_name=read.specialist_last_name,
             join_url=video.join_url_of(nonce, video.Participant.PATIENT) if nonce else None,
         ),
-    )
-
-
-def _read(notification_id: int) -> _Read | None:
-    with connection.cursor() as cursor:
-        cursor.execute(BEGIN_SQL, [notification_id])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    read = _Read._make(row)
-    return read._replace(
-        start=_aware(read.start),
-        sending_at=_aware(read.sending_at) if read.sending_at is not None else None,
-        updated_at=_aware(read.updated_at),
     )
 
 
@@ -148,63 +89,32 @@ def _begin(notification_id: int) -> tuple[Attempt, Message, dt.datetime | None] 
     meanwhile is not sent. (A cancel that holds the row's lock when the UPDATE arrives makes
     PostgreSQL re-check the WHERE once it commits, with the same outcome.)
     """
-    read = _read(notification_id)
+    read = sql.to_send(notification_id)
     if read is None or read.status != Status.QUEUED:
         return None
     earlier_attempt = read.sending_at
     now = timezone.now()
     if read.kind in ABOUT_THE_VISIT and read.booking_status != Booking.Status.CONFIRMED:
-        _move_as_read(notification_id, read, earlier_attempt, Status.CANCELLED, now)
+        _move(read, Status.CANCELLED, now)
         return None
     if not _opted_in(read):
-        _move_as_read(notification_id, read, earlier_attempt, Status.SKIPPED, now)
+        _move(read, Status.SKIPPED, now)
         return None
-    message = _message(read)
-    if not _move_as_read(notification_id, read, earlier_attempt, Status.SENDING, now):
+    message = notification_message(read)
+    if not _move(read, Status.SENDING, now):
         return None  # taken meanwhile: by a second task for the row, a cancel, an opt-out
     attempt = Attempt(notification_id, read.booking_id, read.kind, read.channel, read.recipient)
     return attempt, message, earlier_attempt
 
 
-# The two writes every message makes are SQL too: the ORM took longer to compile each of these
-# one-row UPDATEs than the database took to run it. `{same_attempt}` is `IS NULL` or `= %s`
-# (SQL's `=` never matches a NULL).
-MOVE_AS_READ_SQL = """
-UPDATE notifications_notification SET status = %s, attempts = %s, sending_at = %s, updated_at = %s
-WHERE id = %s AND status = %s AND attempts = %s AND updated_at = %s AND sending_at {same_attempt}
-"""
-RECORD_SENT_SQL = """
-UPDATE notifications_notification
-SET status = %s, provider_id = %s, sent_at = %s, last_error = '', error_code = '', updated_at = %s
-WHERE id = %s AND status = %s
-"""
-
-
-def _update(sql: str, params: list[Any]) -> int:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.rowcount
-
-
-def _move_as_read(
-    notification_id: int, read: _Read, earlier_attempt: dt.datetime | None, status: str, now: dt.datetime
-) -> bool:
+def _move(read: ToSend, status: str, now: dt.datetime) -> bool:
     """Move a queued row to `status` if it is still as read. To `sending`, the attempt is
     counted and begins now, unless an earlier one never recorded its end."""
-    adapt = connection.ops.adapt_datetimefield_value
-    attempts, sending_at = read.attempts, earlier_attempt
     if status == Status.SENDING:
-        attempts, sending_at = attempts + 1, earlier_attempt or now
-    params: list[Any] = [status, attempts, adapt(sending_at), adapt(now), notification_id, Status.QUEUED]
-    # `updated_at` too: every writer of a row sets it, so a row cancelled, retried and claimed
-    # again since the read (queued again, attempts back at 0) does not pass for the row read.
-    params += [read.attempts, adapt(read.updated_at)]
-    if earlier_attempt is None:
-        sql = MOVE_AS_READ_SQL.format(same_attempt="IS NULL")
-    else:
-        sql = MOVE_AS_READ_SQL.format(same_attempt="= %s")
-        params.append(adapt(earlier_attempt))
-    return _update(sql, params) == 1
+        return sql.move_as_read(
+            read, status=status, attempts=read.attempts + 1, sending_at=read.sending_at or now, now=now
+        )
+    return sql.move_as_read(read, status=status, attempts=read.attempts, sending_at=read.sending_at, now=now)
 
 
 def _status_callback() -> str:
@@ -247,9 +157,7 @@ def backoff(attempts: int) -> dt.timedelta:
 
 
 def _record_sent(notification_id: int, provider_id: str) -> str:
-    """One conditional UPDATE: it lands only on a row still `sending` (the hot path of a send)."""
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
-    if _update(RECORD_SENT_SQL, [Status.SENT, provider_id, now, now, notification_id, Status.SENDING]):
+    if sql.record_sent(notification_id, provider_id=provider_id, now=timezone.now()):
         return Status.SENT
     # Settled meanwhile (a callback, an admin): leave it.
     return Notification.objects.values_list("status", flat=True).get(pk=notification_id)

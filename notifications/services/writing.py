@@ -11,11 +11,12 @@ import datetime as dt
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from clinic.models import Patient, User
 from clinic.services import profile_update
+from notifications import sql
 from notifications.models import Notification
 from scheduling.models import Booking
 from scheduling.signals import BookingAction
@@ -37,35 +38,12 @@ def recipients(patient: Patient) -> dict[str, str]:
     return found
 
 
-# Written as SQL because every booking writes these rows in its transaction: bulk_create, or
-# building the rows as models at all (core.rows), spent longer preparing six instances of
-# nineteen fields than the database spent storing them. The columns left out are the nullable
-# ones (a test holds the list to the model). `ON CONFLICT DO NOTHING` (PostgreSQL, and SQLite
-# since 3.24) skips a row the unique (booking, kind, offset, channel) already holds: writing
-# twice creates nothing new.
-INSERT_SQL = """
-INSERT INTO notifications_notification
-  (booking_id, kind, "offset", channel, recipient, send_at, status, attempts,
-   last_error, error_code, provider_id, created_at, updated_at)
-VALUES {rows}
-ON CONFLICT DO NOTHING
-"""
-ROW_SQL = "(%s, %s, %s, %s, %s, %s, %s, 0, '', '', '', %s, %s)"
-
-
-def _write(booking: Booking, rows: list[tuple[str, int, dt.datetime]]) -> None:
+def _write(booking: Booking, messages: list[tuple[str, int, dt.datetime]]) -> None:
+    # One hand-written INSERT (notifications.sql): every booking writes these rows in its
+    # transaction, and building them as models cost the booking more than storing them.
     channels = recipients(booking.patient)
-    if not channels or not rows:
-        return
-    db_time = connection.ops.adapt_datetimefield_value
-    now = db_time(timezone.now())
-    params: list[Any] = []
-    for kind, offset, send_at in rows:
-        for channel, address in channels.items():
-            params += [booking.pk, kind, offset, channel, address, db_time(send_at), Status.PENDING, now, now]
-    values = ", ".join([ROW_SQL] * (len(rows) * len(channels)))
-    with connection.cursor() as cursor:
-        cursor.execute(INSERT_SQL.format(rows=values), params)
+    if channels and messages:
+        sql.insert_pending(booking_id=booking.pk, messages=messages, recipients=channels, now=timezone.now())
 
 
 def _announce(booking: Booking, kind: str, now: dt.datetime) -> None:

@@ -18,17 +18,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from clinic import sql as clinic_sql
 from clinic.models import Patient, User
 from core import rows
 from core.audit import audit_event_record
 from core.errors import Conflict, Forbidden, InvalidInput
-from scheduling import video
+from scheduling import sql, video
 from scheduling.models import Booking, IdempotencyKey, Slot, TimeOff
 from scheduling.services.slots import slot_release
 from scheduling.signals import BookingAction, booking_changed
+from scheduling.sql import SlotFacts
 
 SLOT_UNAVAILABLE = "This slot is no longer available."
 
@@ -41,92 +43,29 @@ def _policy(detail: str, code: str) -> InvalidInput:
     return InvalidInput(detail, code=code, fields={"slot": [detail]})
 
 
-# The patient's row, locked, so that one patient's bookings go one at a time: two parallel
-# requests cannot both pass the cap, and a repeated Idempotency-Key waits for the first request
-# and then replays it. A statement of its own, before the reads it guards: under READ COMMITTED a
-# statement sees the data as of its start, so a count read by the locking statement itself would
-# miss the booking committed while it waited for the lock. SQLite has no row locks and needs
-# none: a writing transaction there holds the whole database. Written as SQL, like the claim
-# below, because booking is the hottest write path: the ORM spent longer compiling these
-# queries than the database spent running them (see core.rows).
-PATIENT_LOCK_SQL = "SELECT {patient} FROM clinic_patient p WHERE p.user_id = %s"
-
-
 def _lock_patient(user: User) -> Patient:
-    sql = PATIENT_LOCK_SQL.format(patient=rows.columns(Patient, "p"))
-    if connection.features.has_select_for_update:
-        sql += " FOR UPDATE"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [user.pk])
-        row = cursor.fetchone()
-    if row is None:
+    # The patient's row, locked, so that one patient's bookings go one at a time: two parallel
+    # requests cannot both pass the cap, and a repeated Idempotency-Key waits for the first
+    # request and then replays it. A statement of its own, before the reads it guards: under READ
+    # COMMITTED a statement sees the data as of its start, so a count read by the locking
+    # statement itself would miss the booking committed while it waited for the lock.
+    patient = clinic_sql.patient_lock(user.pk)
+    if patient is None:
         raise Forbidden("Only patients can book.")
-    patient = rows.instance(Patient, row)
     patient.user = user
     return patient
 
 
-@dataclass(frozen=True)
-class SlotFacts:
-    """What the booking policies test about a slot, beside the slot itself."""
-
-    specialist_active: bool
-    specialist_accepting: bool
-    new_patient_visit: bool
-    licensed: bool  # in the patient's state on the visit date
-    offered: bool  # the specialist still offers the slot's visit type
-    patient_upcoming: int  # the patient's confirmed visits still ahead
-
-
-# The claim: take the slot if, and only if, it is still open (of racing transactions, exactly
-# one updates the row), and return in the same statement what the booking policies need to know
-# about it (three lookups, two EXISTS, a correlated count). The policies are tested after the
-# claim; a refusal raises, and the caller's transaction rolls the claim back with everything
-# else. Portable: PostgreSQL and SQLite (3.35 and later) both return subqueries from an UPDATE;
-# DATE() is a function-style cast on the one and a function on the other, both in UTC here.
-# The table goes by its own name: SQLite's RETURNING cannot see an alias.
-CLAIM_SQL = """
-UPDATE scheduling_slot SET status = %(booked)s
-WHERE scheduling_slot.id = %(slot)s AND scheduling_slot.status = %(open)s
-RETURNING {slot},
-  (SELECT sp.is_active FROM clinic_specialist sp WHERE sp.id = scheduling_slot.specialist_id),
-  (SELECT sp.accepting_new_patients FROM clinic_specialist sp
-   WHERE sp.id = scheduling_slot.specialist_id),
-  (SELECT vt.new_patient FROM clinic_visittype vt WHERE vt.id = scheduling_slot.visit_type_id),
-  EXISTS (SELECT 1 FROM clinic_statelicense l
-          WHERE l.specialist_id = scheduling_slot.specialist_id AND l.state = %(state)s
-            AND l.expires_on >= DATE(scheduling_slot.start)),
-  EXISTS (SELECT 1 FROM clinic_specialist_visit_types o
-          WHERE o.specialist_id = scheduling_slot.specialist_id
-            AND o.visittype_id = scheduling_slot.visit_type_id),
-  (SELECT COUNT(*) FROM scheduling_booking b JOIN scheduling_slot bs ON bs.id = b.slot_id
-   WHERE b.patient_id = %(patient)s AND b.status = 'confirmed' AND bs.start > %(now)s)
-"""
-
-
 def _claim(patient: Patient, slot_id: int, now: dt.datetime) -> tuple[Slot, SlotFacts]:
-    """The slot, now booked, and its facts; or a refusal if it is not there or not open."""
-    params = {
-        "booked": Slot.Status.BOOKED,
-        "open": Slot.Status.OPEN,
-        "slot": slot_id,
-        "state": patient.state,
-        "patient": patient.pk,
-        "now": connection.ops.adapt_datetimefield_value(now),
-    }
-    with connection.cursor() as cursor:
-        cursor.execute(CLAIM_SQL.format(slot=rows.columns(Slot, "scheduling_slot")), params)
-        row = cursor.fetchone()
-    if row is None:
+    """The slot, now booked, and its facts; or a refusal if it is not there or not open. The
+    policies are tested after the claim; a refusal raises, and the caller's transaction rolls
+    the claim back with everything else."""
+    claimed = sql.claim(slot_id, patient=patient, now=now)
+    if claimed is None:
         if not Slot.objects.filter(pk=slot_id).exists():
             raise InvalidInput("No such slot.", fields={"slot": ["No such slot."]})
         raise _slot_unavailable()
-    width = len(Slot._meta.concrete_fields)
-    active, accepting, new_patient, licensed, offered, upcoming = row[width:]
-    facts = SlotFacts(
-        bool(active), bool(accepting), bool(new_patient), bool(licensed), bool(offered), upcoming
-    )
-    return rows.instance(Slot, row[:width]), facts
+    return claimed
 
 
 def _has_completed_visit(patient: Patient, specialist_id: int) -> bool:

@@ -1,6 +1,7 @@
 """`core.rows`: what it stores and reads is what the ORM would store and read."""
 
 import datetime as dt
+from dataclasses import dataclass
 
 import pytest
 import time_machine
@@ -10,7 +11,7 @@ from clinic.models import Patient, User
 from core import rows
 from core.models import AuditEvent
 from core.rows import insert_one
-from scheduling.models import Booking, VideoVisit
+from scheduling.models import Booking, Slot, VideoVisit
 from tests.factories import BookingFactory, PatientFactory, SlotFactory
 
 pytestmark = pytest.mark.django_db
@@ -83,11 +84,11 @@ def test_a_row_read_by_its_columns_makes_the_instance_the_orm_loads():
     patient = PatientFactory(phone="+12125550142", timezone="America/Chicago")
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {rows.columns(User, 'u')} FROM clinic_user u WHERE u.id = %s", [patient.pk])
-        user = rows.instance(User, cursor.fetchone())
+        user = rows.instance(User, rows.fetchone(cursor))
         cursor.execute(
             f"SELECT {rows.columns(Patient, 'p')} FROM clinic_patient p WHERE p.user_id = %s", [patient.pk]
         )
-        read = rows.instance(Patient, cursor.fetchone())
+        read = rows.instance(Patient, rows.fetchone(cursor))
     loaded = Patient.objects.get(pk=patient.pk)
 
     assert user.date_joined == loaded.user.date_joined  # a datetime, also where SQLite sends text
@@ -97,3 +98,45 @@ def test_a_row_read_by_its_columns_makes_the_instance_the_orm_loads():
     ]
     assert str(read.timezone) == "America/Chicago"
     assert not read._state.adding
+
+
+def test_columns_are_read_by_name_whatever_their_order_and_whatever_else_the_row_holds():
+    slot = SlotFactory()
+    backwards = ", ".join(reversed(rows.columns(Slot, "s").split(", ")))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT 7 AS extra, {backwards} FROM scheduling_slot s WHERE s.id = %s", [slot.pk])
+        row = rows.fetchone(cursor)
+    read = rows.instance(Slot, row)
+    assert [getattr(read, f.attname) for f in Slot._meta.concrete_fields] == [
+        getattr(slot, f.attname) for f in Slot._meta.concrete_fields
+    ]
+    assert row["extra"] == 7
+
+
+@dataclass(frozen=True)
+class Seen:
+    start: dt.datetime
+    open: bool
+    ended: dt.datetime | None
+    id: int
+
+
+def test_a_record_reads_its_fields_by_name_as_the_orm_reads_their_types():
+    slot = SlotFactory(start=MOMENT, end=MOMENT + dt.timedelta(hours=1))
+    seen = Seen(start=MOMENT, open=True, ended=None, id=slot.pk)
+    # Expressions, not columns: SQLite then sends the datetime as text, the test as 0 or 1.
+    sql = (
+        "SELECT s.status = 'open' AS open, NULL AS ended, COALESCE(s.start, s.start) AS start, "
+        "s.id AS id, s.specialist_id AS specialist_id FROM scheduling_slot s WHERE s.id = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [slot.pk])
+        assert rows.record(Seen, rows.fetchone(cursor)) == seen
+        cursor.execute(sql, [slot.pk])
+        assert rows.records(Seen, cursor) == [seen]
+
+
+def test_no_row_reads_none():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT s.id AS id FROM scheduling_slot s WHERE s.id = %s", [0])
+        assert rows.fetchone(cursor) is None

@@ -1,13 +1,15 @@
 """The dispatcher claims due rows, marks them queued and enqueues after commit."""
 
 import datetime as dt
+from typing import ClassVar
 
 import pytest
 import time_machine
 from django.utils import timezone
 
+from notifications.backends.sms import LocmemSmsBackend
 from notifications.models import DispatcherRun, Notification
-from notifications.services import dispatch
+from notifications.services import dispatch, sending
 from notifications.tasks import (
     notification_dispatch_task,
     notification_send_email_task,
@@ -108,19 +110,29 @@ def test_no_task_is_scheduled_with_an_eta_or_countdown(
     assert calls and all("eta" not in kw and "countdown" not in kw for kw in calls)
 
 
+class DispatcherDuringTheSend(LocmemSmsBackend):
+    """Runs the dispatcher while the message is in the provider's hands."""
+
+    reclaimed: ClassVar[list[int]] = []
+
+    def send(self, *, to: str, body: str, status_callback: str = "") -> str:
+        self.reclaimed.append(dispatch.notification_dispatch_due(enqueue=lambda pk, channel: None).reclaimed)
+        return super().send(to=to, body=body, status_callback=status_callback)
+
+
 def test_a_task_that_waited_long_in_the_broker_is_not_reclaimed_while_it_sends(booking, settings):
+    settings.SMS_BACKEND = f"{__name__}.DispatcherDuringTheSend"
+    DispatcherDuringTheSend.reclaimed.clear()
     stuck = dt.timedelta(seconds=settings.NOTIFICATION_STUCK_SECONDS + 1)
     dispatch.notification_dispatch_due(enqueue=lambda pk, channel: None)
     row = Notification.objects.get(booking=booking, kind="booking_confirmed", channel="sms")
     with time_machine.travel(timezone.now() + stuck):
-        from notifications.services import sending
-
-        sending._begin(row.pk)  # the task starts only now, long after it was queued
-        assert (
-            dispatch.notification_dispatch_due(enqueue=lambda pk, channel: None).reclaimed == 1
-        )  # the email
+        # The task starts only now, long after it was queued; mid-send, the dispatcher
+        # reclaims the email still queued from back then, not the SMS being sent.
+        assert sending.notification_send(notification_id=row.pk) == Status.SENT
+    assert DispatcherDuringTheSend.reclaimed == [1]
     row.refresh_from_db()
-    assert row.status == Status.SENDING
+    assert row.status == Status.SENT
 
 
 def test_a_full_batch_is_followed_by_another_in_the_same_tick(

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from notifications import sql
 from notifications.models import Notification
 from notifications.services import sending
 from scheduling.services import bookings
@@ -46,7 +47,7 @@ def every_notification(booking):
 
 
 def render(notification):
-    return sending._message(sending._read(notification.pk))
+    return sending.notification_message(sql.to_send(notification.pk))
 
 
 def test_no_message_carries_phi(realistic):

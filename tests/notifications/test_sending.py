@@ -1,10 +1,12 @@
 """One notification through its statuses: idempotent, retried as a row, exactly once for SMS."""
 
 import datetime as dt
+from contextlib import contextmanager
 
 import pytest
 import time_machine
 from django.core import mail
+from django.db import connection
 from django.utils import timezone
 
 from notifications.backends.sms import LocmemSmsBackend
@@ -64,49 +66,58 @@ def test_a_send_makes_three_statements(locmem, booking, django_assert_num_querie
     assert len(locmem) == 1
 
 
-def test_a_second_task_that_begins_between_the_read_and_the_move_sends_alone(locmem, booking, monkeypatch):
+@contextmanager
+def between_the_read_and_the_move(change):
+    """Run `change` once, just before the send's first UPDATE (its move of the row as read)
+    reaches the database: as a change committed by another process between the send's read
+    and that UPDATE would."""
+    pending = [change]
+
+    def first_update_waits(execute, sql, params, many, context):
+        if pending and sql.lstrip().upper().startswith("UPDATE"):
+            pending.pop()()
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(first_update_waits):
+        yield
+
+
+def test_a_second_task_that_begins_between_the_read_and_the_move_sends_alone(locmem, booking):
     row = queued(booking)
-    message = sending._message
 
-    def other_task_first(read):  # runs after this task's read, before its move to `sending`
-        monkeypatch.setattr(sending, "_message", message)
+    def other_task_first():
         assert sending.notification_send(notification_id=row.pk) == Status.SENT
-        return message(read)
 
-    monkeypatch.setattr(sending, "_message", other_task_first)
-    assert sending.notification_send(notification_id=row.pk) == "nothing to do"
+    with between_the_read_and_the_move(other_task_first):
+        assert sending.notification_send(notification_id=row.pk) == "nothing to do"
     assert len(locmem) == 1
 
 
-def test_a_cancel_between_the_read_and_the_move_sends_nothing(locmem, booking, monkeypatch):
+def test_a_cancel_between_the_read_and_the_move_sends_nothing(locmem, booking):
     row = queued(booking)
-    message = sending._message
 
-    def cancel_first(read):
+    def cancel_first():
         bookings.booking_cancel(booking=booking, by=booking.patient.user)
-        return message(read)
 
-    monkeypatch.setattr(sending, "_message", cancel_first)
-    assert sending.notification_send(notification_id=row.pk) == "nothing to do"
+    with between_the_read_and_the_move(cancel_first):
+        assert sending.notification_send(notification_id=row.pk) == "nothing to do"
     row.refresh_from_db()
     assert row.status == Status.CANCELLED
     assert locmem == []
 
 
 def test_a_row_cancelled_retried_and_claimed_again_since_the_read_is_not_sent_by_the_stale_task(
-    locmem, booking, monkeypatch, admin_user
+    locmem, booking, admin_user
 ):
     row = queued(booking)
-    message = sending._message
 
-    def cancel_retry_and_claim_first(read):  # the row comes back queued, attempts 0, as read
+    def cancel_retry_and_claim_first():  # the row comes back queued, attempts 0, as read
         steering.notification_cancel(notification_id=row.pk, by=admin_user)
         steering.notification_retry(notification_id=row.pk, by=admin_user)
         dispatch.notification_dispatch_due(enqueue=lambda pk, channel: None)
-        return message(read)
 
-    monkeypatch.setattr(sending, "_message", cancel_retry_and_claim_first)
-    assert sending.notification_send(notification_id=row.pk) == "nothing to do"
+    with between_the_read_and_the_move(cancel_retry_and_claim_first):
+        assert sending.notification_send(notification_id=row.pk) == "nothing to do"
     assert locmem == []
     row.refresh_from_db()
     assert row.status == Status.QUEUED  # for the new claim's task to send, after its own checks
@@ -225,34 +236,47 @@ def test_21610_unsubscribed_also_opts_the_patient_out(twilio, booking):
     ) == {Status.SKIPPED}
 
 
-def test_a_row_found_in_sending_is_reconciled_before_it_is_sent_again(twilio, booking, settings):
+class WorkerKilled(BaseException):
+    """A `kill -9` of the worker: nothing of the send runs after it."""
+
+
+def die_after(request):
+    def dying(*args, **kwargs):
+        request(*args, **kwargs)
+        raise WorkerKilled
+
+    return dying
+
+
+def test_a_row_found_in_sending_is_reconciled_before_it_is_sent_again(twilio, booking, settings, monkeypatch):
     row = queued(booking)
-    begun = sending._begin(row.pk)  # the worker began the attempt ...
-    notification, message, _ = begun
-    twilio.messages.append(  # ... Twilio accepted the message, and the worker died.
-        {
-            "sid": "SM" + "9" * 32,
-            "to": notification.recipient,
-            "body": message.text,
-            "status": "sent",
-            "date_created": twilio_date(timezone.now()),
-            "account_sid": ACCOUNT_SID,
-        }
-    )
+    accept = twilio.request
+    monkeypatch.setattr(twilio, "request", die_after(accept))  # Twilio accepts, the worker dies
+    with pytest.raises(WorkerKilled):
+        sending.notification_send(notification_id=row.pk)
+    monkeypatch.setattr(twilio, "request", accept)
     with time_machine.travel(timezone.now() + dt.timedelta(seconds=settings.NOTIFICATION_STUCK_SECONDS + 1)):
         dispatch.notification_dispatch_due(enqueue=lambda pk, channel: None)
         row.refresh_from_db()
         assert (row.status, row.sending_at is not None) == (Status.QUEUED, True)  # reclaimed, not reset
         assert sending.notification_send(notification_id=row.pk) == Status.SENT
-    assert twilio.creates == []  # found, not sent again
-    assert [r.method for r in twilio.requests] == ["GET"]
+    assert len(twilio.creates) == 1  # found, not sent again
+    assert [r.method for r in twilio.requests] == ["POST", "GET"]
     row.refresh_from_db()
-    assert row.provider_id == "SM" + "9" * 32
+    assert row.provider_id == twilio.messages[0]["sid"]
 
 
-def test_a_row_found_in_sending_that_never_went_out_is_sent(twilio, booking, settings):
+def test_a_row_found_in_sending_that_never_went_out_is_sent(twilio, booking, settings, monkeypatch):
     row = queued(booking)
-    sending._begin(row.pk)  # the worker died before Twilio had it
+
+    def killed(*args, **kwargs):  # the worker died before Twilio had it
+        raise WorkerKilled
+
+    accept = twilio.request
+    monkeypatch.setattr(twilio, "request", killed)
+    with pytest.raises(WorkerKilled):
+        sending.notification_send(notification_id=row.pk)
+    monkeypatch.setattr(twilio, "request", accept)
     with time_machine.travel(timezone.now() + dt.timedelta(seconds=settings.NOTIFICATION_STUCK_SECONDS + 1)):
         dispatch.notification_dispatch_due(enqueue=lambda pk, channel: None)
         assert sending.notification_send(notification_id=row.pk) == Status.SENT
@@ -273,12 +297,6 @@ def test_locmem_sms_backend_keeps_the_message(locmem, booking):
     row = queued(booking)
     sending.notification_send(notification_id=row.pk)
     assert [m.to for m in locmem] == ["+12125550123"]
-
-
-def twilio_date(moment):
-    from email.utils import format_datetime
-
-    return format_datetime(moment.astimezone(dt.UTC), usegmt=True)
 
 
 def test_a_connection_lost_after_twilio_accepted_is_not_sent_twice(twilio, booking, monkeypatch):

@@ -119,7 +119,7 @@ def test_opting_out_in_me_skips_waiting_messages_on_that_channel_at_once(patient
 
 
 def test_the_hand_written_insert_names_every_column_that_cannot_be_null():
-    from notifications.services.writing import INSERT_SQL
+    from notifications.sql import INSERT_SQL
 
     named = set(re.findall(r'"?(\w+)"?', INSERT_SQL.split("(", 1)[1].split(")", 1)[0]))
     required = {f.column for f in Notification._meta.concrete_fields if not f.null and not f.primary_key}

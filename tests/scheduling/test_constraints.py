@@ -4,8 +4,9 @@ import datetime as dt
 
 import pytest
 
+from scheduling import sql
 from scheduling.models import Booking, Slot
-from scheduling.services import bookings, slots
+from scheduling.services import slots
 from tests.factories import BookingFactory, SlotFactory
 
 pytestmark = pytest.mark.django_db
@@ -42,9 +43,9 @@ def test_same_start_past_the_service_hits_the_unique_index_and_answers_409(
 def test_a_second_confirmed_booking_past_the_claim_answers_slot_unavailable(patient_client, monkeypatch):
     taken = BookingFactory()
     # As if the claim had let a second racer through (no status test): the index still refuses.
-    unconditional = bookings.CLAIM_SQL.replace("AND scheduling_slot.status = %(open)s", "")
-    assert unconditional != bookings.CLAIM_SQL
-    monkeypatch.setattr(bookings, "CLAIM_SQL", unconditional)
+    unconditional = sql.CLAIM_SQL.replace("AND scheduling_slot.status = %(open)s", "")
+    assert unconditional != sql.CLAIM_SQL
+    monkeypatch.setattr(sql, "CLAIM_SQL", unconditional)
     response = patient_client.post("/api/v1/bookings/", {"slot": taken.slot_id}, format="json")
     assert response.status_code == 409
     assert response.json()["code"] == "slot_unavailable"

@@ -6,6 +6,8 @@ import pytest
 from django.utils import timezone
 
 from clinic.models import VisitType
+from scheduling import selectors
+from scheduling.sql import BookableSlot
 from tests.factories import BookingFactory, FollowUpFactory, SlotFactory, SpecialistFactory
 
 pytestmark = pytest.mark.django_db
@@ -155,3 +157,16 @@ def test_a_license_counts_through_the_utc_day_it_expires_in_search_and_booking(a
     refused = patient_client.post("/api/v1/bookings/", {"slot": after.pk}, format="json")
     assert (refused.status_code, refused.json()["code"]) == (400, "not_licensed_in_state")
     assert patient_client.post("/api/v1/bookings/", {"slot": covered.pk}, format="json").status_code == 201
+
+
+def test_search_and_next_available_give_typed_records_any_interface_can_render():
+    slot = SlotFactory(start=at(30))
+    expected = BookableSlot(
+        id=slot.pk,
+        specialist_id=slot.specialist_id,
+        visit_type_id=slot.visit_type_id,
+        start=slot.start,
+        end=slot.end,
+    )
+    assert selectors.slots_bookable()[:10] == [expected]
+    assert selectors.slots_next_available().first() == expected

@@ -198,8 +198,8 @@ class Command(BaseCommand):
                 visit_type=consult.pk,
                 start_after=timezone.now() + dt.timedelta(days=3),
             ).first()
-            if found is not None:  # a row of selectors.SLOT_FIELDS: the slot's id first
-                bookings.booking_create(user=patient.user, slot_id=found[0], reason="Recurring headaches")
+            if found is not None:
+                bookings.booking_create(user=patient.user, slot_id=found.id, reason="Recurring headaches")
 
     def _print_logins(self) -> None:
         self.stdout.write(self.style.SUCCESS(f"Demo clinic ready. Logins (password for all: {PASSWORD}):"))

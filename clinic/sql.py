@@ -1,0 +1,109 @@
+"""Clinic's hand-written SQL, and the fragments through which other apps' statements read clinic.
+
+Why there is any: bench/README.md, "Why some statements are hand-written SQL". Rows are read by
+column name (core.rows).
+
+No other app names clinic's tables: a statement of `scheduling` that needs to know about a
+specialist, a visit type or a patient composes these fragments into its own single statement,
+so a hot path keeps one round trip and a change of clinic's schema is made here alone.
+
+- FROM items (derived tables, joined on their `id`): `specialists`, `visit_types`, `patients`,
+  `specialist_names`; each lists the columns it gives.
+- Conditions (EXISTS) on a specialist, given as an SQL expression of its id: `licensed`,
+  `offers`, `takes`, `has_specialty`.
+
+Portable between PostgreSQL and SQLite (3.35 and later).
+"""
+
+from __future__ import annotations
+
+from django.db import connection
+
+from clinic.models import Patient, User
+from core import rows
+
+
+def specialists(alias: str) -> str:
+    """FROM item: every specialist, as `alias`, with the columns `id`, `is_active`,
+    `accepting_new_patients`."""
+    return f"(SELECT sp.id, sp.is_active, sp.accepting_new_patients FROM clinic_specialist sp) {alias}"
+
+
+def specialist_names(alias: str) -> str:
+    """FROM item: every specialist, as `alias`, with the columns `id` and `last_name`."""
+    return (
+        "(SELECT sp.id, u.last_name FROM clinic_specialist sp JOIN clinic_user u ON u.id = sp.user_id) "
+        + alias
+    )
+
+
+def visit_types(alias: str) -> str:
+    """FROM item: every visit type, as `alias`, with the columns `id` and `new_patient`."""
+    return f"(SELECT vt.id, vt.new_patient FROM clinic_visittype vt) {alias}"
+
+
+def patients(alias: str) -> str:
+    """FROM item: every patient, as `alias`, with the columns `id` (the user's), `phone`,
+    `sms_opt_in`, `email_opt_in` and `timezone` (an IANA name)."""
+    return (
+        "(SELECT p.user_id AS id, p.phone, p.sms_opt_in, p.email_opt_in, p.timezone FROM clinic_patient p) "
+        + alias
+    )
+
+
+def licensed(specialist: str, *, state: str, on: str) -> str:
+    """The specialist holds a licence in `state` valid on the date `on` (SQL expressions)."""
+    return f"""EXISTS (SELECT 1 FROM clinic_statelicense l
+    WHERE l.specialist_id = {specialist} AND l.state = {state} AND l.expires_on >= {on})"""
+
+
+def offers(specialist: str, *, visit_type: str) -> str:
+    """The specialist offers the visit type (SQL expressions of their ids)."""
+    return f"""EXISTS (SELECT 1 FROM clinic_specialist_visit_types o
+    WHERE o.specialist_id = {specialist} AND o.visittype_id = {visit_type})"""
+
+
+def takes(specialist: str, *, visit_type: str, accepting: str) -> str:
+    """The specialist lists the visit type for booking: offers it, and a new-patient visit only
+    while `accepting` (an SQL boolean, e.g. `specialists()`'s `accepting_new_patients`): their
+    own patients book follow-ups, which stay listed."""
+    return f"""EXISTS (SELECT 1 FROM clinic_specialist_visit_types o
+    JOIN clinic_visittype t ON t.id = o.visittype_id
+    WHERE o.specialist_id = {specialist} AND o.visittype_id = {visit_type}
+      AND (NOT t.new_patient OR {accepting}))"""
+
+
+def has_specialty(specialist: str, *, slug: str) -> str:
+    """The specialist has the specialty whose slug is `slug` (an SQL expression)."""
+    return f"""EXISTS (SELECT 1 FROM clinic_specialist_specialties ss
+    JOIN clinic_specialty y ON y.id = ss.specialty_id
+    WHERE ss.specialist_id = {specialist} AND y.slug = {slug})"""
+
+
+_USER_BY_TOKEN_SQL = (
+    "SELECT {user} FROM clinic_user u JOIN authtoken_token t ON t.user_id = u.id WHERE t.key = %s"
+)
+
+
+def user_by_token(key: str) -> User | None:
+    """The user of the API token `key` (DRF's `Token.objects.select_related("user")`)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_USER_BY_TOKEN_SQL.format(user=rows.columns(User, "u")), [key])
+        row = rows.fetchone(cursor)
+    return None if row is None else rows.instance(User, row)
+
+
+_PATIENT_LOCK_SQL = "SELECT {patient} FROM clinic_patient p WHERE p.user_id = %s"
+
+
+def patient_lock(user_id: int) -> Patient | None:
+    """The patient `user_id`, its row locked until the transaction ends; None if no patient.
+    SQLite has no row locks and needs none: a writing transaction there holds the whole
+    database."""
+    sql = _PATIENT_LOCK_SQL.format(patient=rows.columns(Patient, "p"))
+    if connection.features.has_select_for_update:
+        sql += " FOR UPDATE"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user_id])
+        row = rows.fetchone(cursor)
+    return None if row is None else rows.instance(Patient, row)

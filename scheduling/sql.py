@@ -1,0 +1,241 @@
+"""Scheduling's hand-written SQL, and the fragment through which notifications reads a booking.
+
+Why there is any: bench/README.md, "Why some statements are hand-written SQL". Rows are read by
+column name into typed records (core.rows). Clinic's tables are read only through the fragments
+of `clinic.sql`, composed into each statement, so every path here stays one statement.
+
+- `bookable_slots` and `first_bookable_slots`: slot search and next available, as
+  `BookableSlots` (read a page at a time) of `BookableSlot` records.
+- `claim`: take an open slot and read what the booking policies test about it (`SlotFacts`).
+- `booking_messages`: a FROM item for notifications, what a message says about a booking.
+
+Portable between PostgreSQL and SQLite (3.35 and later): DATE() is a function-style cast on the
+one and a function on the other, both in UTC here; booleans are tested by truth, not compared.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from dataclasses import dataclass, fields
+from typing import Any
+
+from django.db import connection
+
+from clinic import sql as clinic_sql
+from clinic.models import Patient
+from core import rows
+from scheduling.models import Slot
+
+
+@dataclass(frozen=True)
+class BookableSlot:
+    """A slot a patient could book, as a search finds it."""
+
+    id: int
+    specialist_id: int
+    visit_type_id: int
+    start: dt.datetime
+    end: dt.datetime
+
+
+# The columns of a BookableSlot, each named for its field.
+_SLOT_COLUMNS = tuple(field.name for field in fields(BookableSlot))
+
+
+@dataclass(frozen=True)
+class BookableSlots:
+    """The slots a search finds, in order, read a page at a time: a sequence as Django's
+    paginator takes one (slicing reads those rows, `count()` counts them all)."""
+
+    sql: str  # the ordered SELECT of a BookableSlot's columns, without LIMIT
+    count_sql: str
+    params: dict[str, Any]
+
+    def count(self) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(self.count_sql, self.params)
+            return int(cursor.fetchone()[0])
+
+    def __getitem__(self, index: slice) -> list[BookableSlot]:
+        start, stop, _ = index.indices(sys.maxsize)
+        params = {**self.params, "limit": max(0, stop - start), "offset": start}
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql + " LIMIT %(limit)s OFFSET %(offset)s", params)
+            return rows.records(BookableSlot, cursor)
+
+    def first(self) -> BookableSlot | None:
+        found = self[:1]
+        return found[0] if found else None
+
+
+# A slot is bookable when it is open, inside the window [earliest, latest), of an active
+# specialist who lists its visit type (clinic_sql.takes) and, given a state, is licensed there on
+# the visit's date. In every condition `sp` is the specialist, a clinic_sql.specialists() row.
+
+
+def _bookable(slot: str, *, state: str | None, visit_type: int | None) -> list[str]:
+    """What makes the slot `slot` of the specialist `sp` bookable, as conditions to AND (the
+    specialist's own, active and the rest, are the caller's)."""
+    found = [
+        # A literal, not a parameter: a prepared statement's generic plan can then use the
+        # partial indexes on open slots (with `status = $1` it cannot know they apply).
+        f"{slot}.status = '{Slot.Status.OPEN}'",
+        f"{slot}.start >= %(earliest)s",
+        f"{slot}.start < %(latest)s",
+        clinic_sql.takes("sp.id", visit_type=f"{slot}.visit_type_id", accepting="sp.accepting_new_patients"),
+    ]
+    if visit_type is not None:
+        found.append(f"{slot}.visit_type_id = %(visit_type)s")
+    if state:
+        found.append(clinic_sql.licensed("sp.id", state="%(state)s", on=f"DATE({slot}.start)"))
+    return found
+
+
+def _params(earliest: dt.datetime, latest: dt.datetime, **search: Any) -> dict[str, Any]:
+    adapt = connection.ops.adapt_datetimefield_value
+    return {"earliest": adapt(earliest), "latest": adapt(latest), **search}
+
+
+def _slots(source: str, params: dict[str, Any]) -> BookableSlots:
+    return BookableSlots(
+        sql=f"SELECT {rows.columns(Slot, 's', _SLOT_COLUMNS)} {source} ORDER BY s.start, s.id",
+        count_sql=f"SELECT COUNT(*) {source}",
+        params=params,
+    )
+
+
+def bookable_slots(
+    *,
+    earliest: dt.datetime,
+    latest: dt.datetime,
+    specialist: int | None = None,
+    specialty: str | None = None,
+    state: str | None = None,
+    visit_type: int | None = None,
+) -> BookableSlots:
+    """Bookable slots starting in [earliest, latest), ordered by start."""
+    where = ["sp.is_active", *_bookable("s", state=state, visit_type=visit_type)]
+    if specialist is not None:
+        where.append("s.specialist_id = %(specialist)s")
+    if specialty:
+        where.append(clinic_sql.has_specialty("sp.id", slug="%(specialty)s"))
+    source = (
+        f"FROM scheduling_slot s JOIN {clinic_sql.specialists('sp')} ON sp.id = s.specialist_id WHERE "
+        + " AND ".join(where)
+    )
+    search = {"specialist": specialist, "specialty": specialty, "state": state, "visit_type": visit_type}
+    return _slots(source, _params(earliest, latest, **search))
+
+
+def first_bookable_slots(
+    *,
+    earliest: dt.datetime,
+    latest: dt.datetime,
+    specialty: str | None = None,
+    state: str | None = None,
+    visit_type: int | None = None,
+) -> BookableSlots:
+    """The earliest bookable slot of each matching specialist, soonest first.
+
+    One correlated subquery per specialist, each an index range scan on
+    (specialist, start) WHERE status = 'open' that stops at its first match. Specialists who
+    cannot have a match (no licence in the state valid on the earliest bookable date, or not
+    listing the visit type) are dropped before their subquery runs: otherwise each of them
+    would scan every open slot of the horizon to find nothing. A specialist without a match
+    yields NULL, which `id IN (...)` never matches, so no IS NOT NULL filter (which would run
+    every subquery a second time) is needed.
+    """
+    first = "SELECT f.id FROM scheduling_slot f WHERE f.specialist_id = sp.id AND {} ORDER BY f.start, f.id LIMIT 1"
+    specialists = ["sp.is_active"]
+    if specialty:
+        specialists.append(clinic_sql.has_specialty("sp.id", slug="%(specialty)s"))
+    if state:
+        specialists.append(clinic_sql.licensed("sp.id", state="%(state)s", on="%(earliest_date)s"))
+    if visit_type is not None:
+        specialists.append(
+            clinic_sql.takes("sp.id", visit_type="%(visit_type)s", accepting="sp.accepting_new_patients")
+        )
+    firsts = "SELECT ({}) FROM {} WHERE {}".format(
+        first.format(" AND ".join(_bookable("f", state=state, visit_type=visit_type))),
+        clinic_sql.specialists("sp"),
+        " AND ".join(specialists),
+    )
+    params = _params(
+        earliest,
+        latest,
+        earliest_date=connection.ops.adapt_datefield_value(earliest.astimezone(dt.UTC).date()),
+        specialty=specialty,
+        state=state,
+        visit_type=visit_type,
+    )
+    return _slots(f"FROM scheduling_slot s WHERE s.id IN ({firsts})", params)
+
+
+@dataclass(frozen=True)
+class SlotFacts:
+    """What the booking policies test about a slot, beside the slot itself."""
+
+    specialist_active: bool
+    specialist_accepting: bool
+    new_patient_visit: bool
+    licensed: bool  # in the patient's state on the visit date
+    offered: bool  # the specialist still offers the slot's visit type
+    patient_upcoming: int  # the patient's confirmed visits still ahead
+
+
+# Take the slot if, and only if, it is still open (of racing transactions, exactly one updates
+# the row), and return in the same statement what the booking policies need to know about it
+# (three lookups, two EXISTS, a correlated count). PostgreSQL and SQLite (3.35 and later) both
+# return subqueries from an UPDATE. The table goes by its own name: SQLite's RETURNING cannot see
+# an alias.
+CLAIM_SQL = f"""
+UPDATE scheduling_slot SET status = %(booked)s
+WHERE scheduling_slot.id = %(slot)s AND scheduling_slot.status = %(open)s
+RETURNING {{slot}},
+  (SELECT sp.is_active FROM {clinic_sql.specialists("sp")}
+   WHERE sp.id = scheduling_slot.specialist_id) AS specialist_active,
+  (SELECT sp.accepting_new_patients FROM {clinic_sql.specialists("sp")}
+   WHERE sp.id = scheduling_slot.specialist_id) AS specialist_accepting,
+  (SELECT vt.new_patient FROM {clinic_sql.visit_types("vt")}
+   WHERE vt.id = scheduling_slot.visit_type_id) AS new_patient_visit,
+  {clinic_sql.licensed("scheduling_slot.specialist_id", state="%(state)s", on="DATE(scheduling_slot.start)")}
+    AS licensed,
+  {clinic_sql.offers("scheduling_slot.specialist_id", visit_type="scheduling_slot.visit_type_id")} AS offered,
+  (SELECT COUNT(*) FROM scheduling_booking b JOIN scheduling_slot bs ON bs.id = b.slot_id
+   WHERE b.patient_id = %(patient)s AND b.status = 'confirmed' AND bs.start > %(now)s) AS patient_upcoming
+"""
+
+
+def claim(slot_id: int, *, patient: Patient, now: dt.datetime) -> tuple[Slot, SlotFacts] | None:
+    """Book the slot `slot_id` if it is open: the slot, now booked, and its facts for `patient`
+    at `now`; None if it is not there or not open."""
+    params = {
+        "booked": Slot.Status.BOOKED,
+        "open": Slot.Status.OPEN,
+        "slot": slot_id,
+        "state": patient.state,
+        "patient": patient.pk,
+        "now": connection.ops.adapt_datetimefield_value(now),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(CLAIM_SQL.format(slot=rows.columns(Slot, "scheduling_slot")), params)
+        row = rows.fetchone(cursor)
+    if row is None:
+        return None
+    return rows.instance(Slot, row), rows.record(SlotFacts, row)
+
+
+def booking_messages(alias: str) -> str:
+    """FROM item: what a message says about each booking, as `alias`, with the columns
+    `booking_id`, `booking_status`, `start` (the visit's), the patient's `phone`, `sms_opt_in`,
+    `email_opt_in` and `patient_timezone` (an IANA name), the specialist's
+    `specialist_last_name`, and `video_nonce` (null while the visit has no room)."""
+    return f"""(SELECT b.id AS booking_id, b.status AS booking_status, s.start AS start,
+    p.phone, p.sms_opt_in, p.email_opt_in, p.timezone AS patient_timezone,
+    sp.last_name AS specialist_last_name, v.nonce AS video_nonce
+  FROM scheduling_booking b
+  JOIN scheduling_slot s ON s.id = b.slot_id
+  JOIN {clinic_sql.patients("p")} ON p.id = b.patient_id
+  JOIN {clinic_sql.specialist_names("sp")} ON sp.id = s.specialist_id
+  LEFT JOIN scheduling_videovisit v ON v.booking_id = b.id) {alias}"""
