@@ -44,7 +44,7 @@ def _idempotency_key(request: Request) -> str | None:
 
 
 def _owner(request: Request, specialist_id: int | None) -> Specialist:
-    """Whose calendar a change is for: a specialist's own; an admin names one."""
+    """Whose schedule a change is for: a specialist's own; an admin names one."""
     if is_admin(request.user):
         if specialist_id is None:
             raise InvalidInput(

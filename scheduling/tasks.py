@@ -1,4 +1,4 @@
-"""Scheduling's periodic work: keep every calendar materialized to the rolling horizon."""
+"""Scheduling's periodic work: keep every schedule materialized to the rolling horizon."""
 
 from celery import shared_task
 

@@ -3,8 +3,8 @@
 No double booking, on any backend: a slot is claimed with a conditional UPDATE
 (`... WHERE status = 'open'`), which only one transaction can win, and the partial unique index
 `one_confirmed_booking_per_slot` refuses a second confirmed booking should any path forget the
-claim. Every path that makes a booking confirmed goes through `_claim`, which also reads what the
-booking policies test.
+claim. Every path that makes a booking confirmed goes through the slots service's `slot_claim`,
+which also reads what the booking policies test.
 
 Every state change also writes an audit event in its transaction: who, what, before, after.
 """
@@ -26,17 +26,11 @@ from clinic.models import Patient, User
 from core import rows
 from core.audit import audit_event_record
 from core.errors import Conflict, Forbidden, InvalidInput
-from scheduling import sql, video
+from scheduling import video
 from scheduling.models import Booking, IdempotencyKey, Slot, TimeOff
-from scheduling.services.slots import slot_release
+from scheduling.services.slots import slot_claim, slot_release, slot_unavailable
 from scheduling.signals import BookingAction, booking_changed
 from scheduling.sql import SlotFacts
-
-SLOT_UNAVAILABLE = "This slot is no longer available."
-
-
-def _slot_unavailable() -> Conflict:
-    return Conflict(SLOT_UNAVAILABLE, code="slot_unavailable", fields={"slot": [SLOT_UNAVAILABLE]})
 
 
 def _policy(detail: str, code: str) -> InvalidInput:
@@ -56,18 +50,6 @@ def _lock_patient(user: User) -> Patient:
     return patient
 
 
-def _claim(patient: Patient, slot_id: int, now: dt.datetime) -> tuple[Slot, SlotFacts]:
-    """The slot, now booked, and its facts; or a refusal if it is not there or not open. The
-    policies are tested after the claim; a refusal raises, and the caller's transaction rolls
-    the claim back with everything else."""
-    claimed = sql.claim(slot_id, patient=patient, now=now)
-    if claimed is None:
-        if not Slot.objects.filter(pk=slot_id).exists():
-            raise InvalidInput("No such slot.", fields={"slot": ["No such slot."]})
-        raise _slot_unavailable()
-    return claimed
-
-
 def _has_completed_visit(patient: Patient, specialist_id: int) -> bool:
     return Booking.objects.filter(
         patient=patient, slot__specialist_id=specialist_id, status=Booking.Status.COMPLETED
@@ -78,7 +60,7 @@ def _check_policies(
     patient: Patient, slot: Slot, facts: SlotFacts, now: dt.datetime, *, replacing: Booking | None
 ) -> None:
     if not facts.specialist_active or not facts.offered:
-        raise _slot_unavailable()
+        raise slot_unavailable()
     if slot.start < now + dt.timedelta(minutes=settings.MIN_NOTICE_MINUTES):
         raise _policy(
             f"Visits must be booked at least {settings.MIN_NOTICE_MINUTES} minutes ahead.",
@@ -118,7 +100,7 @@ def _insert_confirmed(**fields: object) -> Booking:
         with transaction.atomic(savepoint=False):
             return rows.insert_one(Booking(status=Booking.Status.CONFIRMED, **fields))
     except IntegrityError as exc:  # the partial unique index: another confirmed booking holds it
-        raise _slot_unavailable() from exc
+        raise slot_unavailable() from exc
 
 
 def _state(booking: Booking, **extra: Any) -> dict[str, Any]:
@@ -178,7 +160,7 @@ def _booking_create(
     if idempotency_key and (found := _replay(user, idempotency_key, request_hash)):
         return found
     now = timezone.now()
-    slot, facts = _claim(patient, slot_id, now)
+    slot, facts = slot_claim(patient=patient, slot_id=slot_id, now=now)
     _check_policies(patient, slot, facts, now, replacing=None)
     booking = _insert_confirmed(patient=patient, slot=slot, reason=reason)
     video.video_visit_create(booking=booking)
@@ -263,7 +245,7 @@ def booking_reschedule(*, booking: Booking, slot_id: int, by: User) -> Booking:
     old = _lock_confirmed(booking)
     now = timezone.now()
     _check_patient_window(old, by, now)
-    slot, facts = _claim(old.patient, slot_id, now)
+    slot, facts = slot_claim(patient=old.patient, slot_id=slot_id, now=now)
     _check_policies(old.patient, slot, facts, now, replacing=old)
     before = _state(old)
     old.status = Booking.Status.RESCHEDULED

@@ -1,7 +1,7 @@
 """Weekly availability rules, and the slots they materialize over the rolling horizon.
 
 Creating a rule materializes its slots at once; editing one regenerates its future open slots
-and withdraws the booked ones it no longer yields; the daily job extends every calendar to the
+and withdraws the booked ones it no longer yields; the daily job extends every schedule to the
 horizon. What a rule yields is `scheduling.expansion`; the slots themselves change through
 `scheduling.services.slots`.
 """

@@ -1,15 +1,18 @@
 """Slots: the one service that changes a slot's status, from its creation to its retirement.
 
 A slot is created open (or blocked, under time off) from a rule or by hand; a booking claims it
-(with the conditional UPDATE in `bookings`); it is released when its visit is cancelled or moved
-(open again, blocked under time off, or retired if its rule withdrew it meanwhile); time off
-blocks and unblocks it; a rule that no longer yields it withdraws it; and a slot nobody holds is
-removed, or retired when a past or cancelled booking still points to it. A slot coming back to
-open for a cancelled or moved visit is announced with `scheduling.signals.slot_freed`.
+(`slot_claim`: the conditional UPDATE of `scheduling.sql.claim`); it is released when its visit
+is cancelled or moved (open again, blocked under time off, or retired if its rule withdrew it
+meanwhile); time off blocks and unblocks it; a rule that no longer yields it withdraws it; and a
+slot nobody holds is removed, or retired when a past or cancelled booking still points to it. A
+slot coming back to open for a cancelled or moved visit is announced with
+`scheduling.signals.slot_freed`.
 
-Every change to a specialist's slots other than a booking's first takes `lock_specialist`, so two
-changes to one calendar run one after the other (the exclusion constraint would otherwise turn
-the loser into an IntegrityError). Bookings do not take that lock: they claim a slot row.
+These functions run inside their caller's transaction (the booking, rule or time off service
+that asked). Every change to a specialist's slots other than a booking's first takes
+`lock_specialist`, so two changes to one specialist's schedule run one after the other (the
+exclusion constraint would otherwise turn the loser into an IntegrityError). Bookings do not
+take that lock: they claim a slot row.
 """
 
 from __future__ import annotations
@@ -23,11 +26,13 @@ from django.db import transaction
 from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
 
-from clinic.models import Specialist, VisitType
+from clinic.models import Patient, Specialist, VisitType
 from core.errors import Conflict, InvalidInput
+from scheduling import sql
 from scheduling.expansion import Interval, horizon_end
 from scheduling.models import AvailabilityRule, Slot, TimeOff
 from scheduling.signals import slot_freed
+from scheduling.sql import SlotFacts
 
 
 def lock_specialist(specialist: Specialist) -> Specialist:
@@ -172,7 +177,27 @@ def slot_delete(*, slot: Slot) -> None:
     slot_remove_unbooked(slots=Slot.objects.filter(pk=slot.pk))
 
 
-# --- Releasing --------------------------------------------------------------------------------
+# --- Claiming and releasing -------------------------------------------------------------------
+
+SLOT_UNAVAILABLE = "This slot is no longer available."
+
+
+def slot_unavailable() -> Conflict:
+    """The refusal of a slot someone else holds (409 `slot_unavailable`)."""
+    return Conflict(SLOT_UNAVAILABLE, code="slot_unavailable", fields={"slot": [SLOT_UNAVAILABLE]})
+
+
+def slot_claim(*, patient: Patient, slot_id: int, now: dt.datetime) -> tuple[Slot, SlotFacts]:
+    """Book the slot if, and only if, it is still open (of racing transactions exactly one wins:
+    the conditional UPDATE of scheduling.sql.claim), with what the booking policies test about
+    it; a refusal if it is not there or not open. The policies are the caller's to test after
+    the claim: a refusal raises, and the caller's transaction rolls the claim back with the rest."""
+    claimed = sql.claim(slot_id, patient=patient, now=now)
+    if claimed is None:
+        if not Slot.objects.filter(pk=slot_id).exists():
+            raise InvalidInput("No such slot.", fields={"slot": ["No such slot."]})
+        raise slot_unavailable()
+    return claimed
 
 
 def slot_release(*, slot: Slot, time_off: TimeOff | None = None) -> None:
