@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core import checks
 
 
 class NotificationsConfig(AppConfig):
@@ -6,4 +7,8 @@ class NotificationsConfig(AppConfig):
     verbose_name = "Notifications: reminders by SMS and email"
 
     def ready(self) -> None:
+        from core.backends import backend_check
         from notifications import receivers  # noqa: F401  (connects the booking_changed receiver)
+        from notifications.backends import SMS_BACKENDS
+
+        checks.register(backend_check("SMS_BACKEND", SMS_BACKENDS, "notifications.E001"))

@@ -34,3 +34,13 @@ def test_email_backend_short_names_are_expanded_from_the_environment(settings_fr
         settings_from_env(EMAIL_BACKEND="smtp").EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBackend"
     )
     assert settings_from_env(EMAIL_BACKEND="myapp.mail.Backend").EMAIL_BACKEND == "myapp.mail.Backend"
+
+
+def test_a_setting_that_names_no_class_is_refused_at_start_up(settings):
+    from django.core import checks
+
+    settings.VIDEO_PROVIDER = "jitsi"
+    settings.SMS_BACKEND = "notifications.backends.sms.Pigeon"
+    assert {message.id for message in checks.run_checks()} >= {"scheduling.E001", "notifications.E001"}
+    settings.VIDEO_PROVIDER, settings.SMS_BACKEND = "url", "console"
+    assert not [message for message in checks.run_checks() if message.id.endswith(".E001")]
