@@ -8,6 +8,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from clinic.models import Specialist, StateLicense
+from core.filters import filtered
 
 
 def licenses_valid_on(day: dt.date) -> QuerySet[StateLicense]:
@@ -21,20 +22,20 @@ def specialist_list(
     accepting_new_patients: bool | None = None,
     include_inactive: bool = False,
 ) -> QuerySet[Specialist]:
-    today = timezone.localdate()
-    qs = Specialist.objects.select_related("user").prefetch_related(
-        "specialties",
-        "visit_types",
-        "licenses",  # ordered by state, the model's ordering
+    qs = filtered(
+        Specialist.objects.select_related("user").prefetch_related(
+            "specialties",
+            "visit_types",
+            "licenses",  # ordered by state, the model's ordering
+        ),
+        specialties__slug=specialty,
+        accepting_new_patients=accepting_new_patients,
     )
     if not include_inactive:
         qs = qs.filter(is_active=True)
-    if specialty:
-        qs = qs.filter(specialties__slug=specialty)
     if state:
-        qs = qs.filter(
-            Exists(licenses_valid_on(today).filter(specialist=OuterRef("pk"), state=state.upper()))
+        licensed = licenses_valid_on(timezone.localdate()).filter(
+            specialist=OuterRef("pk"), state=state.upper()
         )
-    if accepting_new_patients is not None:
-        qs = qs.filter(accepting_new_patients=accepting_new_patients)
+        qs = qs.filter(Exists(licensed))
     return qs

@@ -28,19 +28,15 @@ def _rule_date(**kwargs: Any) -> serializers.DateField:
 class SlotOut(Shape):
     # A bookable slot in search results (the records of scheduling.sql.BookableSlots) and
     # next available.
-    id = serializers.IntegerField()
+    id = serializers.IntegerField(read_only=True)
     specialist = serializers.IntegerField(source="specialist_id")
     visit_type = serializers.IntegerField(source="visit_type_id")
     start = serializers.DateTimeField()
     end = serializers.DateTimeField()
 
 
-class SlotManagedOut(Shape):
-    id = serializers.IntegerField()
-    specialist = serializers.IntegerField(source="specialist_id")
-    visit_type = serializers.IntegerField(source="visit_type_id")
-    start = serializers.DateTimeField()
-    end = serializers.DateTimeField()
+class SlotManagedOut(SlotOut):
+    # One of a specialist's own slots, with its status.
     # Retired slots are history, never among a specialist's managed slots.
     status = serializers.ChoiceField(choices=[c for c in Slot.Status.choices if c[0] != Slot.Status.RETIRED])
 

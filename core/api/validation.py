@@ -10,6 +10,6 @@ from rest_framework.serializers import Serializer
 
 def validated(serializer_class: type[Serializer], data: Any, *, partial: bool = False) -> dict[str, Any]:
     """The validated data, or a 400 naming the fields (DRF's ValidationError)."""
-    serializer = serializer_class(data=data, partial=True) if partial else serializer_class(data=data)
+    serializer = serializer_class(data=data, partial=partial)
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import zoneinfo
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import pytest
 from django.utils import timezone
@@ -113,3 +115,99 @@ def test_a_missing_related_row_reads_as_null():
     data = ProfileOut(specialist.user).data
     assert data["state"] is None and data["sms_opt_in"] is None
     assert data["timezone"] == str(specialist.timezone)
+
+
+# --- Every shape of the API, against DRF's own Serializer with the same fields -----------------
+
+
+APPS = {"api", "clinic", "core", "notifications", "scheduling", "web"}
+
+
+def shapes() -> set[type[Shape]]:
+    """The shapes the apps declare (classes made with type() count as DRF's module's, and are
+    left out: the stats' counts, and this module's own)."""
+    found: set[type[Shape]] = set()
+    todo = list(Shape.__subclasses__())
+    while todo:
+        shape = todo.pop()
+        if shape.__module__.split(".")[0] in APPS:
+            found.add(shape)
+        todo += shape.__subclasses__()
+    return found
+
+
+def drf_twin(shape: type[Shape]) -> type[serializers.Serializer]:
+    """A plain DRF Serializer with the shape's fields and methods: the reference it must match."""
+    methods = {
+        name: value
+        for klass in reversed(shape.__mro__)
+        if issubclass(klass, Shape) and klass is not Shape
+        for name, value in vars(klass).items()
+        if callable(value) and not name.startswith("__")
+    }
+    fields = {name: copy.deepcopy(field) for name, field in shape._declared_fields.items()}
+    return type(f"DRF{shape.__name__}", (serializers.Serializer,), {**methods, **fields})
+
+
+def api_objects() -> list[tuple[type[Shape], object, dict[str, object]]]:
+    """One instance of what each shape writes in the API, made as the API makes it."""
+    from api.audit import AuditEventOut
+    from clinic.models import Specialty
+    from clinic.serializers import ProfileOut, RegisterOut, SpecialistOut, SpecialtyOut, TokenOut
+    from core.audit import audit_event_record
+    from notifications.selectors import notification_stats
+    from notifications.serializers import NotificationOut, QueueStatsOut
+    from scheduling import selectors
+    from scheduling.models import TimeOff
+    from scheduling.serializers import (
+        BookingOut,
+        JoinOut,
+        RuleOut,
+        SlotManagedOut,
+        SlotOut,
+        TimeOffOut,
+        VideoOut,
+    )
+    from scheduling.video import JoinGrant, video_visit_create
+    from tests.factories import BookingFactory, NotificationFactory, RuleFactory, SlotFactory
+
+    booking = BookingFactory(cancel_reason="", cancelled_by="patient", cancelled_at=NOON)
+    video_visit_create(booking=booking)
+    patient, specialist = booking.patient.user, booking.slot.specialist
+    admin = SimpleNamespace(user=SimpleNamespace(role=Role.ADMIN))
+    as_specialist = SimpleNamespace(user=SimpleNamespace(role=Role.SPECIALIST))
+    open_slot = SlotFactory(specialist=specialist, start=booking.slot.start + dt.timedelta(days=1))
+    off = TimeOff.objects.create(specialist=specialist, start=NOON, end=NOON + dt.timedelta(hours=2))
+    event = audit_event_record(
+        actor=patient, action="booking.cancelled", obj=booking, before={"a": 1}, after=None
+    )
+    return [
+        (BookingOut, booking, {}),
+        (BookingOut, booking, {"request": as_specialist}),
+        (VideoOut, {"join_url": None}, {}),
+        (ProfileOut, patient, {}),
+        (ProfileOut, specialist.user, {}),
+        (SpecialistOut, specialist, {}),
+        (SpecialistOut, specialist, {"show_private": True, "request": admin}),
+        (SpecialtyOut, Specialty.objects.first(), {}),
+        (RegisterOut, {"id": 1, "token": "t"}, {}),
+        (TokenOut, {"token": "t"}, {}),
+        (SlotOut, open_slot, {}),
+        (SlotOut, selectors.slots_bookable().first(), {}),
+        (SlotManagedOut, booking.slot, {}),
+        (RuleOut, RuleFactory(specialist=specialist, valid_until=None), {}),
+        (TimeOffOut, off, {}),
+        (JoinOut, JoinGrant("room", "patient-1", None, "https://meet.example/room", NOON), {}),
+        (NotificationOut, NotificationFactory(last_error="The 'To' number +12125550123 is bad"), {}),
+        (QueueStatsOut, notification_stats(), {}),
+        (AuditEventOut, event, {}),
+    ]
+
+
+@pytest.mark.django_db
+def test_every_shape_of_the_api_writes_what_drf_writes(broker_says):
+    cases = api_objects()
+    assert {shape for shape, _, _ in cases} == shapes()  # every shape of the apps is here
+    for shape, instance, context in cases:
+        assert instance is not None, shape
+        assert shape(instance, context=context).data == drf_twin(shape)(instance, context=context).data, shape
