@@ -7,7 +7,7 @@ from drf_spectacular.utils import extend_schema_view
 from rest_framework import mixins, serializers, viewsets
 
 from core.api.fields import id_field
-from core.api.openapi import operation
+from core.api.openapi import FOUND, operation
 from core.api.shapes import Shape
 from core.api.validation import validated
 from core.audit import audit_event_list
@@ -42,9 +42,7 @@ class AuditFilterIn(serializers.Serializer):
         "The audit trail, newest first (admins)",
         AuditEventOut,
         400,
-        401,
-        403,
-        404,
+        *FOUND,
         parameters=[AuditFilterIn],
     )
 )

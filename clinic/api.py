@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from clinic import selectors, serializers, services
 from clinic.models import Specialist, Specialty, VisitType
-from core.api.openapi import operation
+from core.api.openapi import FOUND, SIGNED_IN, operation
 from core.api.parsers import JSONParser
 from core.api.validation import validated
 from core.permissions import IsAdminOrReadOnly, is_admin
@@ -58,8 +58,7 @@ class SpecialtyViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     create=operation(
         "Add a visit type (admin)",
         serializers.VisitTypeSerializer,
-        401,
-        403,
+        *SIGNED_IN,
         request=serializers.VisitTypeSerializer,
         status=201,
     ),
@@ -83,17 +82,14 @@ class VisitTypeViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     create=operation(
         "Onboard a specialist (admin)",
         serializers.SpecialistOut,
-        401,
-        403,
+        *SIGNED_IN,
         request=serializers.SpecialistIn,
         status=201,
     ),
     partial_update=operation(
         "Change a specialist (admin)",
         serializers.SpecialistOut,
-        401,
-        403,
-        404,
+        *FOUND,
         request=serializers.SpecialistPatch,
     ),
 )

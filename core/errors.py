@@ -34,26 +34,18 @@ class InvalidInput(DomainError):
 
 
 class NotFound(DomainError):
-    status = 404
-    code = "not_found"
-    detail = "Not found."
+    status, code, detail = 404, "not_found", "Not found."
 
 
 class Conflict(DomainError):
     """409: the request conflicts with the current state."""
 
-    status = 409
-    code = "conflict"
-    detail = "The request conflicts with the current state."
+    status, code, detail = 409, "conflict", "The request conflicts with the current state."
 
 
 class Gone(DomainError):
-    status = 410
-    code = "gone"
-    detail = "This is no longer available."
+    status, code, detail = 410, "gone", "This is no longer available."
 
 
 class Forbidden(DomainError):
-    status = 403
-    code = "permission_denied"
-    detail = "You do not have permission to do this."
+    status, code, detail = 403, "permission_denied", "You do not have permission to do this."

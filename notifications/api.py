@@ -24,7 +24,7 @@ from rest_framework.views import APIView
 from twilio.request_validator import RequestValidator
 
 from clinic.access import caller
-from core.api.openapi import operation
+from core.api.openapi import FOUND, SIGNED_IN, operation
 from core.api.validation import validated
 from core.permissions import IsAdmin
 from notifications import selectors, serializers
@@ -37,9 +37,7 @@ from notifications.services import callbacks, steering
         "Notifications, filtered (admins)",
         serializers.NotificationOut,
         400,
-        401,
-        403,
-        404,
+        *FOUND,
         parameters=[serializers.NotificationFilterIn],
     )
 )
@@ -58,8 +56,7 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @operation(
         "The queue at a glance: counts, lag, throughput, broker depth, workers",
         serializers.QueueStatsOut,
-        401,
-        403,
+        *SIGNED_IN,
     )
     @action(detail=False, methods=["get"])
     def stats(self, request: Request) -> Response:
@@ -73,7 +70,7 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         notification = steering.notification_retry(notification_id=self.get_object().pk, by=caller(request))
         return Response(self.get_serializer(notification).data)
 
-    @operation("Cancel a pending or queued notification", serializers.NotificationOut, 401, 403, 404, 409)
+    @operation("Cancel a pending or queued notification", serializers.NotificationOut, *FOUND, 409)
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str | None = None) -> Response:
         notification = steering.notification_cancel(notification_id=self.get_object().pk, by=caller(request))

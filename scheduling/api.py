@@ -21,7 +21,7 @@ from rest_framework.views import APIView
 
 from clinic.access import caller, specialist_of
 from clinic.models import Specialist
-from core.api.openapi import operation
+from core.api.openapi import FOUND, SIGNED_IN, operation
 from core.api.parsers import JSONParser
 from core.api.validation import validated
 from core.errors import InvalidInput
@@ -68,11 +68,6 @@ def _created(
     data = validated(body, request.data)
     made = service(specialist=_owner(request, data.pop("specialist", None)), **data, **extra)
     return Response(shape(made).data, status=status.HTTP_201_CREATED)
-
-
-# The errors of an endpoint for signed-in callers, and of one that also looks an object up.
-SIGNED_IN = (401, 403)
-FOUND = (*SIGNED_IN, 404)
 
 
 class ScheduleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

@@ -44,6 +44,12 @@ def errors(*codes: int) -> dict[int, OpenApiResponse]:
     return {code: OpenApiResponse(ErrorSerializer, description=_DESCRIPTIONS[code]) for code in codes}
 
 
+# The errors of an operation for signed-in callers of some role (not signed in; not allowed),
+# and of one that also looks an object up.
+SIGNED_IN = (401, 403)
+FOUND = (*SIGNED_IN, 404)
+
+
 def operation(
     summary: str,
     response: Any,

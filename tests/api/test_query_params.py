@@ -76,6 +76,7 @@ def test_hostile_query_parameters_never_answer_5xx(world, query, role):
         "slots/?state=%00",
         "bookings/?status=bogus",
         "specialists/?state=%00",
+        "specialists/?accepting_new_patients=maybe",
     ],
 )
 def test_an_invalid_filter_answers_400_naming_it(world, query):
