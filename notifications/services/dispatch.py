@@ -19,6 +19,7 @@ from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from notifications import sql
 from notifications.models import DispatcherRun, Notification
 
 Status = Notification.Status
@@ -70,11 +71,7 @@ def notification_dispatch_due(
         stuck = _claim(stuck_rows(now), limit)
         claimed = due + stuck
         if claimed:
-            # A row reclaimed from `sending` keeps its `sending_at`: the send task then asks the
-            # provider whether that attempt went out before it sends again.
-            Notification.objects.filter(id__in=[pk for pk, _ in claimed]).update(
-                status=Status.QUEUED, queued_at=now, updated_at=now
-            )
+            sql.mark_queued([pk for pk, _ in claimed], now=now)
         DispatcherRun.objects.update_or_create(
             name=DISPATCHER, defaults={"last_run_at": now, "claimed": len(due), "reclaimed": len(stuck)}
         )

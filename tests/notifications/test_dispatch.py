@@ -143,3 +143,23 @@ def test_a_full_batch_is_followed_by_another_in_the_same_tick(
     settings.DISPATCH_BATCH_SIZE = 1
     with django_capture_on_commit_callbacks():  # nothing reaches a broker
         assert tasks.notification_dispatch_task() == {"claimed": 2, "reclaimed": 0}
+
+
+@pytest.mark.postgres
+def test_a_claim_marks_its_rows_queued_in_one_statement_with_one_array_of_ids(booking):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert dispatch.notification_dispatch_due(enqueue=lambda pk, channel: None).claimed == 2
+    (marking,) = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].lstrip().startswith("UPDATE notifications_notification")
+    ]
+    assert "= ANY(" in marking and " IN (" not in marking
+    assert set(
+        Notification.objects.filter(booking=booking, kind="booking_confirmed").values_list(
+            "status", flat=True
+        )
+    ) == {Status.QUEUED}
