@@ -13,6 +13,7 @@ from clinic.models import User
 from clinic.serializers import VisitTypeRef
 from core.api.fields import id_field
 from core.api.shapes import Shape
+from core.permissions import is_admin
 from scheduling.models import Booking, Slot
 from scheduling.video import Participant, join_url
 
@@ -168,13 +169,17 @@ class BookingOut(Shape):
 
     @extend_schema_field(VideoOut(allow_null=True))
     def get_video(self, booking: Booking) -> dict[str, str | None]:
-        return {"join_url": join_url(booking, self._participant())}
+        participant = self._participant()
+        return {"join_url": join_url(booking, participant) if participant else None}
 
-    def _participant(self) -> Participant:
-        """Each side gets its own link; admins see the patient's, to help a patient join. (Only
-        the booking's own specialist can see it, so the role says which side is asking.)"""
-        request = self.context.get("request")
-        if getattr(getattr(request, "user", None), "role", None) == User.Role.SPECIALIST:
+    def _participant(self) -> Participant | None:
+        """Each side gets its own link, and an admin none: a patient's link would let them into
+        the room as the patient. (Only the booking's own specialist can see it, so the role says
+        which side is asking.)"""
+        user = getattr(self.context.get("request"), "user", None)
+        if is_admin(user):
+            return None
+        if getattr(user, "role", None) == User.Role.SPECIALIST:
             return Participant.SPECIALIST
         return Participant.PATIENT
 

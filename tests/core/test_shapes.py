@@ -174,8 +174,10 @@ def api_objects() -> list[tuple[type[Shape], object, dict[str, object]]]:
     booking = BookingFactory(cancel_reason="", cancelled_by="patient", cancelled_at=NOON)
     video_visit_create(booking=booking)
     patient, specialist = booking.patient.user, booking.slot.specialist
-    admin = SimpleNamespace(user=SimpleNamespace(role=Role.ADMIN))
-    as_specialist = SimpleNamespace(user=SimpleNamespace(role=Role.SPECIALIST))
+    admin = SimpleNamespace(user=SimpleNamespace(role=Role.ADMIN, is_authenticated=True, is_staff=True))
+    as_specialist = SimpleNamespace(
+        user=SimpleNamespace(role=Role.SPECIALIST, is_authenticated=True, is_staff=False)
+    )
     open_slot = SlotFactory(specialist=specialist, start=booking.slot.start + dt.timedelta(days=1))
     off = TimeOff.objects.create(specialist=specialist, start=NOON, end=NOON + dt.timedelta(hours=2))
     event = audit_event_record(
@@ -184,6 +186,7 @@ def api_objects() -> list[tuple[type[Shape], object, dict[str, object]]]:
     return [
         (BookingOut, booking, {}),
         (BookingOut, booking, {"request": as_specialist}),
+        (BookingOut, booking, {"request": admin}),
         (VideoOut, {"join_url": None}, {}),
         (ProfileOut, patient, {}),
         (ProfileOut, specialist.user, {}),

@@ -47,6 +47,13 @@ def test_the_booking_detail_shows_each_side_its_own_link(booking):
     assert specialist_view["video"]["join_url"] == join_url(booking, Participant.SPECIALIST)
 
 
+def test_an_admin_sees_no_join_link(booking, admin_client):
+    # The patient's link would let the admin into the room as the patient (API.md: null).
+    view = admin_client.get(f"/api/v1/bookings/{booking.pk}/").json()
+    assert view["video"] == {"join_url": None}
+    assert view["reason"] == booking.reason
+
+
 def test_before_the_window_answers_too_early_with_opens_at(anon, booking, settings):
     response = join(anon, join_url(booking, Participant.PATIENT))
     assert response.status_code == 403
