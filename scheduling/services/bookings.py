@@ -246,6 +246,10 @@ def booking_reschedule(*, booking: Booking, slot_id: int, by: User) -> Booking:
     now = timezone.now()
     _check_patient_window(old, by, now)
     slot, facts = slot_claim(patient=old.patient, slot_id=slot_id, now=now)
+    if _actor(by) == Booking.Actor.SPECIALIST and slot.specialist_id != old.slot.specialist_id:
+        # A specialist moves visits within their own schedule only; another's slot reads as
+        # no slot at all, and the claim rolls back with the refusal.
+        raise InvalidInput("No such slot.", fields={"slot": ["No such slot."]})
     _check_policies(old.patient, slot, facts, now, replacing=old)
     before = _state(old)
     old.status = Booking.Status.RESCHEDULED

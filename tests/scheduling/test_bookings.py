@@ -279,6 +279,23 @@ def test_reschedule_onto_a_taken_slot_changes_nothing(patient, patient_client):
     assert Booking.objects.count() == 2
 
 
+def test_a_specialist_cannot_move_a_visit_into_another_specialists_schedule(patient):
+    booking = BookingFactory(patient=patient)
+    others = SlotFactory(start=in_days(6))  # another specialist's open slot
+    specialist = client_for(booking.slot.specialist.user)
+    response = specialist.post(
+        f"/api/v1/bookings/{booking.pk}/reschedule/", {"slot": others.pk}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["fields"] == {"slot": ["No such slot."]}
+    others.refresh_from_db()
+    booking.refresh_from_db()
+    assert (others.status, booking.status) == (Slot.Status.OPEN, "confirmed")
+    own = SlotFactory(specialist=booking.slot.specialist, start=in_days(7))
+    moved = specialist.post(f"/api/v1/bookings/{booking.pk}/reschedule/", {"slot": own.pk}, format="json")
+    assert (moved.status_code, moved.json()["slot"]) == (200, own.pk)
+
+
 def test_reschedule_at_the_cap_is_allowed(patient, patient_client, settings):
     settings.MAX_ACTIVE_BOOKINGS = 1
     booking = BookingFactory(patient=patient)
