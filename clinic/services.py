@@ -54,9 +54,11 @@ def patient_register(
     email_opt_in: bool = True,
 ) -> tuple[User, Token]:
     email = email.strip().lower()
+    # Everything else is checked before the email is looked up: a request that could not make
+    # an account learns nothing about which emails have one.
+    _check_password(password, User(email=email, first_name=first_name, last_name=last_name))
     if User.objects.filter(email=email).exists():
         raise _email_taken(email)
-    _check_password(password, User(email=email, first_name=first_name, last_name=last_name))
     try:
         with transaction.atomic():
             user = User.objects.create_user(

@@ -57,6 +57,19 @@ def test_register_twice_with_one_email_answers_email_taken(anon):
     assert "email" in again.json()["fields"]
 
 
+def test_a_registration_that_could_not_succeed_does_not_say_whether_the_email_exists(anon):
+    assert anon.post("/api/v1/auth/register/", REGISTRATION, format="json").status_code == 201
+    weak = anon.post("/api/v1/auth/register/", {**REGISTRATION, "password": "123"}, format="json")
+    fresh = anon.post(
+        "/api/v1/auth/register/",
+        {**REGISTRATION, "email": "nobody@example.com", "password": "123"},
+        format="json",
+    )
+    assert weak.status_code == fresh.status_code == 400
+    assert weak.json() == fresh.json()  # the password's refusal, the same for both emails
+    assert "email" not in weak.json()["fields"]
+
+
 @pytest.mark.parametrize(
     ("field", "value"),
     [
