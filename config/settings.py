@@ -16,9 +16,22 @@ VAR_DIR = BASE_DIR / "var"
 env = environ.Env()
 
 # --- Core ---------------------------------------------------------------------------------
+# Where the process runs: `embedded` (a first run on a laptop, and the tests) or `production`,
+# which refuses to start on a key anyone can read and turns on the secure cookies. DEBUG says
+# nothing about it (it also changes the API's error pages).
+ENVIRONMENT = env.str("ENVIRONMENT", default="embedded").strip().lower()
+if ENVIRONMENT not in ("embedded", "production"):
+    raise ImproperlyConfigured(f"ENVIRONMENT must be embedded or production, not {ENVIRONMENT!r}")
+PRODUCTION = ENVIRONMENT == "production"
 DEBUG = env.bool("DEBUG", default=False)
-# The fallback key only serves a first run on a laptop; production sets SECRET_KEY.
-SECRET_KEY = env.str("SECRET_KEY", default="insecure-dev-key-set-SECRET_KEY-in-production")
+# The fallback key only serves a first run on a laptop; production sets SECRET_KEY. Join links
+# are derived from it, so with a known key a copy of the database opens every visit.
+PUBLIC_SECRET_KEYS = ("insecure-dev-key-set-SECRET_KEY-in-production", "change-me-to-a-long-random-string")
+SECRET_KEY = env.str("SECRET_KEY", default=PUBLIC_SECRET_KEYS[0])
+if PRODUCTION and SECRET_KEY in PUBLIC_SECRET_KEYS:
+    raise ImproperlyConfigured("SECRET_KEY is the public default: set SECRET_KEY (ENVIRONMENT=production).")
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = PRODUCTION
+SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365 if PRODUCTION else 0
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
@@ -266,6 +279,14 @@ TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")
 TWILIO_API_KEY_SID = env.str("TWILIO_API_KEY_SID", default="")
 TWILIO_API_KEY_SECRET = env.str("TWILIO_API_KEY_SECRET", default="")
 TWILIO_TIMEOUT_SECONDS = env.float("TWILIO_TIMEOUT_SECONDS", default=10)
+
+# The console backends print every message, phone numbers and join links included, into the
+# worker's log: a laptop's tool, refused in production.
+if PRODUCTION and (SMS_BACKEND == "console" or EMAIL_BACKEND.endswith(".console.EmailBackend")):
+    raise ImproperlyConfigured(
+        "The console SMS_BACKEND and EMAIL_BACKEND print messages into the logs: "
+        "set SMS_BACKEND=twilio and an SMTP EMAIL_BACKEND (ENVIRONMENT=production)."
+    )
 
 # --- Video --------------------------------------------------------------------------------
 VIDEO_PROVIDER = env.str("VIDEO_PROVIDER", default="url")

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
-from django.core.checks import CheckMessage, Error
+from django.core.checks import CheckMessage, Error, Warning
 
 SQLITE = "django.db.backends.sqlite3"
 SQLITE_RETURNING = (3, 35, 0)  # INSERT and UPDATE ... RETURNING, which the booking path uses
@@ -33,3 +33,25 @@ def sqlite_refusals(engines: Iterable[str], version: tuple[int, ...]) -> list[Ch
 def sqlite_version(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     engines = (db["ENGINE"] for db in settings.DATABASES.values())
     return sqlite_refusals(engines, sqlite3.sqlite_version_info)
+
+
+def console_backends(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """`check --deploy`: the console backends print every message, phone numbers and join links
+    included, into the logs (ENVIRONMENT=production refuses to start with them)."""
+    printing = [
+        name
+        for name, value, console in (
+            ("SMS_BACKEND", settings.SMS_BACKEND, "console"),
+            ("EMAIL_BACKEND", settings.EMAIL_BACKEND, "django.core.mail.backends.console.EmailBackend"),
+        )
+        if value == console
+    ]
+    if not printing:
+        return []
+    return [
+        Warning(
+            f"{' and '.join(printing)} print every message into the logs.",
+            hint="Set SMS_BACKEND=twilio and an SMTP EMAIL_BACKEND.",
+            id="core.W001",
+        )
+    ]

@@ -150,18 +150,22 @@ def broker_says(monkeypatch):
 
 
 @pytest.fixture
-def settings_from_env(monkeypatch):
-    """`config.settings` read afresh under the given environment variables: what a process
-    started with them would configure. The module is read again as it was afterwards."""
+def settings_from_env():
+    """`config.settings` read afresh under the given environment variables (and only those of
+    this call): what a process started with them would configure. The module is read again as
+    it was afterwards."""
     import importlib
 
     import config.settings
 
+    environment = pytest.MonkeyPatch()
+
     def read(**env: str) -> Any:
+        environment.undo()
         for name, value in env.items():
-            monkeypatch.setenv(name, value)
+            environment.setenv(name, value)
         return importlib.reload(config.settings)
 
     yield read
-    monkeypatch.undo()
+    environment.undo()
     importlib.reload(config.settings)

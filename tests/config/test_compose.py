@@ -40,3 +40,17 @@ def test_the_app_services_log_json_at_the_level_of_the_environment():
         assert services[name]["environment"]["LOG_FORMAT"] == "${LOG_FORMAT:-json}"
     for name in ("worker", "beat"):
         assert "--loglevel=${LOG_LEVEL:-INFO}" in services[name]["command"]
+
+
+def test_the_app_services_run_in_production_and_need_their_secrets_from_the_environment():
+    compose = yaml.safe_load(COMPOSE)
+    for name in ("web", "worker", "beat", "migrate"):
+        environment = compose["services"][name]["environment"]
+        assert environment["ENVIRONMENT"] == "production"
+        # `:?` makes compose refuse to start without it: no key or password from the repository.
+        assert re.fullmatch(r"\$\{SECRET_KEY:\?[^}]*\}", environment["SECRET_KEY"])
+    assert re.fullmatch(
+        r"\$\{POSTGRES_PASSWORD:\?[^}]*\}",
+        compose["services"]["postgres"]["environment"]["POSTGRES_PASSWORD"],
+    )
+    assert env_example()["POSTGRES_PASSWORD"] == ""

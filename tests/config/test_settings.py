@@ -1,0 +1,51 @@
+"""ENVIRONMENT=production: what a process refuses to start with, and what it turns on."""
+
+from __future__ import annotations
+
+import pytest
+from django.core import checks
+from django.core.exceptions import ImproperlyConfigured
+
+KEY = "k" * 64
+SENDING = {"SMS_BACKEND": "twilio", "EMAIL_BACKEND": "smtp"}
+
+
+def test_production_refuses_the_public_secret_key(settings_from_env):
+    with pytest.raises(ImproperlyConfigured, match="SECRET_KEY"):
+        settings_from_env(ENVIRONMENT="production", **SENDING)
+    with pytest.raises(ImproperlyConfigured, match="SECRET_KEY"):
+        settings_from_env(ENVIRONMENT="production", SECRET_KEY="change-me-to-a-long-random-string", **SENDING)
+
+
+def test_production_refuses_the_console_backends(settings_from_env):
+    with pytest.raises(ImproperlyConfigured, match="console"):
+        settings_from_env(ENVIRONMENT="production", SECRET_KEY=KEY, SMS_BACKEND="twilio")
+    with pytest.raises(ImproperlyConfigured, match="console"):
+        settings_from_env(ENVIRONMENT="production", SECRET_KEY=KEY, EMAIL_BACKEND="smtp")
+
+
+def test_production_turns_on_secure_cookies_and_hsts(settings_from_env):
+    production = settings_from_env(ENVIRONMENT="production", SECRET_KEY=KEY, **SENDING)
+    assert production.SESSION_COOKIE_SECURE and production.CSRF_COOKIE_SECURE
+    assert production.SECURE_HSTS_SECONDS >= 60 * 60 * 24 * 365
+    assert production.SECURE_SSL_REDIRECT is False  # a TLS proxy usually redirects
+
+
+def test_the_embedded_first_run_keeps_its_defaults(settings_from_env):
+    embedded = settings_from_env()
+    assert embedded.ENVIRONMENT == "embedded"
+    assert not embedded.SESSION_COOKIE_SECURE and embedded.SECURE_HSTS_SECONDS == 0
+    assert embedded.SMS_BACKEND == "console"
+
+
+def test_an_unknown_environment_is_refused(settings_from_env):
+    with pytest.raises(ImproperlyConfigured, match="ENVIRONMENT"):
+        settings_from_env(ENVIRONMENT="staging")
+
+
+def test_the_deploy_check_reports_the_console_backends(settings):
+    settings.SMS_BACKEND = "console"
+    assert "core.W001" in {m.id for m in checks.run_checks(include_deployment_checks=True)}
+    settings.SMS_BACKEND = "twilio"
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    assert "core.W001" not in {m.id for m in checks.run_checks(include_deployment_checks=True)}
