@@ -182,6 +182,12 @@ def specialist_update(*, specialist: Specialist, changes: dict[str, Any]) -> Spe
         _check_password(changes["password"], specialist.user)
         specialist.user.set_password(changes["password"])
         user_changes["password"] = specialist.user.password
+    if "is_active" in changes:
+        # The login follows the specialist: an inactive user's token answers 401, its sessions
+        # no longer resolve to the user, and it cannot sign in again until reactivated.
+        user_changes["is_active"] = changes["is_active"]
+        if not changes["is_active"]:
+            Token.objects.filter(user=specialist.user).delete()
     if user_changes:
         for key, value in user_changes.items():
             setattr(specialist.user, key, value)

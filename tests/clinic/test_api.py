@@ -4,8 +4,10 @@ import datetime as dt
 
 import pytest
 from django.utils import timezone
+from rest_framework.authtoken.models import Token
 
 from clinic.models import Patient, Specialist, User
+from tests.conftest import client_for
 from tests.factories import PASSWORD, SpecialistFactory, VisitTypeFactory
 
 pytestmark = pytest.mark.django_db
@@ -230,3 +232,26 @@ def test_admin_creates_visit_type_and_others_cannot(admin_client, patient_client
     again = admin_client.post("/api/v1/visit-types/", data, format="json")
     assert again.status_code == 400
     assert again.json()["code"] == "slug_taken"
+
+
+def test_deactivating_a_specialist_ends_their_tokens_sessions_and_sign_in(admin_client, specialist):
+    from django.test import Client
+
+    token_client = client_for(specialist.user)
+    session = Client()
+    session.force_login(specialist.user)
+    assert token_client.get("/api/v1/bookings/").status_code == 200
+    assert session.get("/api/v1/bookings/").status_code == 200
+
+    off = admin_client.patch(f"/api/v1/specialists/{specialist.pk}/", {"is_active": False}, format="json")
+    assert off.status_code == 200
+
+    assert token_client.get("/api/v1/bookings/").status_code == 401
+    assert session.get("/api/v1/bookings/").status_code in (401, 403)  # the session is anonymous now
+    assert not Token.objects.filter(user=specialist.user).exists()
+    sign_in = {"email": specialist.user.email, "password": PASSWORD}
+    refused = client_for(None).post("/api/v1/auth/token/", sign_in, format="json")
+    assert (refused.status_code, refused.json()["code"]) == (400, "invalid_credentials")
+
+    admin_client.patch(f"/api/v1/specialists/{specialist.pk}/", {"is_active": True}, format="json")
+    assert client_for(None).post("/api/v1/auth/token/", sign_in, format="json").status_code == 200
