@@ -1,5 +1,5 @@
-"""`me/`: the caller's own profile. Cross-app: clinic keeps the profile, and an opt-out there
-also skips the patient's waiting messages, which only notifications can reach."""
+"""`me/`: the caller's own profile (clinic's; notifications hears of a changed contact or consent
+through clinic's `patient_contact_changed` and makes the waiting messages follow)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from rest_framework.views import APIView
 
 from clinic.access import caller
 from clinic.serializers import ProfileIn, ProfileOut
+from clinic.services import profile_update
 from core.api.openapi import operation
 from core.api.parsers import JSONParser
 from core.api.validation import validated
-from notifications.services.writing import patient_profile_update
 
 
 class MeView(APIView):
@@ -29,6 +29,6 @@ class MeView(APIView):
     )
     def patch(self, request: Request) -> Response:
         changes = validated(ProfileIn, request.data, partial=True)
-        user = patient_profile_update(user=caller(request), changes=changes)
+        user = profile_update(user=caller(request), changes=changes)
         user.refresh_from_db()
         return Response(ProfileOut(user).data)

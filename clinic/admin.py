@@ -1,9 +1,13 @@
 """Django admin for people and the catalogue."""
 
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.http import HttpRequest
 
 from clinic.models import Patient, Specialist, Specialty, StateLicense, User, VisitType
+from clinic.services import PATIENT_FIELDS, profile_update
 
 
 @admin.register(User)
@@ -31,6 +35,19 @@ class PatientAdmin(admin.ModelAdmin):
     search_fields = ["user__email", "user__last_name", "phone"]
     list_select_related = ["user"]
     raw_id_fields = ["user"]
+
+    def save_model(self, request: HttpRequest, obj: Patient, form: Any, change: bool) -> None:
+        """Contact details and consents change through the service, as through `me/`, so the
+        patient's waiting messages follow them (a new phone re-addresses them, an opt-out skips
+        them)."""
+        contact = {name: form.cleaned_data[name] for name in form.changed_data if name in PATIENT_FIELDS}
+        if not (change and contact):
+            super().save_model(request, obj, form, change)
+            return
+        profile_update(user=obj.user, changes=contact)
+        rest = [name for name in form.changed_data if name not in contact]
+        if rest:
+            obj.save(update_fields=rest)
 
 
 class StateLicenseInline(admin.TabularInline):

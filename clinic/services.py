@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from rest_framework.authtoken.models import Token
 
 from clinic.models import Patient, Specialist, Specialty, StateLicense, User, VisitType
+from clinic.signals import patient_contact_changed
 from core.errors import InvalidInput
 
 
@@ -108,6 +109,7 @@ def profile_update(*, user: User, changes: dict[str, Any]) -> User:
         for key, value in patient_changes.items():
             setattr(patient, key, value)
         patient.save(update_fields=list(patient_changes))
+        patient_contact_changed.send(sender=Patient, patient=patient, changed=frozenset(patient_changes))
     return user
 
 

@@ -8,14 +8,11 @@ always has its messages and a rolled-back one has none.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
-from clinic.models import Patient, User
-from clinic.services import profile_update
+from clinic.models import Patient
 from notifications import sql
 from notifications.models import Notification
 from scheduling.models import Booking
@@ -86,22 +83,32 @@ def notifications_skip_channel(*, patient: Patient, channel: str) -> int:
     ).update(status=Status.SKIPPED, updated_at=timezone.now())
 
 
-@transaction.atomic
-def patient_profile_update(*, user: User, changes: dict[str, Any]) -> User:
-    """`me/` PATCH: clinic's profile change, and an opt-out that takes effect at once: the
-    patient's waiting messages on that channel end `skipped` (API.md). It lives here because
-    clinic may not import notifications."""
-    user = profile_update(user=user, changes=changes)
-    opted_out = [
-        channel
-        for channel, field in (
-            (Notification.Channel.SMS, "sms_opt_in"),
-            (Notification.Channel.EMAIL, "email_opt_in"),
-        )
-        if changes.get(field) is False
-    ]
-    if opted_out:
-        patient = Patient.objects.get(user=user)
-        for channel in opted_out:
+def notifications_follow_contact(*, patient: Patient, changed: frozenset[str]) -> None:
+    """A patient's contact details or consents changed (clinic's `patient_contact_changed`, in
+    its transaction): an opt-out takes effect at once (waiting messages on that channel end
+    `skipped`), and a new phone or email re-addresses every message not yet sent (API.md)."""
+    for channel, field in (
+        (Notification.Channel.SMS, "sms_opt_in"),
+        (Notification.Channel.EMAIL, "email_opt_in"),
+    ):
+        if field in changed and not getattr(patient, field):
             notifications_skip_channel(patient=patient, channel=channel)
-    return user
+    if "phone" in changed:
+        notifications_readdress(patient=patient)
+
+
+def notifications_readdress(*, patient: Patient) -> int:
+    """Every message of the patient's not yet sent goes to their addresses as they are now.
+    A queued one whose task already read the old address stays unsent: the task's move to
+    `sending` lands only on the row as it read it (`updated_at` changes here), and the
+    dispatcher reclaims the row for the new address after NOTIFICATION_STUCK_SECONDS."""
+    moved = 0
+    for channel, address in recipients(patient).items():
+        moved += (
+            Notification.objects.filter(
+                booking__patient=patient, channel=channel, status__in=[Status.PENDING, Status.QUEUED]
+            )
+            .exclude(recipient=address)
+            .update(recipient=address, updated_at=timezone.now())
+        )
+    return moved

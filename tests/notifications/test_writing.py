@@ -118,6 +118,45 @@ def test_opting_out_in_me_skips_waiting_messages_on_that_channel_at_once(patient
     assert by_channel == {"sms": {"skipped"}, "email": {"pending"}}
 
 
+def recipients_by_status(booking, channel):
+    return set(
+        Notification.objects.filter(booking=booking, channel=channel).values_list("status", "recipient")
+    )
+
+
+def test_a_new_phone_in_me_readdresses_every_unsent_message_at_once(patient, patient_client):
+    booking = book(patient, SlotFactory())
+    sent = Notification.objects.filter(booking=booking, channel="sms", kind="booking_confirmed")
+    sent.update(status=Notification.Status.SENT)
+    old, email = str(patient.phone), patient.user.email
+    response = patient_client.patch("/api/v1/me/", {"phone": "+12125550199"}, format="json")
+    assert response.status_code == 200
+    assert recipients_by_status(booking, "sms") == {("sent", old), ("pending", "+12125550199")}
+    assert recipients_by_status(booking, "email") == {("pending", email)}
+
+
+def test_a_new_phone_in_the_django_admin_readdresses_unsent_messages_too(patient):
+    from django.test import Client
+
+    from clinic.models import User
+
+    booking = book(patient, SlotFactory())
+    client = Client()
+    client.force_login(User.objects.create_superuser(email="ops@clinic.example", password="x" * 12))
+    url = f"/admin/clinic/patient/{patient.pk}/change/"
+    form = {
+        "user": patient.pk,
+        "phone": "+12125550177",
+        "state": patient.state,
+        "timezone": str(patient.timezone),
+        "sms_opt_in": "on",
+        "email_opt_in": "on",
+    }
+    assert client.post(url, form).status_code == 302
+    assert recipients_by_status(booking, "sms") == {("pending", "+12125550177")}
+    assert Notification.objects.filter(booking=booking, channel="sms").count() == 3
+
+
 def test_the_hand_written_insert_names_every_column_that_cannot_be_null():
     from notifications.sql import INSERT_SQL
 
