@@ -249,7 +249,17 @@ _EMAIL_BACKENDS = {
     name: f"django.core.mail.backends.{name}.EmailBackend"
     for name in ("console", "smtp", "locmem", "filebased")
 }
-EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="console")
+# SMTP from one URL: `smtp+tls://user:password@host:587` (STARTTLS) or `smtp+ssl://...:465`
+# (a password's special characters percent-encoded). It also makes SMTP the backend unless
+# EMAIL_BACKEND says otherwise. Django does not read the URL's `?timeout=`: EMAIL_TIMEOUT does.
+EMAIL_URL = env.str("EMAIL_URL", default="")
+if EMAIL_URL:
+    _smtp = environ.Env.email_url_config(EMAIL_URL)
+    EMAIL_HOST, EMAIL_PORT = _smtp["EMAIL_HOST"], _smtp["EMAIL_PORT"]
+    EMAIL_HOST_USER, EMAIL_HOST_PASSWORD = _smtp["EMAIL_HOST_USER"], _smtp["EMAIL_HOST_PASSWORD"]
+    EMAIL_USE_TLS, EMAIL_USE_SSL = _smtp.get("EMAIL_USE_TLS", False), _smtp.get("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="") or ("smtp" if EMAIL_URL else "console")
 EMAIL_BACKEND = _EMAIL_BACKENDS.get(EMAIL_BACKEND, EMAIL_BACKEND)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Neuro Clinic <visits@example.com>")
 CLINIC_NAME = env.str("CLINIC_NAME", default="Neuro Clinic")

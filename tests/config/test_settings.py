@@ -49,3 +49,33 @@ def test_the_deploy_check_reports_the_console_backends(settings):
     settings.SMS_BACKEND = "twilio"
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     assert "core.W001" not in {m.id for m in checks.run_checks(include_deployment_checks=True)}
+
+
+def test_smtp_is_configured_from_one_url(settings_from_env):
+    mail = settings_from_env(
+        EMAIL_URL="smtp+tls://clinic%40example.com:p%40ss@smtp.example.com:587", EMAIL_TIMEOUT="7"
+    )
+    assert mail.EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBackend"
+    assert (mail.EMAIL_HOST, mail.EMAIL_PORT, mail.EMAIL_USE_TLS, mail.EMAIL_USE_SSL) == (
+        "smtp.example.com",
+        587,
+        True,
+        False,
+    )
+    assert (mail.EMAIL_HOST_USER, mail.EMAIL_HOST_PASSWORD, mail.EMAIL_TIMEOUT) == (
+        "clinic@example.com",
+        "p@ss",
+        7,
+    )
+    implicit = settings_from_env(EMAIL_URL="smtp+ssl://u:p@smtp.example.com:465")
+    assert (implicit.EMAIL_PORT, implicit.EMAIL_USE_SSL, implicit.EMAIL_USE_TLS) == (465, True, False)
+    production = settings_from_env(
+        ENVIRONMENT="production",
+        SECRET_KEY=KEY,
+        SMS_BACKEND="twilio",
+        EMAIL_URL="smtp+tls://u:p@smtp.example.com:587",
+    )
+    assert production.EMAIL_BACKEND.endswith(".smtp.EmailBackend")  # the URL alone satisfies production
+    assert settings_from_env(EMAIL_BACKEND="").EMAIL_BACKEND.endswith(
+        ".console.EmailBackend"
+    )  # .env.example's
