@@ -31,7 +31,6 @@ import statistics
 import sys
 import tempfile
 import time
-import traceback
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -39,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.database import fresh_database, reusable_rows
-from bench.report import Row, heading, run_phases, statement_kind
+from bench.report import Row, heading, run_benchmark, statement_kind
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/clinic_bench_notifications"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"  # the test suite's Redis is db 15
@@ -566,16 +565,10 @@ def main() -> int:
         signal.signal(signum, lambda signum, frame: sys.exit(128 + signum))
     args = _args()
     _setup_django(args)
-    began = time.perf_counter()
-    try:
-        build_dataset(args)
-    except Exception:
-        traceback.print_exc()
-        print("\nFAILED: the data set could not be built.", file=sys.stderr)
-        return 2
-
-    return run_phases(
-        [(worker_phase, ["drain rate / no-op task rate"]), (tick_phase, ["dispatcher tick p95"])], args, began
+    return run_benchmark(
+        build_dataset,
+        [(worker_phase, ["drain rate / no-op task rate"]), (tick_phase, ["dispatcher tick p95"])],
+        args,
     )
 
 

@@ -4,6 +4,7 @@ summary table of figures against their targets."""
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 import traceback
 from collections.abc import Callable
@@ -47,6 +48,23 @@ def statement_kind(sql: str) -> str:
         table = words[1]
     suffix = " FOR UPDATE" if verb == "SELECT" and "FOR UPDATE" in " ".join(upper) else ""
     return f"{verb} {table}{suffix}".strip()
+
+
+def run_benchmark(
+    build: Callable[[argparse.Namespace], object],
+    phases: list[tuple[Phase, list[str]]],
+    args: argparse.Namespace,
+) -> int:
+    """Build the data set, then run the phases: 2 if the data set could not be built, else what
+    `run_phases` answers."""
+    began = time.perf_counter()
+    try:
+        build(args)
+    except Exception:
+        traceback.print_exc()
+        print("\nFAILED: the data set could not be built.", file=sys.stderr)
+        return 2
+    return run_phases(phases, args, began)
 
 
 def run_phases(phases: list[tuple[Phase, list[str]]], args: argparse.Namespace, began: float) -> int:

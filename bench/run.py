@@ -16,13 +16,11 @@ import argparse
 import os
 import sys
 import tempfile
-import time
-import traceback
 import warnings
 from pathlib import Path
 
 from bench.database import fresh_database, reusable_rows
-from bench.report import Row, heading, run_phases, statement_kind
+from bench.report import Row, heading, run_benchmark, statement_kind
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/clinic_bench"
 
@@ -203,21 +201,13 @@ def main() -> int:
     warnings.filterwarnings("ignore", message="No directory at")
     args = _args()
     _setup_django(args.database_url)
-    began = time.perf_counter()
-    try:
-        build_dataset(args)
-    except Exception:
-        traceback.print_exc()
-        print("\nFAILED: the data set could not be built.", file=sys.stderr)
-        return 2
-
-    return run_phases(
+    return run_benchmark(
+        build_dataset,
         [
             (reads_phase, ["slot search p95 / raw SQL p95", "slot search p95", "next available p95"]),
             (bookings_phase, ["booking throughput / floor"]),
         ],
         args,
-        began,
     )
 
 
