@@ -4,6 +4,7 @@ The defaults are the embedded first run: SQLite in var/, kombu's server-less fil
 console SMS and email. Production sets DATABASE_URL, CELERY_BROKER_URL and the Twilio keys.
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -260,7 +261,15 @@ if EMAIL_URL:
     EMAIL_USE_TLS, EMAIL_USE_SSL = _smtp.get("EMAIL_USE_TLS", False), _smtp.get("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="") or ("smtp" if EMAIL_URL else "console")
+# An email provider's HTTP API through Anymail: `EMAIL_BACKEND=anymail:postmark` (or mailgun,
+# sendgrid, amazon_ses, ...), its keys as ANYMAIL_<ESP>_<SETTING> environment variables, e.g.
+# ANYMAIL_POSTMARK_SERVER_TOKEN, all passed to Anymail's ANYMAIL setting.
+if EMAIL_BACKEND.startswith("anymail:"):
+    EMAIL_BACKEND = f"anymail.backends.{EMAIL_BACKEND.removeprefix('anymail:')}.EmailBackend"
 EMAIL_BACKEND = _EMAIL_BACKENDS.get(EMAIL_BACKEND, EMAIL_BACKEND)
+ANYMAIL = {
+    name.removeprefix("ANYMAIL_"): value for name, value in os.environ.items() if name.startswith("ANYMAIL_")
+}
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Neuro Clinic <visits@example.com>")
 CLINIC_NAME = env.str("CLINIC_NAME", default="Neuro Clinic")
 SMS_BACKEND = env.str("SMS_BACKEND", default="console")

@@ -22,6 +22,7 @@ import zoneinfo
 from dataclasses import dataclass
 from email.utils import make_msgid
 
+from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
@@ -145,9 +146,27 @@ def _send_email(notification: Attempt, message: Message) -> str:
         email.attach("visit.ics", ics.booking_ics(booking), "text/calendar")
     try:
         email.send()
+    except AnymailRecipientsRefused as exc:  # the provider will never take this address
+        raise SendError("email address refused by the provider", code="refused", permanent=True) from exc
+    except AnymailAPIError as exc:  # before OSError: Anymail's HTTP errors are requests' (OSErrors)
+        raise _provider_error(exc) from exc
     except OSError as exc:  # SMTP and socket errors: worth another try
         raise SendError(f"email not accepted: {type(exc).__name__}", code="smtp") from exc
-    return message_id
+    # Anymail's providers answer with their own id (the one their delivery webhooks name).
+    status = getattr(email, "anymail_status", None)
+    return (status.message_id if status is not None else None) or message_id
+
+
+def _provider_error(exc: AnymailAPIError) -> SendError:
+    """An email provider's refusal through Anymail: a 4xx other than the ones that pass
+    (timeout, rate limit, a key being fixed) is about this message and is not retried."""
+    status = exc.status_code
+    permanent = status is not None and 400 <= status < 500 and status not in (401, 403, 408, 429)
+    return SendError(
+        f"email not accepted: the provider answered {status or 'nothing'}",
+        code=f"http_{status}" if status else "provider",
+        permanent=permanent,
+    )
 
 
 def backoff(attempts: int) -> dt.timedelta:

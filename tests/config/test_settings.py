@@ -79,3 +79,20 @@ def test_smtp_is_configured_from_one_url(settings_from_env):
     assert settings_from_env(EMAIL_BACKEND="").EMAIL_BACKEND.endswith(
         ".console.EmailBackend"
     )  # .env.example's
+
+
+def test_an_email_provider_is_configured_through_anymail(settings_from_env):
+    provider = settings_from_env(
+        EMAIL_BACKEND="anymail:postmark",
+        ANYMAIL_POSTMARK_SERVER_TOKEN="token",
+        ANYMAIL_POSTMARK_MESSAGE_STREAM="reminders",
+    )
+    assert provider.EMAIL_BACKEND == "anymail.backends.postmark.EmailBackend"
+    assert provider.ANYMAIL == {"POSTMARK_SERVER_TOKEN": "token", "POSTMARK_MESSAGE_STREAM": "reminders"}
+    production = settings_from_env(
+        ENVIRONMENT="production",
+        SECRET_KEY=KEY,
+        SMS_BACKEND="twilio",
+        EMAIL_BACKEND="anymail:amazon_ses",
+    )
+    assert production.EMAIL_BACKEND == "anymail.backends.amazon_ses.EmailBackend"
