@@ -79,3 +79,12 @@ def test_smtp_is_configured_from_one_url(settings_from_env):
     assert settings_from_env(EMAIL_BACKEND="").EMAIL_BACKEND.endswith(
         ".console.EmailBackend"
     )  # .env.example's
+
+
+def test_the_token_lifetime_is_read_in_hours_and_must_be_positive(settings_from_env):
+    import datetime as dt
+
+    assert settings_from_env(TOKEN_TTL_HOURS="2").REST_KNOX["TOKEN_TTL"] == dt.timedelta(hours=2)
+    assert settings_from_env().REST_KNOX["TOKEN_TTL"] == dt.timedelta(hours=720)
+    with pytest.raises(ImproperlyConfigured, match="TOKEN_TTL_HOURS"):
+        settings_from_env(TOKEN_TTL_HOURS="0")
