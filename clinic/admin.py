@@ -1,6 +1,6 @@
 """Django admin for people and the catalogue."""
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
@@ -37,7 +37,7 @@ class UserAdmin(BaseUserAdmin):
         """A user made inactive here loses their API tokens too, as through the API."""
         super().save_model(request, obj, form, change)
         if change and "is_active" in form.changed_data and not obj.is_active:
-            user_tokens_revoke(user=obj)
+            user_tokens_revoke(user=obj, reason="deactivated", actor=cast(User, request.user))
 
     def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> HttpResponse:
         # The new password and the end of the user's tokens (clinic.authentication) commit together.

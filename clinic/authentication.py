@@ -63,7 +63,7 @@ class PasswordChangeRevokesTokens:
 
     def password_changed(self, password: str, user: Any = None) -> None:
         if user is not None and user.pk is not None:
-            services.user_tokens_revoke(user=user)
+            services.user_tokens_revoke(user=user, reason="password_changed")
 
     def get_help_text(self) -> str:
         return str(_("A new password signs out every app signed in with the old one."))

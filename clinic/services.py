@@ -18,6 +18,7 @@ from knox.models import AuthToken
 
 from clinic.models import Patient, Specialist, Specialty, StateLicense, User, VisitType
 from clinic.signals import patient_contact_changed
+from core.audit import audit_event_record
 from core.errors import InvalidInput
 
 
@@ -99,19 +100,45 @@ def token_obtain(*, email: str, password: str) -> IssuedToken:
     user = authenticate(username=email.strip().lower(), password=password)
     if user is None:
         raise InvalidInput("Wrong email or password.", code="invalid_credentials")
-    return token_create(user=user)
+    # Only the sign-in is one transaction: what `authenticate` records of a failed attempt stays.
+    with transaction.atomic():
+        token = token_create(user=user)
+        audit_event_record(
+            actor=user,
+            action="login",
+            obj=user,
+            before=None,
+            after={"expires_at": token.expires_at.isoformat()},
+        )
+    return token
 
 
 @transaction.atomic
 def token_revoke(*, token: AuthToken) -> None:
     """Logout: the token ends; the user's other tokens (other devices) stay."""
-    AuthToken.objects.filter(digest=token.digest).delete()
+    deleted, _ = AuthToken.objects.filter(digest=token.digest).delete()
+    if deleted:
+        audit_event_record(
+            actor=token.user,
+            action="token_revoked",
+            obj=token.user,
+            before=None,
+            after={"reason": "logout", "tokens": deleted},
+        )
 
 
 @transaction.atomic
-def user_tokens_revoke(*, user: User) -> int:
-    """End every API token of `user` (a password change, a deactivation); how many."""
+def user_tokens_revoke(*, user: User, reason: str, actor: User | None = None) -> int:
+    """End every API token of `user` (`reason`: `password_changed`, `deactivated`); how many."""
     deleted, _ = AuthToken.objects.filter(user=user).delete()
+    if deleted:
+        audit_event_record(
+            actor=actor,
+            action="token_revoked",
+            obj=user,
+            before=None,
+            after={"reason": reason, "tokens": deleted},
+        )
     return deleted
 
 
@@ -224,7 +251,7 @@ def specialist_update(*, specialist: Specialist, changes: dict[str, Any]) -> Spe
         # the user (Django refuses an inactive one), and it cannot sign in until reactivated.
         user_changes["is_active"] = changes["is_active"]
         if not changes["is_active"]:
-            user_tokens_revoke(user=specialist.user)
+            user_tokens_revoke(user=specialist.user, reason="deactivated")
     if user_changes:
         for key, value in user_changes.items():
             setattr(specialist.user, key, value)

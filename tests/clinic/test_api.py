@@ -1,6 +1,7 @@
 """Accounts and catalogue over HTTP."""
 
 import datetime as dt
+import json
 
 import pytest
 import time_machine
@@ -8,6 +9,7 @@ from django.utils import timezone
 from knox.models import AuthToken
 
 from clinic.models import Patient, Specialist, User
+from core.models import AuditEvent
 from tests.conftest import client_for, token_for
 from tests.factories import PASSWORD, SpecialistFactory, VisitTypeFactory
 
@@ -250,6 +252,8 @@ def test_deactivating_a_specialist_ends_their_tokens_sessions_and_sign_in(admin_
     assert token_client.get("/api/v1/bookings/").status_code == 401
     assert session.get("/api/v1/bookings/").status_code in (401, 403)  # the session is anonymous now
     assert not AuthToken.objects.filter(user=specialist.user).exists()
+    event = AuditEvent.objects.get(action="token_revoked")
+    assert (event.object_id, event.after) == (specialist.user.pk, {"reason": "deactivated", "tokens": 1})
     sign_in = {"email": specialist.user.email, "password": PASSWORD}
     refused = client_for(None).post("/api/v1/auth/token/", sign_in, format="json")
     assert (refused.status_code, refused.json()["code"]) == (400, "invalid_credentials")
@@ -293,11 +297,28 @@ def test_logout_revokes_the_token_it_was_called_with_only(anon, patient):
     revoked = anon.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {phone}")
     assert (revoked.status_code, revoked.json()["code"]) == (401, "authentication_failed")
     assert anon.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {laptop}").status_code == 200
+    event = AuditEvent.objects.get(action="token_revoked")
+    assert (event.actor, event.object_type, event.object_id) == (patient.user, "user", patient.user.pk)
+    assert event.after == {"reason": "logout", "tokens": 1}
 
 
 def test_logout_without_a_token_answers_401_in_the_error_shape(anon):
     response = anon.post("/api/v1/auth/logout/")
     assert (response.status_code, response.json()["code"]) == (401, "not_authenticated")
+
+
+def test_a_sign_in_is_audited_without_the_token(anon, patient):
+    token = sign_in(anon, patient.user).json()["token"]
+    assert sign_in(anon, patient.user, password="wrong-password").status_code == 400
+
+    event = AuditEvent.objects.get()
+    assert (event.action, event.actor, event.object_type, event.object_id) == (
+        "login",
+        patient.user,
+        "user",
+        patient.user.pk,
+    )
+    assert token[:8] not in json.dumps([event.before, event.after])
 
 
 def test_a_password_change_by_the_admin_api_revokes_every_token(admin_client, specialist):
@@ -311,6 +332,8 @@ def test_a_password_change_by_the_admin_api_revokes_every_token(admin_client, sp
 
     for token in tokens:
         assert client_for(None).get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {token}").status_code == 401
+    event = AuditEvent.objects.get(action="token_revoked")
+    assert (event.object_id, event.after) == (specialist.user.pk, {"reason": "password_changed", "tokens": 2})
 
 
 def test_a_password_change_in_the_django_admin_revokes_every_token(client, patient):
@@ -362,4 +385,6 @@ def test_deactivating_a_user_in_the_django_admin_ends_their_tokens(client, patie
     assert client.post(page, form).status_code == 302
 
     assert not AuthToken.objects.filter(user=patient.user).exists()
+    event = AuditEvent.objects.get(action="token_revoked")
+    assert (event.actor, event.after) == (operator, {"reason": "deactivated", "tokens": 1})
     assert client_for(None).get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {token}").status_code == 401
