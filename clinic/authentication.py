@@ -33,6 +33,8 @@ class TokenAuthentication(auth.TokenAuthentication):
             key = token.decode("ascii")
         except UnicodeDecodeError:  # knox's own class answers 500 to `Token café`
             raise invalid from None
+        if not key.isprintable():  # a NUL is refused by PostgreSQL: no statement for it
+            raise invalid
         digest = hash_token(key)
         for auth_token in sql.tokens_by_key(key[: CONSTANTS.TOKEN_KEY_LENGTH], now=timezone.now()):
             if compare_digest(digest, auth_token.digest):

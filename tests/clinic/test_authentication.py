@@ -89,3 +89,14 @@ def test_authenticating_a_request_takes_one_statement():
 
     assert user.pk == patient.user.pk
     assert len(queries) == 1, [q["sql"] for q in queries]
+
+
+@pytest.mark.parametrize("key", ["caf\u00e9", "a\u0000b" * 10, "0" * 15 + "\u0000" * 49, "x" * 5000])
+def test_a_malformed_token_answers_401_not_500(key):
+    client = with_token(key)
+    client.raise_request_exception = False
+
+    response = client.get("/api/v1/me/")
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "authentication_failed"
