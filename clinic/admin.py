@@ -4,6 +4,7 @@ from typing import Any, cast
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from knox.models import AuthToken
@@ -16,8 +17,19 @@ from clinic.services import PATIENT_FIELDS, profile_update, user_tokens_revoke
 admin.site.unregister(AuthToken)
 
 
+class PasswordChangeForm(AdminPasswordChangeForm):
+    def save(self, commit: bool = True) -> Any:
+        # A new password ends the user's tokens through Django's `password_changed`
+        # (clinic.authentication); turning password sign-in off does not go through it.
+        user = super().save(commit)
+        if commit and not user.has_usable_password():
+            user_tokens_revoke(user=user, reason="password_disabled")
+        return user
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
+    change_password_form = PasswordChangeForm
     ordering = ["email"]
     list_display = ["email", "first_name", "last_name", "role", "is_active", "date_joined"]
     list_filter = ["role", "is_active", "is_staff"]

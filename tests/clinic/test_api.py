@@ -388,3 +388,18 @@ def test_deactivating_a_user_in_the_django_admin_ends_their_tokens(client, patie
     event = AuditEvent.objects.get(action="token_revoked")
     assert (event.actor, event.after) == (operator, {"reason": "deactivated", "tokens": 1})
     assert client_for(None).get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {token}").status_code == 401
+
+
+def test_turning_password_sign_in_off_in_the_django_admin_revokes_every_token(client, patient):
+    token = sign_in(client_for(None), patient.user).json()["token"]
+    client.force_login(User.objects.create_superuser(email="ops@clinic.example", password="x" * 12))
+
+    page = f"/admin/clinic/user/{patient.user.pk}/password/"
+    response = client.post(page, {"usable_password": "false", "unset-password": "Disable"})
+
+    assert response.status_code == 302
+    patient.user.refresh_from_db()
+    assert not patient.user.has_usable_password()
+    assert client_for(None).get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {token}").status_code == 401
+    event = AuditEvent.objects.get(action="token_revoked")
+    assert event.after == {"reason": "password_disabled", "tokens": 1}
