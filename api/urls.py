@@ -48,6 +48,7 @@ urlpatterns = exact(
         *router.urls,
         path("auth/register/", clinic_api.RegisterView.as_view(), name="register"),
         path("auth/token/", clinic_api.TokenView.as_view(), name="token"),
+        path("auth/logout/", clinic_api.LogoutView.as_view(), name="logout"),
         path("me/", me.MeView.as_view(), name="me"),
         path(
             "bookings/<int:pk>/calendar.ics",

@@ -24,12 +24,12 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from bench import proc
 from bench.inprocess import InProcessServer
 from bench.stats import Latency
 from clinic.models import Patient, User
+from clinic.services import token_create
 from scheduling.models import Slot
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -297,12 +297,12 @@ def booking_requests(n: int, *, tag: str) -> list[Request]:
             Patient(user=user, state=state, email_opt_in=True, sms_opt_in=True)
             for user, (_, state) in zip(users, rows, strict=True)
         )
-        tokens = Token.objects.bulk_create(Token(user=user, key=Token.generate_key()) for user in users)
+        tokens = [token_create(user=user).token for user in users]
     return [
         Request(
             path="/api/v1/bookings/",
             body=json.dumps({"slot": slot_id, "reason": "Daily headaches for three months"}).encode(),
-            headers={"Content-Type": "application/json", "Authorization": f"Token {token.key}"},
+            headers={"Content-Type": "application/json", "Authorization": f"Token {token}"},
         )
         for (slot_id, _), token in zip(rows, tokens, strict=True)
     ]

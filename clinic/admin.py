@@ -1,17 +1,35 @@
 """Django admin for people and the catalogue."""
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.http import HttpRequest
+from django.contrib.auth.forms import AdminPasswordChangeForm
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from knox.models import AuthToken
 
 from clinic.models import Patient, Specialist, Specialty, StateLicense, User, VisitType
-from clinic.services import PATIENT_FIELDS, profile_update
+from clinic.services import PATIENT_FIELDS, profile_update, user_tokens_revoke
+
+# API tokens never appear in the Django admin: knox's page lists every token's digest and user,
+# and its add form makes a token and shows it to whoever is signed in there.
+admin.site.unregister(AuthToken)
+
+
+class PasswordChangeForm(AdminPasswordChangeForm):
+    def save(self, commit: bool = True) -> Any:
+        # A new password ends the user's tokens through Django's `password_changed`
+        # (clinic.authentication); turning password sign-in off does not go through it.
+        user = super().save(commit)
+        if commit and not user.has_usable_password():
+            user_tokens_revoke(user=user, reason="password_disabled")
+        return user
 
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
+    change_password_form = PasswordChangeForm
     ordering = ["email"]
     list_display = ["email", "first_name", "last_name", "role", "is_active", "date_joined"]
     list_filter = ["role", "is_active", "is_staff"]
@@ -26,6 +44,17 @@ class UserAdmin(BaseUserAdmin):
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "role", "password1", "password2")}),)
+
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        """A user made inactive here loses their API tokens too, as through the API."""
+        super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            user_tokens_revoke(user=obj, reason="deactivated", actor=cast(User, request.user))
+
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> HttpResponse:
+        # The new password and the end of the user's tokens (clinic.authentication) commit together.
+        with transaction.atomic():
+            return super().user_change_password(request, id, form_url)
 
 
 @admin.register(Patient)

@@ -7,12 +7,13 @@ from typing import Any
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema_view
 from rest_framework import mixins, status, viewsets
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from clinic import selectors, serializers, services
+from clinic.authentication import TokenAuthentication
 from clinic.models import Specialist, Specialty, VisitType
 from core.api.openapi import FOUND, SIGNED_IN, operation
 from core.api.parsers import JSONParser
@@ -34,7 +35,8 @@ class RegisterView(CredentialsView):
     @operation("Register a patient", serializers.RegisterOut, 429, request=serializers.RegisterIn, status=201)
     def post(self, request: Request) -> Response:
         user, token = services.patient_register(**validated(serializers.RegisterIn, request.data))
-        return Response({"id": user.pk, "token": token.key}, status=status.HTTP_201_CREATED)
+        body = {"id": user.pk, "token": token.token, "expires_at": token.expires_at}
+        return Response(serializers.RegisterOut(body).data, status=status.HTTP_201_CREATED)
 
 
 class TokenView(CredentialsView):
@@ -43,7 +45,19 @@ class TokenView(CredentialsView):
     )
     def post(self, request: Request) -> Response:
         token = services.token_obtain(**validated(serializers.TokenIn, request.data))
-        return Response({"token": token.key})
+        return Response(serializers.TokenOut(token).data)
+
+
+class LogoutView(APIView):
+    # Only a token signs out here (a session has none to revoke): without one, 401.
+
+    permission_classes = [IsAuthenticated]
+    authentication_classes = [TokenAuthentication]
+
+    @operation("Revoke the token this request is signed in with", None, 401, status=204)
+    def post(self, request: Request) -> Response:
+        services.token_revoke(token=request.auth)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 @extend_schema_view(list=operation("The neurology specialties", serializers.SpecialtyOut, 404))

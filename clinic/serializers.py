@@ -73,6 +73,7 @@ class RegisterIn(serializers.Serializer):
 class RegisterOut(Shape):
     id = serializers.IntegerField()
     token = serializers.CharField()
+    expires_at = serializers.DateTimeField()
 
 
 class TokenIn(serializers.Serializer):
@@ -81,7 +82,8 @@ class TokenIn(serializers.Serializer):
 
 
 class TokenOut(Shape):
-    token = serializers.CharField()
+    token = serializers.CharField(help_text="Shown once: send it as `Authorization: Token <token>`.")
+    expires_at = serializers.DateTimeField(help_text="Fixed at sign-in; using the token does not extend it.")
 
 
 class ProfileOut(Shape):

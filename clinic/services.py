@@ -12,11 +12,23 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
-from rest_framework.authtoken.models import Token
+from django.db.models import Q
+from django.utils import timezone
+from knox.models import AuthToken
 
 from clinic.models import Patient, Specialist, Specialty, StateLicense, User, VisitType
 from clinic.signals import patient_contact_changed
+from core.audit import audit_event_record
 from core.errors import InvalidInput
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A new API token: its key, shown to the caller once (only its digest is stored), and the
+    fixed time it ends (TOKEN_TTL_HOURS after it was made)."""
+
+    token: str
+    expires_at: dt.datetime
 
 
 @dataclass(frozen=True)
@@ -53,7 +65,7 @@ def patient_register(
     timezone: ZoneInfo,
     sms_opt_in: bool = False,
     email_opt_in: bool = True,
-) -> tuple[User, Token]:
+) -> tuple[User, IssuedToken]:
     email = email.strip().lower()
     # Everything else is checked before the email is looked up: a request that could not make
     # an account learns nothing about which emails have one.
@@ -75,15 +87,66 @@ def patient_register(
         sms_opt_in=sms_opt_in,
         email_opt_in=email_opt_in,
     )
-    return user, Token.objects.create(user=user)
+    return user, token_create(user=user)
 
 
-def token_obtain(*, email: str, password: str) -> Token:
+def token_create(*, user: User) -> IssuedToken:
+    """A new API token for `user`, beside any they have (one per device)."""
+    instance, key = AuthToken.objects.create(user=user)
+    return IssuedToken(token=key, expires_at=instance.expiry)
+
+
+def token_obtain(*, email: str, password: str) -> IssuedToken:
     user = authenticate(username=email.strip().lower(), password=password)
     if user is None:
         raise InvalidInput("Wrong email or password.", code="invalid_credentials")
-    token, _ = Token.objects.get_or_create(user=user)
+    # Only the sign-in is one transaction: what `authenticate` records of a failed attempt stays.
+    with transaction.atomic():
+        token = token_create(user=user)
+        audit_event_record(
+            actor=user,
+            action="login",
+            obj=user,
+            before=None,
+            after={"expires_at": token.expires_at.isoformat()},
+        )
     return token
+
+
+@transaction.atomic
+def token_revoke(*, token: AuthToken) -> None:
+    """Logout: the token ends; the user's other tokens (other devices) stay."""
+    deleted, _ = AuthToken.objects.filter(digest=token.digest).delete()
+    if deleted:
+        audit_event_record(
+            actor=token.user,
+            action="token_revoked",
+            obj=token.user,
+            before=None,
+            after={"reason": "logout", "tokens": deleted},
+        )
+
+
+@transaction.atomic
+def user_tokens_revoke(*, user: User, reason: str, actor: User | None = None) -> int:
+    """End every API token of `user` (`reason`: `password_changed`, `deactivated`); how many."""
+    deleted, _ = AuthToken.objects.filter(user=user).delete()
+    if deleted:
+        audit_event_record(
+            actor=actor,
+            action="token_revoked",
+            obj=user,
+            before=None,
+            after={"reason": reason, "tokens": deleted},
+        )
+    return deleted
+
+
+@transaction.atomic
+def tokens_purge_expired() -> int:
+    """Delete the tokens past their expiry (authentication already refuses them); how many."""
+    deleted, _ = AuthToken.objects.filter(Q(expiry__lte=timezone.now()) | Q(expiry__isnull=True)).delete()
+    return deleted
 
 
 PATIENT_FIELDS = frozenset({"phone", "state", "timezone", "sms_opt_in", "email_opt_in"})
@@ -165,7 +228,6 @@ def specialist_onboard(
     specialist.specialties.set(specialties)
     specialist.visit_types.set(visit_types)
     _set_licenses(specialist, licenses)
-    Token.objects.create(user=user)
     return specialist
 
 
@@ -185,11 +247,11 @@ def specialist_update(*, specialist: Specialist, changes: dict[str, Any]) -> Spe
         specialist.user.set_password(changes["password"])
         user_changes["password"] = specialist.user.password
     if "is_active" in changes:
-        # The login follows the specialist: an inactive user's token answers 401, its sessions
-        # no longer resolve to the user, and it cannot sign in again until reactivated.
+        # The login follows the specialist: its tokens end, its sessions no longer resolve to
+        # the user (Django refuses an inactive one), and it cannot sign in until reactivated.
         user_changes["is_active"] = changes["is_active"]
         if not changes["is_active"]:
-            Token.objects.filter(user=specialist.user).delete()
+            user_tokens_revoke(user=specialist.user, reason="deactivated")
     if user_changes:
         for key, value in user_changes.items():
             setattr(specialist.user, key, value)

@@ -17,7 +17,10 @@ Portable between PostgreSQL and SQLite (3.35 and later).
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import connection
+from knox.models import AuthToken
 
 from clinic.models import Patient, User
 from core import rows
@@ -80,17 +83,27 @@ def has_specialty(specialist: str, *, slug: str) -> str:
     WHERE ss.specialist_id = {specialist} AND y.slug = {slug})"""
 
 
-_USER_BY_TOKEN_SQL = (
-    "SELECT {user} FROM clinic_user u JOIN authtoken_token t ON t.user_id = u.id WHERE t.key = %s"
-)
+# Every authenticated API request runs this one statement: knox's own lookup makes a second,
+# listing every token of the user to delete the expired ones (clinic.tasks purges those).
+_TOKENS_BY_KEY_SQL = """SELECT {token}, {user}
+FROM knox_authtoken t JOIN clinic_user u ON u.id = t.user_id
+WHERE t.token_key = %s AND t.expiry > %s"""
 
 
-def user_by_token(key: str) -> User | None:
-    """The user of the API token `key` (DRF's `Token.objects.select_related("user")`)."""
+def tokens_by_key(token_key: str, *, now: dt.datetime) -> list[AuthToken]:
+    """The unexpired API tokens whose `token_key` (a token's first characters) is `token_key`,
+    each with its user loaded (`token.user`); the caller compares the digests."""
     with connection.cursor() as cursor:
-        cursor.execute(_USER_BY_TOKEN_SQL.format(user=rows.columns(User, "u")), [key])
-        row = rows.fetchone(cursor)
-    return None if row is None else rows.instance(User, row)
+        cursor.execute(
+            _TOKENS_BY_KEY_SQL.format(token=rows.columns(AuthToken, "t"), user=rows.columns(User, "u")),
+            [token_key, connection.ops.adapt_datetimefield_value(now)],
+        )
+        tokens = []
+        while (row := rows.fetchone(cursor)) is not None:
+            token = rows.instance(AuthToken, row)
+            token.user = rows.instance(User, row)
+            tokens.append(token)
+    return tokens
 
 
 _PATIENT_LOCK_SQL = "SELECT {patient} FROM clinic_patient p WHERE p.user_id = %s"

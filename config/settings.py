@@ -4,6 +4,7 @@ The defaults are the embedded first run: SQLite in var/, kombu's server-less fil
 console SMS and email. Production sets DATABASE_URL, CELERY_BROKER_URL and the Twilio keys.
 """
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -47,7 +48,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    # API tokens, stored hashed (before `clinic`, whose admin unregisters knox's: no token is
+    # shown or made in the Django admin).
+    "knox",
     "drf_spectacular",
     "phonenumber_field",
     "django_celery_beat",
@@ -96,6 +99,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Not a rule: Django tells the validators of every saved password change, from whichever
+    # path (the Django admin, `changepassword`, a service): this one revokes the API tokens.
+    {"NAME": "clinic.authentication.PasswordChangeRevokesTokens"},
 ]
 
 LANGUAGE_CODE = "en-us"
@@ -165,6 +171,17 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+
+# API tokens (knox): stored as SHA-512 digests, shown once, ending TOKEN_TTL_HOURS after sign-in
+# whatever their use (a fixed expiry, never extended), or sooner on logout or a password change.
+TOKEN_TTL_HOURS = env.int("TOKEN_TTL_HOURS", default=720)
+if TOKEN_TTL_HOURS < 1:
+    raise ImproperlyConfigured(f"TOKEN_TTL_HOURS must be at least 1, not {TOKEN_TTL_HOURS}")
+REST_KNOX = {
+    "TOKEN_TTL": dt.timedelta(hours=TOKEN_TTL_HOURS),
+    "AUTO_REFRESH": False,
+    "AUTH_HEADER_PREFIX": "Token",
 }
 
 SPECTACULAR_SETTINGS = {
@@ -241,6 +258,11 @@ CELERY_BEAT_SCHEDULE = {
     "extend-slot-horizon": {
         "task": "scheduling.tasks.slots_extend_horizon_task",
         "schedule": 24 * 60 * 60,
+    },
+    "purge-expired-tokens": {
+        "task": "clinic.tasks.tokens_purge_expired_task",
+        "schedule": 60 * 60,
+        "options": {"expires": 60 * 60},
     },
 }
 

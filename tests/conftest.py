@@ -11,7 +11,6 @@ import os
 from typing import Any
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from tests.factories import AdminFactory, PatientFactory, SpecialistFactory
@@ -63,11 +62,17 @@ def _settings_for_tests(settings, monkeypatch):
     )
 
 
+def token_for(user) -> str:
+    """A new API token for `user`, as signing in gives one: its key."""
+    from clinic.services import token_create
+
+    return token_create(user=user).token
+
+
 def client_for(user) -> APIClient:
     client = APIClient()
     if user is not None:
-        token, _ = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(user)}")
     return client
 
 

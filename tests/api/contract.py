@@ -73,7 +73,7 @@ def database() -> dict[str, list[tuple[Any, ...]]]:
     nothing."""
     tables = set(connection.introspection.table_names())
     state = {}
-    for label in ("core", "clinic", "scheduling", "notifications", "authtoken"):
+    for label in ("core", "clinic", "scheduling", "notifications", "knox"):
         for model in apps.get_app_config(label).get_models(include_auto_created=True):
             if model._meta.db_table in tables:
                 state[model._meta.label] = list(model.objects.order_by("pk").values_list())

@@ -96,3 +96,12 @@ def test_an_email_provider_is_configured_through_anymail(settings_from_env):
         EMAIL_BACKEND="anymail:amazon_ses",
     )
     assert production.EMAIL_BACKEND == "anymail.backends.amazon_ses.EmailBackend"
+
+
+def test_the_token_lifetime_is_read_in_hours_and_must_be_positive(settings_from_env):
+    import datetime as dt
+
+    assert settings_from_env(TOKEN_TTL_HOURS="2").REST_KNOX["TOKEN_TTL"] == dt.timedelta(hours=2)
+    assert settings_from_env().REST_KNOX["TOKEN_TTL"] == dt.timedelta(hours=720)
+    with pytest.raises(ImproperlyConfigured, match="TOKEN_TTL_HOURS"):
+        settings_from_env(TOKEN_TTL_HOURS="0")

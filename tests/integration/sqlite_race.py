@@ -21,16 +21,16 @@ def main(n: int) -> None:
     os.environ["THROTTLE_RATES"] = "off"
     django.setup()
     from django.core.management import call_command
-    from rest_framework.authtoken.models import Token
     from rest_framework.test import APIClient
 
     from scheduling.models import Booking
+    from tests.conftest import token_for
     from tests.factories import PatientFactory, SlotFactory
     from tests.integration.race import race
 
     call_command("migrate", verbosity=0)
     slot = SlotFactory()
-    tokens = [Token.objects.create(user=PatientFactory().user).key for _ in range(n)]
+    tokens = [token_for(PatientFactory().user) for _ in range(n)]
 
     def book(i: int) -> int:
         client = APIClient()

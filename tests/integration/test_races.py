@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from scheduling.models import Booking, Slot
+from tests.conftest import token_for
 from tests.factories import BookingFactory, PatientFactory, SlotFactory, SpecialistFactory
 from tests.integration.race import race
 
@@ -30,7 +30,7 @@ def client_with(token: str) -> APIClient:
 
 
 def tokens_for(users) -> list[str]:
-    return [Token.objects.get_or_create(user=user)[0].key for user in users]
+    return [token_for(user) for user in users]
 
 
 def in_days(days: int) -> dt.datetime:
