@@ -4,6 +4,7 @@ The defaults are the embedded first run: SQLite in var/, kombu's server-less fil
 console SMS and email. Production sets DATABASE_URL, CELERY_BROKER_URL and the Twilio keys.
 """
 
+import re
 from pathlib import Path
 
 import environ
@@ -37,6 +38,12 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# How many proxies in front of the app write X-Forwarded-For. It is anyone's to send, so it
+# counts only behind a declared proxy: the client address (core.net) for throttles, the sign-in
+# lockout and the audit trail.
+TRUSTED_PROXIES = env.int("TRUSTED_PROXIES", default=0)
+if TRUSTED_PROXIES < 0:
+    raise ImproperlyConfigured(f"TRUSTED_PROXIES must be 0 or more, not {TRUSTED_PROXIES}")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -132,17 +139,32 @@ else:
     }
 
 # --- API ----------------------------------------------------------------------------------
+# DRF scope=rate pairs. `off` (no pairs) turns off the general limits (`anon`, `user`) for load
+# tests; the limits on the endpoints that take a password (`auth` per address, `account` per
+# email, `register` per address) stay at these defaults unless a pair changes them.
+PASSWORD_THROTTLE_RATES = {"auth": "20/min", "account": "10/hour", "register": "20/hour"}
 THROTTLE_RATES = env.str("THROTTLE_RATES", default="anon=120/min,user=1200/min,auth=20/min")
-_rates = (
-    {}
-    if THROTTLE_RATES.strip().lower() == "off"
-    else dict(pair.strip().split("=", 1) for pair in THROTTLE_RATES.split(",") if "=" in pair)
-)
+_rates = {
+    scope.strip(): rate.strip()
+    for scope, _, rate in (pair.partition("=") for pair in THROTTLE_RATES.split(","))
+    if scope.strip() and rate.strip()
+}
+for _scope, _rate in _rates.items():
+    if not re.fullmatch(r"\d+/(s|sec|second|m|min|minute|h|hour|d|day)", _rate):
+        raise ImproperlyConfigured(f"THROTTLE_RATES: {_scope}={_rate} is not a rate such as 20/min")
 # A throttle runs only for a scope that has a rate: DRF answers 500 for a scope without one.
 _throttles = {
-    "anon": "rest_framework.throttling.AnonRateThrottle",
-    "user": "rest_framework.throttling.UserRateThrottle",
+    "anon": "core.api.throttling.AnonRateThrottle",
+    "user": "core.api.throttling.UserRateThrottle",
 }
+
+# --- Cache --------------------------------------------------------------------------------
+# The throttle counters, shared by every process that serves the API: local memory for the
+# embedded run (one process), Redis in compose (a database apart from the broker's).
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+if CACHES["default"]["BACKEND"].endswith(".RedisCache"):
+    # A stalled Redis must fail fast, never hang a request.
+    CACHES["default"].setdefault("OPTIONS", {}).update(socket_timeout=5, socket_connect_timeout=3)
 
 REST_FRAMEWORK = {
     # Token first: an anonymous request then answers 401 with WWW-Authenticate, not 403.
@@ -156,9 +178,11 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "core.api.errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         *(path for scope, path in _throttles.items() if scope in _rates),
-        "rest_framework.throttling.ScopedRateThrottle",
+        "core.api.throttling.ScopedRateThrottle",
     ],
-    "DEFAULT_THROTTLE_RATES": {"auth": None, **_rates},
+    "DEFAULT_THROTTLE_RATES": {**PASSWORD_THROTTLE_RATES, **_rates},
+    # core.net.client_address reads X-Forwarded-For; DRF's own classes agree with it.
+    "NUM_PROXIES": TRUSTED_PROXIES,
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",

@@ -79,3 +79,27 @@ def test_smtp_is_configured_from_one_url(settings_from_env):
     assert settings_from_env(EMAIL_BACKEND="").EMAIL_BACKEND.endswith(
         ".console.EmailBackend"
     )  # .env.example's
+
+
+def test_throttle_rates_off_keeps_the_password_limits_and_pairs_change_them(settings_from_env):
+    off = settings_from_env(THROTTLE_RATES="off").REST_FRAMEWORK
+    assert off["DEFAULT_THROTTLE_RATES"] == {"auth": "20/min", "account": "10/hour", "register": "20/hour"}
+    changed = settings_from_env(THROTTLE_RATES="anon=5/s, auth=100/min").REST_FRAMEWORK
+    assert changed["DEFAULT_THROTTLE_RATES"] == {
+        "anon": "5/s",
+        "auth": "100/min",
+        "account": "10/hour",
+        "register": "20/hour",
+    }
+    assert changed["DEFAULT_THROTTLE_CLASSES"][0] == "core.api.throttling.AnonRateThrottle"
+    with pytest.raises(ImproperlyConfigured, match="THROTTLE_RATES"):
+        settings_from_env(THROTTLE_RATES="auth=fast")
+
+
+def test_throttle_counters_live_in_the_cache_named_by_cache_url(settings_from_env):
+    assert settings_from_env().CACHES["default"]["BACKEND"].endswith(".LocMemCache")
+    shared = settings_from_env(CACHE_URL="redis://redis:6379/1").CACHES["default"]
+    assert (shared["BACKEND"], shared["LOCATION"]) == (
+        "django.core.cache.backends.redis.RedisCache",
+        "redis://redis:6379/1",
+    )
