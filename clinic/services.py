@@ -12,6 +12,7 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
 from rest_framework.authtoken.models import Token
 
 from clinic.models import Patient, Specialist, Specialty, StateLicense, User, VisitType
@@ -78,8 +79,8 @@ def patient_register(
     return user, Token.objects.create(user=user)
 
 
-def token_obtain(*, email: str, password: str) -> Token:
-    user = authenticate(username=email.strip().lower(), password=password)
+def token_obtain(*, request: HttpRequest, email: str, password: str) -> Token:
+    user = authenticate(request, username=email.strip().lower(), password=password)
     if user is None:
         raise InvalidInput("Wrong email or password.", code="invalid_credentials")
     token, _ = Token.objects.get_or_create(user=user)

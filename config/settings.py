@@ -4,6 +4,7 @@ The defaults are the embedded first run: SQLite in var/, kombu's server-less fil
 console SMS and email. Production sets DATABASE_URL, CELERY_BROKER_URL and the Twilio keys.
 """
 
+import datetime as dt
 import re
 from pathlib import Path
 
@@ -57,6 +58,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "phonenumber_field",
     "django_celery_beat",
+    "axes",
     # The ground floor, the three apps, and the pages (see the README's Architecture).
     "core",
     "clinic",
@@ -75,6 +77,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as axes asks: it turns a sign-in that tripped the lockout into a 429.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -165,6 +169,20 @@ CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 if CACHES["default"]["BACKEND"].endswith(".RedisCache"):
     # A stalled Redis must fail fast, never hang a request.
     CACHES["default"].setdefault("OPTIONS", {}).update(socket_timeout=5, socket_connect_timeout=3)
+
+# --- Sign-in lockout (django-axes, see core/lockout.py) --------------------------------------
+AUTHENTICATION_BACKENDS = ["core.lockout.LockoutBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = dt.timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "core.net.client_address"
+AXES_USERNAME_CALLABLE = "core.lockout.lockout_username"
+AXES_LOCKOUT_CALLABLE = "core.lockout.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+# Failures only: a row per successful sign-in would be a second, unaudited login log.
+AXES_DISABLE_ACCESS_LOG = True
+# No start-up banner; failures are logged with the email and address masked.
+AXES_VERBOSE = False
 
 REST_FRAMEWORK = {
     # Token first: an anonymous request then answers 401 with WWW-Authenticate, not 403.
