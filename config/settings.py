@@ -7,6 +7,7 @@ console SMS and email. Production sets DATABASE_URL, CELERY_BROKER_URL and the T
 import datetime as dt
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -35,16 +36,22 @@ if PRODUCTION and SECRET_KEY in PUBLIC_SECRET_KEYS:
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = PRODUCTION
 SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365 if PRODUCTION else 0
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
-CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
-# How many proxies in front of the app write X-Forwarded-For. It is anyone's to send, so it
-# counts only behind a declared proxy: the client address (core.net) for throttles, the sign-in
-# lockout and the audit trail.
+# Behind a TLS proxy the browser's Origin is the public one, not what the app sees: sign-ins
+# (CSRF-checked forms) work out of the box when it is PUBLIC_BASE_URL's.
+_public = urlsplit(PUBLIC_BASE_URL)
+_public_origin = f"{_public.scheme}://{_public.netloc}"
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[]) or [_public_origin]
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+# How many proxies in front of the app write X-Forwarded-For and X-Forwarded-Proto. Forwarded
+# headers are anyone's to send, so they count only behind a declared proxy: the client address
+# (core.net) for throttles, the sign-in lockout and the audit trail, and whether the request
+# came over HTTPS.
 TRUSTED_PROXIES = env.int("TRUSTED_PROXIES", default=0)
 if TRUSTED_PROXIES < 0:
     raise ImproperlyConfigured(f"TRUSTED_PROXIES must be 0 or more, not {TRUSTED_PROXIES}")
+if TRUSTED_PROXIES:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
