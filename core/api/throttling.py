@@ -11,16 +11,33 @@ gets a few guesses an hour at one patient's password), and one on registrations 
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Mapping
 from typing import Any
 
+import redis
 from rest_framework import throttling
 from rest_framework.request import Request
 
 from core.net import client_address
 
+log = logging.getLogger(__name__)
 
-class _ByClientAddress:
+
+class _SharedCounters:
+    """A counter the shared cache cannot reach lets the request through, logged: an outage of
+    Redis must not turn every API answer into a 500 (the sign-in lockout, kept in the database,
+    still holds meanwhile)."""
+
+    def allow_request(self, request: Request, view: Any) -> bool:
+        try:
+            return super().allow_request(request, view)  # type: ignore[misc]
+        except redis.RedisError as exc:
+            log.error("throttle %s not counted: the cache is unreachable (%s)", type(self).__name__, exc)
+            return True
+
+
+class _ByClientAddress(_SharedCounters):
     def get_ident(self, request: Request) -> str:
         return client_address(request)
 
@@ -56,7 +73,7 @@ class RegisterThrottle(AddressRateThrottle):
     scope = "register"
 
 
-class AccountThrottle(throttling.SimpleRateThrottle):
+class AccountThrottle(_SharedCounters, throttling.SimpleRateThrottle):
     """Sign-ins per account, keyed on the request's email as the service normalises it, whether
     or not the account exists (a limit only on real accounts would tell which exist). The key
     holds a digest, not the email."""

@@ -114,3 +114,18 @@ def test_two_processes_with_the_same_cache_url_share_their_counters(settings_fro
         assert wrong_login(client, "b@example.com").status_code == 429
     finally:
         first.clear()
+
+
+def test_an_unreachable_cache_lets_requests_through_instead_of_failing_them(rates, monkeypatch):
+    from django.core.cache.backends.redis import RedisCache
+
+    rates(auth="2/min")
+    # Nothing listens on port 1: every counter read fails at once.
+    monkeypatch.setattr(
+        SimpleRateThrottle,
+        "cache",
+        RedisCache("redis://127.0.0.1:1/0", {"OPTIONS": {"socket_connect_timeout": 1}}),
+    )
+    client = APIClient()
+    assert [wrong_login(client, f"a{n}@example.com").status_code for n in range(3)] == [400] * 3
+    assert client.get("/api/v1/specialties/").status_code == 200
