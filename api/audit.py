@@ -28,6 +28,9 @@ class AuditEventOut(Shape):
         allow_null=True, help_text="The object's state before; null for a creation."
     )
     after = serializers.JSONField(allow_null=True)
+    address = serializers.IPAddressField(
+        allow_null=True, help_text="The client address of the request that made it; null: none."
+    )
 
 
 class AuditFilterIn(serializers.Serializer):

@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 from clinic import selectors, serializers, services
 from clinic.authentication import TokenAuthentication
 from clinic.models import Specialist, Specialty, VisitType
+from core.api import throttling
 from core.api.openapi import FOUND, SIGNED_IN, operation
 from core.api.parsers import JSONParser
 from core.api.validation import validated
@@ -22,16 +23,19 @@ from core.permissions import IsAdminOrReadOnly, is_admin
 
 
 class CredentialsView(APIView):
-    # An anonymous request that hands over an email and a password: throttled per address. (A
-    # comment: the schema would show a docstring as its operations' description.)
+    # An anonymous request that hands over an email and a password: throttled per address,
+    # whatever THROTTLE_RATES turns off (core/api/throttling.py). (A comment: the schema would
+    # show a docstring as its operations' description.)
 
     parser_classes = [JSONParser]
     permission_classes = [AllowAny]
     authentication_classes: list[Any] = []
-    throttle_scope = "auth"
+    throttle_classes = [*APIView.throttle_classes, throttling.AuthThrottle]
 
 
 class RegisterView(CredentialsView):
+    throttle_classes = [*CredentialsView.throttle_classes, throttling.RegisterThrottle]
+
     @operation("Register a patient", serializers.RegisterOut, 429, request=serializers.RegisterIn, status=201)
     def post(self, request: Request) -> Response:
         user, token = services.patient_register(**validated(serializers.RegisterIn, request.data))
@@ -40,11 +44,17 @@ class RegisterView(CredentialsView):
 
 
 class TokenView(CredentialsView):
+    # Per account too: many addresses still get only a few guesses at one password.
+    throttle_classes = [*CredentialsView.throttle_classes, throttling.AccountThrottle]
+
     @operation(
         "Exchange email and password for a token", serializers.TokenOut, 429, request=serializers.TokenIn
     )
     def post(self, request: Request) -> Response:
-        token = services.token_obtain(**validated(serializers.TokenIn, request.data))
+        # Django's own request: the sign-in lockout marks it, and its middleware answers 429.
+        token = services.token_obtain(
+            request=request._request, **validated(serializers.TokenIn, request.data)
+        )
         return Response(serializers.TokenOut(token).data)
 
 

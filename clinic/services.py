@@ -13,6 +13,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.http import HttpRequest
 from django.utils import timezone
 from knox.models import AuthToken
 
@@ -96,8 +97,8 @@ def token_create(*, user: User) -> IssuedToken:
     return IssuedToken(token=key, expires_at=instance.expiry)
 
 
-def token_obtain(*, email: str, password: str) -> IssuedToken:
-    user = authenticate(username=email.strip().lower(), password=password)
+def token_obtain(*, request: HttpRequest, email: str, password: str) -> IssuedToken:
+    user = authenticate(request, username=email.strip().lower(), password=password)
     if user is None:
         raise InvalidInput("Wrong email or password.", code="invalid_credentials")
     # Only the sign-in is one transaction: what `authenticate` records of a failed attempt stays.

@@ -6,7 +6,9 @@ console SMS and email. Production sets DATABASE_URL, CELERY_BROKER_URL and the T
 
 import datetime as dt
 import os
+import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -35,10 +37,22 @@ if PRODUCTION and SECRET_KEY in PUBLIC_SECRET_KEYS:
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = PRODUCTION
 SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365 if PRODUCTION else 0
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
-CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Behind a TLS proxy the browser's Origin is the public one, not what the app sees: sign-ins
+# (CSRF-checked forms) work out of the box when it is PUBLIC_BASE_URL's.
+_public = urlsplit(PUBLIC_BASE_URL)
+_public_origin = f"{_public.scheme}://{_public.netloc}"
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[]) or [_public_origin]
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+# How many proxies in front of the app write X-Forwarded-For and X-Forwarded-Proto. Forwarded
+# headers are anyone's to send, so they count only behind a declared proxy: the client address
+# (core.net) for throttles, the sign-in lockout and the audit trail, and whether the request
+# came over HTTPS.
+TRUSTED_PROXIES = env.int("TRUSTED_PROXIES", default=0)
+if TRUSTED_PROXIES < 0:
+    raise ImproperlyConfigured(f"TRUSTED_PROXIES must be 0 or more, not {TRUSTED_PROXIES}")
+if TRUSTED_PROXIES:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -54,6 +68,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "phonenumber_field",
     "django_celery_beat",
+    "axes",
     # The ground floor, the three apps, and the pages (see the README's Architecture).
     "core",
     "clinic",
@@ -64,6 +79,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "core.request_id.RequestIdMiddleware",
+    "core.net.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -72,6 +88,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as axes asks: it turns a sign-in that tripped the lockout into a 429.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -139,17 +157,46 @@ else:
     }
 
 # --- API ----------------------------------------------------------------------------------
+# DRF scope=rate pairs. `off` (no pairs) turns off the general limits (`anon`, `user`) for load
+# tests; the limits on the endpoints that take a password (`auth` per address, `account` per
+# email, `register` per address) stay at these defaults unless a pair changes them.
+PASSWORD_THROTTLE_RATES = {"auth": "20/min", "account": "10/hour", "register": "20/hour"}
 THROTTLE_RATES = env.str("THROTTLE_RATES", default="anon=120/min,user=1200/min,auth=20/min")
-_rates = (
-    {}
-    if THROTTLE_RATES.strip().lower() == "off"
-    else dict(pair.strip().split("=", 1) for pair in THROTTLE_RATES.split(",") if "=" in pair)
-)
+_rates = {
+    scope.strip(): rate.strip()
+    for scope, _, rate in (pair.partition("=") for pair in THROTTLE_RATES.split(","))
+    if scope.strip() and rate.strip()
+}
+for _scope, _rate in _rates.items():
+    if not re.fullmatch(r"\d+/(s|sec|second|m|min|minute|h|hour|d|day)", _rate):
+        raise ImproperlyConfigured(f"THROTTLE_RATES: {_scope}={_rate} is not a rate such as 20/min")
 # A throttle runs only for a scope that has a rate: DRF answers 500 for a scope without one.
 _throttles = {
-    "anon": "rest_framework.throttling.AnonRateThrottle",
-    "user": "rest_framework.throttling.UserRateThrottle",
+    "anon": "core.api.throttling.AnonRateThrottle",
+    "user": "core.api.throttling.UserRateThrottle",
 }
+
+# --- Cache --------------------------------------------------------------------------------
+# The throttle counters, shared by every process that serves the API: local memory for the
+# embedded run (one process), Redis in compose (a database apart from the broker's).
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+if CACHES["default"]["BACKEND"].endswith(".RedisCache"):
+    # A stalled Redis must fail fast, never hang a request.
+    CACHES["default"].setdefault("OPTIONS", {}).update(socket_timeout=5, socket_connect_timeout=3)
+
+# --- Sign-in lockout (django-axes, see core/lockout.py) --------------------------------------
+AUTHENTICATION_BACKENDS = ["core.lockout.LockoutBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = dt.timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "core.net.client_address"
+AXES_USERNAME_CALLABLE = "core.lockout.lockout_username"
+AXES_LOCKOUT_CALLABLE = "core.lockout.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+# Failures only: a row per successful sign-in would be a second, unaudited login log.
+AXES_DISABLE_ACCESS_LOG = True
+# No start-up banner; failures are logged with the email and address masked.
+AXES_VERBOSE = False
 
 REST_FRAMEWORK = {
     # Token first: an anonymous request then answers 401 with WWW-Authenticate, not 403.
@@ -163,9 +210,11 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "core.api.errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         *(path for scope, path in _throttles.items() if scope in _rates),
-        "rest_framework.throttling.ScopedRateThrottle",
+        "core.api.throttling.ScopedRateThrottle",
     ],
-    "DEFAULT_THROTTLE_RATES": {"auth": None, **_rates},
+    "DEFAULT_THROTTLE_RATES": {**PASSWORD_THROTTLE_RATES, **_rates},
+    # core.net.client_address reads X-Forwarded-For; DRF's own classes agree with it.
+    "NUM_PROXIES": TRUSTED_PROXIES,
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",

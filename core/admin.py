@@ -24,9 +24,9 @@ class ViewOnly:
 class AuditEventAdmin(ViewOnly, admin.ModelAdmin):
     """The trail is written by the services and never edited."""
 
-    list_display = ["at", "actor", "action", "object_type", "object_id", "before", "after"]
+    list_display = ["at", "actor", "address", "action", "object_type", "object_id", "before", "after"]
     list_filter = ["action", "object_type", ("at", admin.DateFieldListFilter)]
-    search_fields = ["=object_id", "actor__email", "action"]
+    search_fields = ["=object_id", "actor__email", "action", "=address"]
     list_select_related = ["actor"]
     date_hierarchy = "at"
     show_full_result_count = False

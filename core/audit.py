@@ -12,6 +12,7 @@ from django.db.models import QuerySet
 
 from core.filters import filtered
 from core.models import AuditEvent
+from core.net import current_address
 from core.rows import insert_one
 
 
@@ -26,7 +27,8 @@ def audit_event_record(
     """Record a change in the caller's transaction (it commits or rolls back with the change).
 
     `actor` None is the system (the dispatcher, a Twilio callback); an anonymous user counts as
-    the system too. `before`/`after` must be JSON-ready state, no PHI.
+    the system too. `before`/`after` must be JSON-ready state, no PHI. The address is the client's
+    of the request being served (`core.net`), if any.
     """
     return insert_one(
         AuditEvent(
@@ -36,6 +38,7 @@ def audit_event_record(
             object_id=obj.pk,
             before=before,
             after=after,
+            address=current_address.get(),
         )
     )
 

@@ -30,6 +30,9 @@ class AuditEvent(models.Model):
     at = models.DateTimeField(default=timezone.now)
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
+    address = models.GenericIPAddressField(
+        null=True, blank=True, help_text="The client address of the request; null outside one."
+    )
 
     class Meta:
         ordering = ["-at", "-id"]

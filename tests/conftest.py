@@ -58,7 +58,7 @@ def _settings_for_tests(settings, monkeypatch):
     monkeypatch.setattr(
         SimpleRateThrottle,
         "THROTTLE_RATES",
-        {"anon": "10000/s", "user": "10000/s", "auth": "10000/s"},
+        {scope: "10000/s" for scope in ("anon", "user", "auth", "account", "register")},
     )
 
 

@@ -54,8 +54,19 @@ def test_the_trail_lists_every_field_newest_first(admin_client, trail):
 
     assert [row["id"] for row in body["results"]] == [event.pk for event in reversed(trail)]
     retried = body["results"][1]
-    assert set(retried) == {"id", "actor", "action", "object_type", "object_id", "at", "before", "after"}
+    assert set(retried) == {
+        "id",
+        "actor",
+        "action",
+        "object_type",
+        "object_id",
+        "at",
+        "before",
+        "after",
+        "address",
+    }
     assert retried["actor"] == trail[1].actor_id
+    assert retried["address"] is None  # recorded outside a request
     assert (retried["before"], retried["after"]) == ({"status": "failed"}, {"status": "pending"})
 
 
@@ -87,3 +98,26 @@ def test_a_bad_filter_answers_400(admin_client, query):
 
     assert response.status_code == 400
     assert list(response.json()["fields"]) == [query.split("=")[0]]
+
+
+@pytest.mark.parametrize(
+    ("proxies", "headers", "address"),
+    [
+        (0, {"REMOTE_ADDR": "198.51.100.23", "HTTP_X_FORWARDED_FOR": "203.0.113.9"}, "198.51.100.23"),
+        (1, {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": "203.0.113.9"}, "203.0.113.9"),
+    ],
+)
+def test_an_event_carries_the_client_address_of_its_request(
+    admin_client, settings, proxies, headers, address
+):
+    from notifications.models import Notification
+    from tests.factories import NotificationFactory
+
+    settings.TRUSTED_PROXIES = proxies
+    notification = NotificationFactory(status=Notification.Status.FAILED)
+    response = admin_client.post(f"/api/v1/admin/notifications/{notification.pk}/retry/", **headers)
+    assert response.status_code == 200, response.content
+
+    event = AuditEvent.objects.get(action="notification.retried", object_id=notification.pk)
+    assert event.address == address
+    assert admin_client.get(URL).json()["results"][0]["address"] == address

@@ -118,7 +118,15 @@ def test_the_auth_endpoints_answer_429_throttled_past_their_rate(world, monkeypa
     from rest_framework.throttling import SimpleRateThrottle
 
     monkeypatch.setattr(
-        SimpleRateThrottle, "THROTTLE_RATES", {"anon": "1000/min", "user": "1000/min", "auth": "2/min"}
+        SimpleRateThrottle,
+        "THROTTLE_RATES",
+        {
+            "anon": "1000/min",
+            "user": "1000/min",
+            "auth": "2/min",
+            "account": "1000/min",
+            "register": "1000/min",
+        },
     )
     client = world.client("anon")
     body = {"email": world.patient.user.email, "password": "wrong"}
@@ -133,7 +141,15 @@ def test_anonymous_reads_answer_429_throttled_past_their_rate(world, monkeypatch
     from rest_framework.throttling import SimpleRateThrottle
 
     monkeypatch.setattr(
-        SimpleRateThrottle, "THROTTLE_RATES", {"anon": "1/min", "user": "1000/min", "auth": "1000/min"}
+        SimpleRateThrottle,
+        "THROTTLE_RATES",
+        {
+            "anon": "1/min",
+            "user": "1000/min",
+            "auth": "1000/min",
+            "account": "1000/min",
+            "register": "1000/min",
+        },
     )
     client = world.client("anon")
     assert client.get("/api/v1/slots/").status_code == 200

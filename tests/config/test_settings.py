@@ -105,3 +105,48 @@ def test_the_token_lifetime_is_read_in_hours_and_must_be_positive(settings_from_
     assert settings_from_env().REST_KNOX["TOKEN_TTL"] == dt.timedelta(hours=720)
     with pytest.raises(ImproperlyConfigured, match="TOKEN_TTL_HOURS"):
         settings_from_env(TOKEN_TTL_HOURS="0")
+
+
+def test_the_forwarded_protocol_counts_only_behind_a_trusted_proxy(settings_from_env):
+    assert getattr(settings_from_env(), "SECURE_PROXY_SSL_HEADER", None) is None
+    proxied = settings_from_env(TRUSTED_PROXIES="1")
+    assert proxied.SECURE_PROXY_SSL_HEADER == ("HTTP_X_FORWARDED_PROTO", "https")
+    assert proxied.REST_FRAMEWORK["NUM_PROXIES"] == 1
+    with pytest.raises(ImproperlyConfigured, match="TRUSTED_PROXIES"):
+        settings_from_env(TRUSTED_PROXIES="-1")
+
+
+def test_csrf_trusted_origins_default_to_the_public_base_url(settings_from_env):
+    public = settings_from_env(PUBLIC_BASE_URL="https://visits.neuroclinic.example/")
+    assert public.CSRF_TRUSTED_ORIGINS == ["https://visits.neuroclinic.example"]
+    # An empty line in .env (as .env.example has it) keeps the default.
+    empty = settings_from_env(
+        PUBLIC_BASE_URL="https://visits.neuroclinic.example:8443", CSRF_TRUSTED_ORIGINS=""
+    )
+    assert empty.CSRF_TRUSTED_ORIGINS == ["https://visits.neuroclinic.example:8443"]
+    chosen = settings_from_env(CSRF_TRUSTED_ORIGINS="https://a.example,https://b.example")
+    assert chosen.CSRF_TRUSTED_ORIGINS == ["https://a.example", "https://b.example"]
+
+
+def test_throttle_rates_off_keeps_the_password_limits_and_pairs_change_them(settings_from_env):
+    off = settings_from_env(THROTTLE_RATES="off").REST_FRAMEWORK
+    assert off["DEFAULT_THROTTLE_RATES"] == {"auth": "20/min", "account": "10/hour", "register": "20/hour"}
+    changed = settings_from_env(THROTTLE_RATES="anon=5/s, auth=100/min").REST_FRAMEWORK
+    assert changed["DEFAULT_THROTTLE_RATES"] == {
+        "anon": "5/s",
+        "auth": "100/min",
+        "account": "10/hour",
+        "register": "20/hour",
+    }
+    assert changed["DEFAULT_THROTTLE_CLASSES"][0] == "core.api.throttling.AnonRateThrottle"
+    with pytest.raises(ImproperlyConfigured, match="THROTTLE_RATES"):
+        settings_from_env(THROTTLE_RATES="auth=fast")
+
+
+def test_throttle_counters_live_in_the_cache_named_by_cache_url(settings_from_env):
+    assert settings_from_env().CACHES["default"]["BACKEND"].endswith(".LocMemCache")
+    shared = settings_from_env(CACHE_URL="redis://redis:6379/1").CACHES["default"]
+    assert (shared["BACKEND"], shared["LOCATION"]) == (
+        "django.core.cache.backends.redis.RedisCache",
+        "redis://redis:6379/1",
+    )
