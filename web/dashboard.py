@@ -7,8 +7,10 @@ but the admin's own CSS, so no JavaScript is vendored, built, or fetched from a 
 refreshes itself with a `<meta>` tag, so an operator can watch the queue move.
 
 Every view here is mounted through `admin.site.admin_view` (active staff only, anonymous users
-sent to the admin login, CSRF on the buttons). Recipients are masked as in the API: no phone
-number or email address is ever on the page.
+sent to the admin login, CSRF on the buttons), and asks for the Django permissions the admin's own
+pages of notifications ask for: the page `notifications.view_notification`, its buttons
+`notifications.change_notification` (shown only to who may press them). Being staff gives
+neither. Recipients are masked as in the API: no phone number or email address is ever on the page.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 import pygal
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -46,6 +49,9 @@ REFRESH_SECONDS = 10
 # beat or every worker is down, not one slow tick.
 LATE_AFTER_INTERVALS = 3
 LATEST = 10
+# What the admin's notification pages ask for: seeing the queue, and steering it.
+VIEW = "notifications.view_notification"
+STEER = "notifications.change_notification"
 
 
 @dataclass(frozen=True)
@@ -171,12 +177,14 @@ def _counts_table(counts: dict[str, dict[str, int]]) -> list[dict[str, Any]]:
     ]
 
 
+@permission_required(VIEW, raise_exception=True)
 def queue_dashboard(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     stats = selectors.notification_stats(now=now)
     context = {
         **admin.site.each_context(request),
         "title": "Reminder queue",
+        "can_steer": request.user.has_perm(STEER),
         "refresh_seconds": REFRESH_SECONDS,
         "stats": stats,
         "oldest_overdue": (
@@ -213,6 +221,7 @@ def _steer(
 
 
 @require_POST
+@permission_required(STEER, raise_exception=True)
 def queue_retry(request: HttpRequest, pk: int) -> HttpResponseRedirect:
     return _steer(
         request,
@@ -223,5 +232,6 @@ def queue_retry(request: HttpRequest, pk: int) -> HttpResponseRedirect:
 
 
 @require_POST
+@permission_required(STEER, raise_exception=True)
 def queue_cancel(request: HttpRequest, pk: int) -> HttpResponseRedirect:
     return _steer(request, pk, steering.notification_cancel, "is cancelled: it will not be sent.")

@@ -8,6 +8,7 @@ import re
 
 import pytest
 import time_machine
+from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
 from django.test import Client
 from django.utils import timezone
@@ -15,7 +16,7 @@ from django.utils import timezone
 from clinic.models import User
 from core.models import AuditEvent
 from notifications.models import DispatcherRun, Notification
-from tests.factories import AdminFactory, NotificationFactory
+from tests.factories import AdminFactory, NotificationFactory, UserFactory
 from tests.integration.processes import DEAD_BROKER, celery_broker
 
 pytestmark = pytest.mark.django_db
@@ -24,11 +25,28 @@ URL = "/admin/queue/"
 PHONE = "+12125550123"
 
 
+VIEW, STEER = "view_notification", "change_notification"
+
+
+def staff_user(*permissions: str) -> User:
+    """A staff user (able to enter the Django admin) with these permissions on notifications."""
+    user = UserFactory(is_staff=True)
+    user.user_permissions.set(
+        Permission.objects.filter(content_type__app_label="notifications", codename__in=permissions)
+    )
+    return user
+
+
+def signed_in(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
 @pytest.fixture
 def staff(db) -> Client:
-    client = Client()
-    client.force_login(AdminFactory())
-    return client
+    """An operator: staff who may see the queue and steer it."""
+    return signed_in(staff_user(VIEW, STEER))
 
 
 def page(client: Client) -> str:
@@ -198,9 +216,8 @@ def test_retry_puts_a_failed_message_back_to_pending_and_says_so(staff, broker_s
 
 
 def test_retry_by_the_button_writes_an_audit_event_naming_the_admin(broker_says):
-    admin_user = AdminFactory()
-    client = Client()
-    client.force_login(admin_user)
+    admin_user = staff_user(VIEW, STEER)
+    client = signed_in(admin_user)
     notification = NotificationFactory(status=Status.FAILED)
 
     client.post(f"{URL}{notification.pk}/retry/")
@@ -296,7 +313,7 @@ def test_an_unknown_notification_is_an_error_message_not_a_500(staff, broker_say
 
 def test_the_buttons_need_the_csrf_token(broker_says):
     client = Client(enforce_csrf_checks=True)
-    client.force_login(AdminFactory())
+    client.force_login(staff_user(VIEW, STEER))
     notification = NotificationFactory(status=Status.FAILED)
 
     response = client.post(f"{URL}{notification.pk}/retry/")
@@ -304,6 +321,71 @@ def test_the_buttons_need_the_csrf_token(broker_says):
     assert response.status_code == 403
     notification.refresh_from_db()
     assert notification.status == Status.FAILED
+
+
+@pytest.mark.parametrize(
+    "user",
+    [lambda: staff_user(), lambda: AdminFactory()],
+    ids=["staff without permissions", "API admin without permissions"],
+)
+def test_the_page_needs_the_permission_to_view_notifications(broker_says, user):
+    response = signed_in(user()).get(URL)
+
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize("action", ["retry", "cancel"])
+def test_a_staff_user_without_permissions_cannot_press_the_buttons(broker_says, action):
+    notification = NotificationFactory(status=Status.FAILED if action == "retry" else Status.PENDING)
+    before = notification.status
+
+    response = signed_in(staff_user()).post(f"{URL}{notification.pk}/{action}/")
+
+    assert response.status_code == 403
+    notification.refresh_from_db()
+    assert notification.status == before
+    assert not AuditEvent.objects.filter(object_type="notification").exists()
+
+
+def test_who_may_only_view_the_queue_sees_no_buttons(broker_says):
+    failed = NotificationFactory(status=Status.FAILED)
+    waiting = NotificationFactory(send_at=timezone.now() - dt.timedelta(minutes=3))
+
+    html = page(signed_in(staff_user(VIEW)))
+
+    assert f"/admin/queue/{failed.pk}/retry/" not in html
+    assert f"/admin/queue/{waiting.pk}/cancel/" not in html
+    assert 'value="Retry"' not in html
+    assert 'value="Cancel"' not in html
+
+
+@pytest.mark.parametrize("action", ["retry", "cancel"])
+def test_who_may_only_view_the_queue_cannot_steer_it(broker_says, action):
+    notification = NotificationFactory(status=Status.FAILED if action == "retry" else Status.PENDING)
+    before = notification.status
+
+    response = signed_in(staff_user(VIEW)).post(f"{URL}{notification.pk}/{action}/")
+
+    assert response.status_code == 403
+    notification.refresh_from_db()
+    assert notification.status == before
+    assert not AuditEvent.objects.filter(object_type="notification").exists()
+
+
+def test_a_superuser_may_see_and_steer_the_queue(broker_says):
+    failed = NotificationFactory(status=Status.FAILED)
+    client = signed_in(User.objects.create_superuser(email="root@clinic.example", password="x" * 12))
+
+    assert f'action="/admin/queue/{failed.pk}/retry/"' in page(client)
+    assert client.post(f"{URL}{failed.pk}/retry/").status_code == 302
+    failed.refresh_from_db()
+    assert failed.status == Status.PENDING
+
+
+def test_the_admin_index_links_to_the_dashboard_only_for_who_may_see_it():
+    html = signed_in(staff_user()).get("/admin/").content.decode()
+
+    assert f'href="{URL}"' not in html
 
 
 def test_the_page_runs_a_bounded_number_of_queries(staff, broker_says, django_assert_max_num_queries):
