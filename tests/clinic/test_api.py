@@ -7,6 +7,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from clinic.models import Patient, Specialist, User
+from tests.api.contract import assert_error
 from tests.conftest import client_for
 from tests.factories import PASSWORD, SpecialistFactory, VisitTypeFactory
 
@@ -216,6 +217,41 @@ def test_admin_patch_replaces_licenses(admin_client, specialist):
     )
     assert response.status_code == 200
     assert response.json()["licensed_states"] == ["NJ"]
+
+
+@pytest.mark.parametrize(
+    "login",
+    [
+        {"email": "attacker@example.com"},
+        {"password": "the-attackers-passphrase"},
+        {"email": "attacker@example.com", "password": "the-attackers-passphrase"},
+    ],
+    ids=["email", "password", "both"],
+)
+def test_admin_patch_cannot_change_a_specialists_login(admin_client, specialist, login):
+    email = specialist.user.email
+
+    response = admin_client.patch(
+        f"/api/v1/specialists/{specialist.pk}/", {"bio": "Changed too?", **login}, format="json"
+    )
+
+    body = assert_error(response, 400)
+    assert set(body["fields"]) == set(login)
+    specialist.refresh_from_db()
+    specialist.user.refresh_from_db()
+    assert specialist.bio != "Changed too?"  # nothing of the request applies
+    assert specialist.user.email == email
+    assert specialist.user.check_password(PASSWORD)
+    assert not specialist.user.check_password("the-attackers-passphrase")
+
+
+def test_the_schema_offers_no_login_field_to_the_specialist_patch(anon):
+    schema = anon.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    patch = schema["components"]["schemas"]["PatchedSpecialistPatchRequest"]
+
+    assert "bio" in patch["properties"]
+    assert "email" not in patch["properties"]
+    assert "password" not in patch["properties"]
 
 
 def test_admin_creates_visit_type_and_others_cannot(admin_client, patient_client):
