@@ -87,7 +87,7 @@ def _row(notification: Notification) -> Row:
         last_error=mask_contacts(notification.last_error),
         admin_url=reverse("admin:notifications_notification_change", args=[notification.pk]),
         cancellable=notification.status in steering.CANCELLABLE,
-        retryable=notification.status in steering.RETRYABLE,
+        retryable=steering.retry_could_send(notification),
     )
 
 
@@ -197,7 +197,10 @@ def queue_dashboard(request: HttpRequest) -> HttpResponse:
         "chart": hourly_chart(selectors.notification_hourly(now=now)),
         "overdue": [_row(n) for n in selectors.notifications_overdue(now=now)],
         "failed": [_row(n) for n in selectors.notifications_failed_recent()],
-        "latest": [_row(n) for n in selectors.notification_list(ordering="-created_at")[:LATEST]],
+        "latest": [
+            _row(n)
+            for n in selectors.notification_list(ordering="-created_at").select_related("booking")[:LATEST]
+        ],
     }
     return TemplateResponse(request, "admin/queue/queue.html", context)
 

@@ -16,11 +16,13 @@ from django.utils import timezone
 from clinic.models import User
 from core.models import AuditEvent
 from notifications.models import DispatcherRun, Notification
+from scheduling.models import Booking
 from tests.factories import AdminFactory, NotificationFactory, UserFactory
 from tests.integration.processes import DEAD_BROKER, celery_broker
 
 pytestmark = pytest.mark.django_db
 Status = Notification.Status
+Kind = Notification.Kind
 URL = "/admin/queue/"
 PHONE = "+12125550123"
 
@@ -153,6 +155,43 @@ def test_the_newest_messages_offer_retry_when_cancelled_and_cancel_while_waiting
     assert f'action="/admin/queue/{cancelled.pk}/retry/"' in section
     assert f'action="/admin/queue/{waiting.pk}/cancel/"' in section
     assert f"/admin/queue/{sent.pk}/" not in section
+
+
+@pytest.mark.parametrize("visit", [Booking.Status.CANCELLED, Booking.Status.RESCHEDULED])
+@pytest.mark.parametrize("status", [Status.FAILED, Status.CANCELLED])
+@pytest.mark.parametrize("kind", [Kind.REMINDER, Kind.BOOKING_CONFIRMED, Kind.BOOKING_RESCHEDULED])
+def test_no_retry_is_offered_for_a_message_about_a_visit_that_is_off(staff, broker_says, visit, status, kind):
+    # Its send would only find the visit off and cancel it again.
+    notification = NotificationFactory(status=status, kind=kind, booking__status=visit)
+
+    html = page(staff)
+
+    assert f"/admin/queue/{notification.pk}/retry/" not in html
+    assert 'value="Retry"' not in html
+
+
+def test_the_notice_of_a_cancelled_visit_can_be_retried(staff, broker_says):
+    notice = NotificationFactory(
+        status=Status.FAILED, kind=Kind.BOOKING_CANCELLED, booking__status=Booking.Status.CANCELLED
+    )
+
+    html = page(staff)
+
+    assert f'action="/admin/queue/{notice.pk}/retry/"' in html
+
+
+def test_a_retried_message_no_longer_shows_its_previous_error(staff, broker_says):
+    notification = NotificationFactory(
+        status=Status.FAILED, error_code="30006", last_error="Landline or unreachable"
+    )
+    assert "Landline or unreachable" in page(staff)
+
+    staff.post(f"{URL}{notification.pk}/retry/")
+    html = page(staff)
+
+    assert f'href="/admin/notifications/notification/{notification.pk}/change/"' in html  # still listed
+    assert "Landline or unreachable" not in html
+    assert "<td>30006</td>" not in html
 
 
 def test_the_page_masks_every_recipient_even_inside_an_error(staff, broker_says):
