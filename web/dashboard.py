@@ -133,6 +133,9 @@ def _whole_ticks(top: int) -> list[int]:
     return list(range(0, last + 1, step))
 
 
+LABEL_EVERY = 3
+
+
 def hourly_chart(series: list[HourCount]) -> str:
     """Sent and failed per hour as an inline SVG string (no XML declaration, no script)."""
     chart = pygal.Bar(
@@ -143,13 +146,16 @@ def hourly_chart(series: list[HourCount]) -> str:
         height=300,
         legend_at_bottom=True,
         x_title="hour (UTC)",
-        x_labels_major_every=3,
         show_minor_x_labels=False,
         print_values=True,
         print_zeroes=False,
     )
     chart.add_xml_filter(_without_scripts)
     chart.x_labels = [f"{point.hour:%H}:00" for point in series]
+    # Every third hour is labelled, counted back from the last bar: the current hour, the one an
+    # operator looks at first. (pygal's `x_labels_major_every` counts from the first bar, so with
+    # 24 bars the current hour went unlabelled.)
+    chart.x_labels_major = chart.x_labels[::-1][::LABEL_EVERY]
     chart.y_labels = _whole_ticks(max((max(point.sent, point.failed) for point in series), default=0))
     chart.add("sent", [point.sent for point in series])
     chart.add("failed", [point.failed for point in series])

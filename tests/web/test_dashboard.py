@@ -115,6 +115,19 @@ def test_the_chart_is_inline_svg_of_sent_and_failed_per_hour_without_any_script(
     assert "kozea.github.io" not in html
 
 
+def test_the_chart_labels_the_current_hour_and_every_third_one_before_it(staff, broker_says):
+    now = timezone.now()  # the real time: the login's session expires if the test travels far
+
+    with time_machine.travel(now, tick=False):
+        html = page(staff)
+
+    chart = html[html.index('id="queue-chart"') : html.index('id="queue-overdue"')]
+    labels = re.findall(r">(\d\d:00)</text>", chart)
+    hours = [(now - dt.timedelta(hours=back)).strftime("%H:00") for back in range(0, 24, 3)]
+    assert sorted(labels) == sorted(hours)
+    assert f">{now:%H}:00</text>" in chart
+
+
 def test_an_overdue_message_is_listed_with_its_error_and_a_cancel_button(staff, broker_says):
     overdue = NotificationFactory(
         send_at=timezone.now() - dt.timedelta(minutes=3), attempts=2, last_error="Twilio unreachable: Timeout"
