@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 
 import pytest
 import time_machine
 from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
+from django.contrib.staticfiles import finders
 from django.test import Client
 from django.utils import timezone
 
@@ -19,6 +21,7 @@ from notifications.models import DispatcherRun, Notification
 from scheduling.models import Booking
 from tests.factories import AdminFactory, NotificationFactory, UserFactory
 from tests.integration.processes import DEAD_BROKER, celery_broker
+from web.dashboard import chart_stylesheet
 
 pytestmark = pytest.mark.django_db
 Status = Notification.Status
@@ -126,6 +129,41 @@ def test_the_chart_labels_the_current_hour_and_every_third_one_before_it(staff, 
     hours = [(now - dt.timedelta(hours=back)).strftime("%H:00") for back in range(0, 24, 3)]
     assert sorted(labels) == sorted(hours)
     assert f">{now:%H}:00</text>" in chart
+
+
+def test_the_page_has_no_inline_script_style_or_event_handler(staff, broker_says):
+    # A Content Security Policy without 'unsafe-inline' holds on this page.
+    NotificationFactory(status=Status.SENT, sent_at=timezone.now() - dt.timedelta(minutes=5))
+    NotificationFactory(status=Status.FAILED, last_error="Landline or unreachable")
+    NotificationFactory(send_at=timezone.now() - dt.timedelta(minutes=3))
+
+    html = page(staff)
+
+    assert "<svg" in html
+    assert "<style" not in html
+    assert re.findall(r"\sstyle=", html) == []
+    assert re.findall(r"\son[a-z]+=", html) == []
+    assert re.findall(r"<script(?![^>]*\ssrc=)[^>]*>", html) == []
+
+
+def test_the_page_is_styled_by_static_files(staff, broker_says):
+    html = page(staff)
+
+    for name in ("web/queue.css", "web/queue-chart.css"):
+        assert f'<link rel="stylesheet" href="/static/{name}">' in html
+        assert finders.find(name) is not None
+    assert ".queue-alert" in Path(finders.find("web/queue.css")).read_text()
+
+
+def test_the_chart_stylesheet_is_what_pygal_would_write_inline():
+    # Written again after a change of the chart's style or of pygal:
+    # manage.py shell -c "from web.dashboard import chart_stylesheet; print(chart_stylesheet(), end='')" \
+    #   > web/static/web/queue-chart.css
+    stylesheet = Path(finders.find("web/queue-chart.css")).read_text()
+
+    assert stylesheet == chart_stylesheet()
+    assert "#queue-chart svg .color-1" in stylesheet  # the second series: failed
+    assert "stroke:#ba2121;fill:#ba2121" in stylesheet
 
 
 def test_an_overdue_message_is_listed_with_its_error_and_a_cancel_button(staff, broker_says):
