@@ -48,7 +48,20 @@ def _steer(
 # who may only look at the queue would retry and cancel from the list.
 @admin.action(description="Retry the selected failed or cancelled notifications now", permissions=["steer"])
 def retry(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Notification]) -> None:
-    _steer(modeladmin, request, queryset, steering.notification_retry, "retried")
+    # As on the dashboard: no retry whose send could only cancel the message again.
+    futile = [
+        n.pk
+        for n in queryset.select_related("booking").order_by("pk")
+        if n.status in steering.RETRYABLE and not steering.retry_could_send(n)
+    ]
+    if futile:
+        modeladmin.message_user(
+            request,
+            f"Not retried: {', '.join(map(str, futile))}: about a visit that is cancelled or moved, "
+            "a retry would only cancel them again.",
+            messages.WARNING,
+        )
+    _steer(modeladmin, request, queryset.exclude(pk__in=futile), steering.notification_retry, "retried")
 
 
 @admin.action(description="Cancel the selected pending or queued notifications", permissions=["steer"])

@@ -108,6 +108,25 @@ def test_bulk_cancel_cancels_waiting_messages_only(client, operator):
     assert AuditEvent.objects.filter(action="notification.cancelled").count() == 2
 
 
+def test_bulk_retry_leaves_the_messages_of_a_cancelled_visit(client, operator):
+    reminder = NotificationFactory(
+        status=Status.FAILED, kind=Notification.Kind.REMINDER, booking__status=Booking.Status.CANCELLED
+    )
+    notice = NotificationFactory(
+        status=Status.FAILED, kind=Notification.Kind.BOOKING_CANCELLED, booking=reminder.booking
+    )
+
+    response = bulk(client, "retry", reminder, notice)
+
+    statuses = dict(Notification.objects.values_list("pk", "status"))
+    assert statuses == {reminder.pk: Status.FAILED, notice.pk: Status.PENDING}
+    shown = [str(m) for m in response.context["messages"]]
+    assert "1 notification(s) retried." in shown
+    assert any(
+        text.startswith(f"Not retried: {reminder.pk}: about a visit that is cancelled") for text in shown
+    )
+
+
 def viewer(client) -> User:
     """Staff who may look at the queue in the admin, not steer it."""
     user = UserFactory(is_staff=True)
