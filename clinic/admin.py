@@ -27,6 +27,16 @@ class PasswordChangeForm(AdminPasswordChangeForm):
         return user
 
 
+def _is_superuser(request: HttpRequest) -> bool:
+    return bool(getattr(request.user, "is_superuser", False))
+
+
+def _may_touch(request: HttpRequest, user: User | None) -> bool:
+    """Whether the caller may change or delete this account: an admin's only if a superuser."""
+    powerful = user is not None and (user.is_superuser or user.role == User.Role.ADMIN)
+    return not powerful or _is_superuser(request)
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     change_password_form = PasswordChangeForm
@@ -55,6 +65,28 @@ class UserAdmin(BaseUserAdmin):
         # The new password and the end of the user's tokens (clinic.authentication) commit together.
         with transaction.atomic():
             return super().user_change_password(request, id, form_url)
+
+    # Only a superuser grants power or touches an admin's account. Staff allowed to change users
+    # could otherwise make themselves (or a friend) an API admin or a superuser, or take over an
+    # admin's login by setting its password or email.
+    PRIVILEGES = ("role", "is_staff", "is_superuser", "groups", "user_permissions")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = super().get_readonly_fields(request, obj)
+        return fields if _is_superuser(request) else (*fields, *self.PRIVILEGES)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _may_touch(request, obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _may_touch(request, obj) and super().has_delete_permission(request, obj)
+
+    def get_actions(self, request: HttpRequest) -> Any:
+        # The bulk delete asks for the delete permission without looking at whom it deletes.
+        actions = super().get_actions(request)
+        if not _is_superuser(request):
+            actions.pop("delete_selected", None)
+        return actions
 
 
 @admin.register(Patient)

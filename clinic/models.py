@@ -63,7 +63,8 @@ class Patient(models.Model):
     email_opt_in = models.BooleanField(default=True)
 
     def __str__(self) -> str:
-        return f"patient {self.user_id}"
+        # Operators tell patients apart by name (select the user along in lists).
+        return self.user.get_full_name() or self.user.email
 
 
 class Specialty(models.Model):

@@ -213,7 +213,26 @@ class SpecialistIn(serializers.Serializer):
     visit_types = serializers.ListField(child=VisitTypeRef(), required=False, help_text="Visit type ids.")
 
 
-class SpecialistPatch(SpecialistIn):
-    # Validated with `partial=True`: only the fields given change.
+# A specialist's login is theirs: an admin who could set another user's email or password could
+# sign in as them (and through them read their patients' reasons for visit).
+LOGIN_FIELDS = ("email", "password")
 
+
+class SpecialistPatch(SpecialistIn):
+    # Validated with `partial=True`: only the fields given change. The login's email and
+    # password are not fields here; given, they answer 400 naming them rather than being
+    # ignored, so no client believes it changed them.
+
+    email = None  # type: ignore[assignment]
+    password = None  # type: ignore[assignment]
     is_active = serializers.BooleanField(required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        refused = {
+            name: ["The specialist changes their own login's email and password, signed in."]
+            for name in LOGIN_FIELDS
+            if name in self.initial_data
+        }
+        if refused:
+            raise serializers.ValidationError(refused, code="read_only")
+        return attrs

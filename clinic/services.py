@@ -238,15 +238,8 @@ SPECIALIST_FIELDS = frozenset({"credentials", "bio", "timezone", "accepting_new_
 @transaction.atomic
 def specialist_update(*, specialist: Specialist, changes: dict[str, Any]) -> Specialist:
     specialist = Specialist.objects.select_for_update().select_related("user").get(pk=specialist.pk)
-    user_changes = {k: v for k, v in changes.items() if k in USER_FIELDS | {"email"}}
-    if "email" in user_changes:
-        user_changes["email"] = user_changes["email"].strip().lower()
-        if User.objects.filter(email=user_changes["email"]).exclude(pk=specialist.user_id).exists():
-            raise _email_taken(user_changes["email"])
-    if "password" in changes:
-        _check_password(changes["password"], specialist.user)
-        specialist.user.set_password(changes["password"])
-        user_changes["password"] = specialist.user.password
+    # The login's email and password are never among them: the specialist changes those.
+    user_changes: dict[str, Any] = {k: v for k, v in changes.items() if k in USER_FIELDS}
     if "is_active" in changes:
         # The login follows the specialist: its tokens end, its sessions no longer resolve to
         # the user (Django refuses an inactive one), and it cannot sign in until reactivated.

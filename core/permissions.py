@@ -15,7 +15,17 @@ def has_role(user: Any, role: Role) -> bool:
 
 
 def is_admin(user: Any) -> bool:
-    return bool(user and user.is_authenticated and (has_role(user, Role.ADMIN) or user.is_staff))
+    """The API's admin role: `role = admin`, which `createsuperuser` gives, or a superuser.
+
+    Never `is_staff` alone: staff means "may enter the Django admin", where what one may do is
+    said by Django's permissions, one model at a time. A staff account made there to watch the
+    queue must not read every booking's reason through the API or steer its accounts.
+    """
+    return bool(
+        user
+        and user.is_authenticated
+        and (has_role(user, Role.ADMIN) or getattr(user, "is_superuser", False))
+    )
 
 
 class IsAdminOrReadOnly(BasePermission):

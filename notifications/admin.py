@@ -43,12 +43,28 @@ def _steer(
         modeladmin.message_user(request, f"Not {verb}: {' '.join(refused)}", messages.WARNING)
 
 
-@admin.action(description="Retry the selected failed or cancelled notifications now")
+# The rows are view-only, so the actions cannot ask for Django's "change" (ViewOnly refuses it to
+# everyone): they ask for "steer", which is the change permission itself. Without it an operator
+# who may only look at the queue would retry and cancel from the list.
+@admin.action(description="Retry the selected failed or cancelled notifications now", permissions=["steer"])
 def retry(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Notification]) -> None:
-    _steer(modeladmin, request, queryset, steering.notification_retry, "retried")
+    # As on the dashboard: no retry whose send could only cancel the message again.
+    futile = [
+        n.pk
+        for n in queryset.select_related("booking").order_by("pk")
+        if n.status in steering.RETRYABLE and not steering.retry_could_send(n)
+    ]
+    if futile:
+        modeladmin.message_user(
+            request,
+            f"Not retried: {', '.join(map(str, futile))}: about a visit that is cancelled or moved, "
+            "a retry would only cancel them again.",
+            messages.WARNING,
+        )
+    _steer(modeladmin, request, queryset.exclude(pk__in=futile), steering.notification_retry, "retried")
 
 
-@admin.action(description="Cancel the selected pending or queued notifications")
+@admin.action(description="Cancel the selected pending or queued notifications", permissions=["steer"])
 def cancel(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Notification]) -> None:
     _steer(modeladmin, request, queryset, steering.notification_cancel, "cancelled")
 
@@ -83,6 +99,9 @@ class NotificationAdmin(MaskedContacts, ViewOnly, admin.ModelAdmin):
     date_hierarchy = "send_at"
     show_full_result_count = False
     actions = [retry, cancel]
+
+    def has_steer_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("notifications.change_notification")
 
     # The change page too shows contact details masked (minimum necessary: an operator tells
     # messages apart by their last digits; the patient's record has the rest).

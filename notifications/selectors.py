@@ -65,13 +65,14 @@ def _overdue(now: dt.datetime) -> QuerySet[Notification]:
 
 def notifications_overdue(*, now: dt.datetime | None = None, limit: int = 20) -> list[Notification]:
     """The oldest messages whose time has come and that have not gone out, oldest first."""
-    return list(_overdue(now or timezone.now()).order_by("send_at", "id")[:limit])
+    return list(_overdue(now or timezone.now()).select_related("booking").order_by("send_at", "id")[:limit])
 
 
 def notifications_failed_recent(*, limit: int = 20) -> list[Notification]:
     """The latest failures, newest first: what an admin may retry."""
     newest = F("failed_at").desc(nulls_last=True)
-    return list(Notification.objects.filter(status=Status.FAILED).order_by(newest, "-id")[:limit])
+    failed = Notification.objects.filter(status=Status.FAILED).select_related("booking")
+    return list(failed.order_by(newest, "-id")[:limit])
 
 
 def _counts() -> dict[str, dict[str, int]]:

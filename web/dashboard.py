@@ -2,19 +2,24 @@
 
 It shows what `admin/notifications/stats/` answers, a chart of sent and failed per hour, the
 oldest overdue messages and the latest failures, with a button to cancel or retry each. The
-chart is SVG drawn on the server by pygal, with its scripts stripped: the page loads nothing
-but the admin's own CSS, so no JavaScript is vendored, built, or fetched from a CDN. It
-refreshes itself with a `<meta>` tag, so an operator can watch the queue move.
+chart is SVG drawn on the server by pygal, with its scripts and styles stripped: the page loads
+nothing but the admin's own CSS and this page's stylesheets (`web/static/web/`), so no
+JavaScript is vendored, built, or fetched from a CDN, and nothing inline needs a Content
+Security Policy's 'unsafe-inline'. It refreshes itself with a `<meta>` tag, so an operator can
+watch the queue move.
 
 Every view here is mounted through `admin.site.admin_view` (active staff only, anonymous users
-sent to the admin login, CSRF on the buttons). Recipients are masked as in the API: no phone
-number or email address is ever on the page.
+sent to the admin login, CSRF on the buttons), and asks for the Django permissions the admin's own
+pages of notifications ask for: the page `notifications.view_notification`, its buttons
+`notifications.change_notification` (shown only to who may press them). Being staff gives
+neither. Recipients are masked as in the API: no phone number or email address is ever on the page.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import itertools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +27,7 @@ from typing import Any
 import pygal
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -46,6 +52,9 @@ REFRESH_SECONDS = 10
 # beat or every worker is down, not one slow tick.
 LATE_AFTER_INTERVALS = 3
 LATEST = 10
+# What the admin's notification pages ask for: seeing the queue, and steering it.
+VIEW = "notifications.view_notification"
+STEER = "notifications.change_notification"
 
 
 @dataclass(frozen=True)
@@ -81,7 +90,7 @@ def _row(notification: Notification) -> Row:
         last_error=mask_contacts(notification.last_error),
         admin_url=reverse("admin:notifications_notification_change", args=[notification.pk]),
         cancellable=notification.status in steering.CANCELLABLE,
-        retryable=notification.status in steering.RETRYABLE,
+        retryable=steering.retry_could_send(notification),
     )
 
 
@@ -97,13 +106,23 @@ def human_duration(seconds: float) -> str:
     return f"{whole // 86400} d {whole % 86400 // 3600} h"
 
 
-def _without_scripts(root: Any) -> Any:
-    """pygal writes a `<script>` of its config even with no script files: drop every script,
-    so the inline SVG runs nothing (its tooltips would need pygal's JS from a CDN anyway)."""
+# Where the chart sits on the page (queue.html): its stylesheet is scoped to it.
+CHART_SCOPE = "#queue-chart svg"
+_PYGAL_SCOPE = re.compile(r"#chart-[0-9a-f-]{36}")
+
+
+def _static_only(root: Any) -> Any:
+    """Nothing inline, so the page holds under a Content Security Policy without
+    'unsafe-inline': pygal writes a `<script>` of its config even with no script files, its CSS
+    as a `<style>`, and a `style` attribute on the tooltip (which needs pygal's JS anyway). The
+    CSS is served as a static file instead (`chart_stylesheet`)."""
     for parent in list(root.iter()):
         for child in list(parent):
-            if isinstance(child.tag, str) and child.tag.rsplit("}", 1)[-1] == "script":
+            if isinstance(child.tag, str) and child.tag.rsplit("}", 1)[-1] in ("script", "style"):
                 parent.remove(child)
+    for element in root.iter():
+        for name in [name for name in element.attrib if name == "style" or name.startswith("on")]:
+            del element.attrib[name]
     return root
 
 
@@ -127,8 +146,10 @@ def _whole_ticks(top: int) -> list[int]:
     return list(range(0, last + 1, step))
 
 
-def hourly_chart(series: list[HourCount]) -> str:
-    """Sent and failed per hour as an inline SVG string (no XML declaration, no script)."""
+LABEL_EVERY = 3
+
+
+def _bar_chart(series: list[HourCount]) -> pygal.Bar:
     chart = pygal.Bar(
         style=CHART_STYLE,
         js=[],
@@ -137,17 +158,37 @@ def hourly_chart(series: list[HourCount]) -> str:
         height=300,
         legend_at_bottom=True,
         x_title="hour (UTC)",
-        x_labels_major_every=3,
         show_minor_x_labels=False,
         print_values=True,
         print_zeroes=False,
     )
-    chart.add_xml_filter(_without_scripts)
     chart.x_labels = [f"{point.hour:%H}:00" for point in series]
+    # Every third hour is labelled, counted back from the last bar: the current hour, the one an
+    # operator looks at first. (pygal's `x_labels_major_every` counts from the first bar, so with
+    # 24 bars the current hour went unlabelled.)
+    chart.x_labels_major = chart.x_labels[::-1][::LABEL_EVERY]
     chart.y_labels = _whole_ticks(max((max(point.sent, point.failed) for point in series), default=0))
     chart.add("sent", [point.sent for point in series])
     chart.add("failed", [point.failed for point in series])
+    return chart
+
+
+def hourly_chart(series: list[HourCount]) -> str:
+    """Sent and failed per hour as an inline SVG string (no XML declaration, no script, no style:
+    `chart_stylesheet` styles it)."""
+    chart = _bar_chart(series)
+    chart.add_xml_filter(_static_only)
     return mark_safe(chart.render(is_unicode=True))  # pygal escapes the text it writes
+
+
+def chart_stylesheet() -> str:
+    """The CSS pygal would write inside the chart, scoped to where the page puts it rather than
+    to one drawing's random id: `web/static/web/queue-chart.css` is this text, so a change of
+    `CHART_STYLE` or of pygal shows in the tests until the file is written again."""
+    tree = _bar_chart([]).render_tree()
+    css = next(el.text for el in tree.iter() if isinstance(el.tag, str) and el.tag.endswith("style"))
+    header = "/* The queue chart's CSS as pygal writes it (web.dashboard.chart_stylesheet): do not edit. */"
+    return f"{header}\n{_PYGAL_SCOPE.sub(CHART_SCOPE, css).strip()}\n"
 
 
 def _dispatcher(last_run: dt.datetime | None, now: dt.datetime) -> dict[str, Any]:
@@ -171,12 +212,14 @@ def _counts_table(counts: dict[str, dict[str, int]]) -> list[dict[str, Any]]:
     ]
 
 
+@permission_required(VIEW, raise_exception=True)
 def queue_dashboard(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     stats = selectors.notification_stats(now=now)
     context = {
         **admin.site.each_context(request),
         "title": "Reminder queue",
+        "can_steer": request.user.has_perm(STEER),
         "refresh_seconds": REFRESH_SECONDS,
         "stats": stats,
         "oldest_overdue": (
@@ -189,7 +232,10 @@ def queue_dashboard(request: HttpRequest) -> HttpResponse:
         "chart": hourly_chart(selectors.notification_hourly(now=now)),
         "overdue": [_row(n) for n in selectors.notifications_overdue(now=now)],
         "failed": [_row(n) for n in selectors.notifications_failed_recent()],
-        "latest": [_row(n) for n in selectors.notification_list(ordering="-created_at")[:LATEST]],
+        "latest": [
+            _row(n)
+            for n in selectors.notification_list(ordering="-created_at").select_related("booking")[:LATEST]
+        ],
     }
     return TemplateResponse(request, "admin/queue/queue.html", context)
 
@@ -213,6 +259,7 @@ def _steer(
 
 
 @require_POST
+@permission_required(STEER, raise_exception=True)
 def queue_retry(request: HttpRequest, pk: int) -> HttpResponseRedirect:
     return _steer(
         request,
@@ -223,5 +270,6 @@ def queue_retry(request: HttpRequest, pk: int) -> HttpResponseRedirect:
 
 
 @require_POST
+@permission_required(STEER, raise_exception=True)
 def queue_cancel(request: HttpRequest, pk: int) -> HttpResponseRedirect:
     return _steer(request, pk, steering.notification_cancel, "is cancelled: it will not be sent.")

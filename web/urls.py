@@ -6,7 +6,8 @@ from django.urls import path
 
 from web import dashboard
 
-# admin_view lets only active staff in and sends the rest to the admin's login.
+# admin_view lets only active staff in and sends the rest to the admin's login; each view then
+# asks for its Django permission (web/dashboard.py).
 urlpatterns = [
     path("admin/queue/", admin.site.admin_view(dashboard.queue_dashboard), name="admin-queue"),
     path(

@@ -19,13 +19,24 @@ from clinic.models import User
 from core.audit import audit_event_record
 from core.errors import Conflict, NotFound
 from notifications.models import Notification
-from notifications.privacy import mask_recipient
-from notifications.services.writing import recipients
+from notifications.privacy import mask_contacts, mask_recipient
+from notifications.services.writing import ABOUT_THE_VISIT, recipients
+from scheduling.models import Booking
 
 Status = Notification.Status
 
 RETRYABLE = (Status.FAILED, Status.CANCELLED)
 CANCELLABLE = (Status.PENDING, Status.QUEUED)
+
+
+def retry_could_send(notification: Notification) -> bool:
+    """Whether retrying the message could send it at all, rather than only end it `cancelled`
+    again: the send task cancels a message about the visit (its confirmation, a reminder, the
+    reschedule notice) once the booking is no longer confirmed. So the dashboard offers no Retry
+    for those of a cancelled or rescheduled visit. (Its booking is read: select it along.)"""
+    return notification.status in RETRYABLE and not (
+        notification.kind in ABOUT_THE_VISIT and notification.booking.status != Booking.Status.CONFIRMED
+    )
 
 
 def _state(notification: Notification) -> dict[str, Any]:
@@ -35,6 +46,7 @@ def _state(notification: Notification) -> dict[str, Any]:
         "send_at": notification.send_at.isoformat(),
         "attempts": notification.attempts,
         "error_code": notification.error_code,
+        "last_error": mask_contacts(notification.last_error),
     }
 
 
@@ -63,13 +75,16 @@ def notification_retry(*, notification_id: int, by: User) -> Notification:
     The send task still re-checks the booking and the opt-in, so retrying a message of a
     cancelled visit ends it `cancelled` again rather than sending it. An attempt that failed on
     its way (a network error) keeps its `sending_at`, so the next one asks the provider before it
-    sends; one the provider accepted and then failed is cleared.
+    sends; one the provider accepted and then failed is cleared. The last attempt's error is
+    cleared too, so the row never shows it as if the new attempt had failed; the audit event keeps
+    it (its `before`).
     """
     notification = _locked(notification_id, RETRYABLE, "retried")
     before = _state(notification)
     notification.status = Status.PENDING
     notification.send_at = timezone.now()
     notification.attempts = 0
+    notification.last_error = notification.error_code = ""
     # An opted-out channel has no address now: the row keeps its own, and the send skips it.
     notification.recipient = recipients(notification.booking.patient).get(
         notification.channel, notification.recipient
@@ -85,6 +100,8 @@ def notification_retry(*, notification_id: int, by: User) -> Notification:
             "status",
             "send_at",
             "attempts",
+            "last_error",
+            "error_code",
             "recipient",
             "provider_id",
             "sending_at",

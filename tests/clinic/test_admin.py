@@ -1,53 +1,100 @@
-"""The Django admin of people: no API token appears in it, and the tables of DRF's plain-text
-tokens are gone."""
+"""The Django admin's users page: staff allowed to change users do not grant power, and do not
+touch an admin's account; a superuser does both."""
+
+from __future__ import annotations
 
 import pytest
-from django.contrib import admin
-from django.db import connection
-from django.db.migrations.loader import MigrationLoader
-from knox.models import AuthToken
+from django.contrib.auth.models import Permission
+from django.test import Client
 
 from clinic.models import User
-from tests.conftest import token_for
-from tests.factories import PatientFactory
+from tests.factories import PASSWORD, AdminFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
+USERS = "/admin/clinic/user/"
+
+
+def signed_in(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
 
 
 @pytest.fixture
-def operator(client):
-    client.force_login(User.objects.create_superuser(email="ops@clinic.example", password="x" * 12))
-
-
-def test_no_page_of_the_admin_lists_tokens(client, operator):
-    assert not admin.site.is_registered(AuthToken)
-    assert "auth token" not in client.get("/admin/").content.decode().lower()
-    assert client.get("/admin/knox/authtoken/").status_code == 404
-
-
-def test_a_users_page_shows_neither_their_token_nor_its_digest(client, operator):
-    patient = PatientFactory()
-    token = token_for(patient.user)
-    digest = AuthToken.objects.get().digest
-
-    for page in (f"/admin/clinic/user/{patient.user.pk}/change/", "/admin/clinic/user/"):
-        content = client.get(page).content.decode()
-        assert token[:15] not in content and digest[:15] not in content
-
-
-def test_the_plain_text_tokens_of_an_older_database_are_dropped():
-    with connection.cursor() as cursor:
-        cursor.execute("CREATE TABLE authtoken_token (key varchar(40) PRIMARY KEY, user_id bigint)")
-        cursor.execute("INSERT INTO authtoken_token VALUES ('0123456789abcdef0123456789abcdef01234567', 1)")
-    loader = MigrationLoader(connection)
-    (migration,) = (
-        m for (app, name), m in loader.disk_migrations.items() if name.endswith("drop_plaintext_api_tokens")
+def user_manager() -> User:
+    """Staff who may view, add, change and delete users, and is not a superuser."""
+    user = UserFactory(is_staff=True)
+    user.user_permissions.set(
+        Permission.objects.filter(content_type__app_label="clinic", codename__endswith="_user")
     )
-    # An editor not entered: SQLite's refuses to enter inside the test's transaction, and the
-    # migration only runs SQL.
-    editor = connection.schema_editor()
-    state = loader.project_state()
-    for operation in migration.operations:
-        operation.database_forwards("clinic", editor, state, state)
+    return user
 
-    assert "authtoken_token" not in connection.introspection.table_names()
+
+def test_staff_who_manage_users_cannot_grant_roles_or_permissions(user_manager):
+    patient = UserFactory()
+
+    html = signed_in(user_manager).get(f"{USERS}{patient.pk}/change/").content.decode()
+
+    assert 'name="first_name"' in html  # the page is a form
+    for field in ("role", "is_staff", "is_superuser", "groups", "user_permissions"):
+        assert f'name="{field}"' not in html, field
+
+
+def test_staff_who_manage_users_cannot_add_an_admin(user_manager):
+    html = signed_in(user_manager).get(f"{USERS}add/").content.decode()
+
+    assert 'name="email"' in html
+    assert 'name="role"' not in html
+
+
+@pytest.mark.parametrize(
+    "target", [AdminFactory, lambda: UserFactory(is_superuser=True)], ids=["admin", "superuser"]
+)
+def test_staff_who_manage_users_cannot_set_an_admins_password(user_manager, target):
+    admin_user = target()
+
+    response = signed_in(user_manager).post(
+        f"{USERS}{admin_user.pk}/password/",
+        {"password1": "the-attackers-passphrase", "password2": "the-attackers-passphrase"},
+    )
+
+    assert response.status_code == 403
+    admin_user.refresh_from_db()
+    assert admin_user.check_password(PASSWORD)
+
+
+def test_staff_who_manage_users_cannot_change_or_delete_an_admin(user_manager):
+    admin_user = AdminFactory(email="boss@clinic.example")
+    client = signed_in(user_manager)
+
+    client.post(f"{USERS}{admin_user.pk}/change/", {"email": "attacker@example.com"})
+    client.post(f"{USERS}{admin_user.pk}/delete/", {"post": "yes"})
+    client.post(USERS, {"action": "delete_selected", "_selected_action": [admin_user.pk], "post": "yes"})
+
+    admin_user.refresh_from_db()
+    assert admin_user.email == "boss@clinic.example"
+
+
+def test_a_superuser_grants_roles_and_permissions():
+    root = User.objects.create_superuser(email="root@clinic.example", password="x" * 12)
+    staff = UserFactory(is_staff=True)
+
+    html = signed_in(root).get(f"{USERS}{staff.pk}/change/").content.decode()
+
+    for field in ("role", "is_staff", "is_superuser", "user_permissions"):
+        assert f'name="{field}"' in html, field
+
+
+def test_staff_who_manage_users_add_users_with_the_default_role(user_manager):
+    response = signed_in(user_manager).post(
+        f"{USERS}add/",
+        {
+            "email": "new.user@example.org",
+            "password1": "a-long-enough-passphrase",
+            "password2": "a-long-enough-passphrase",
+        },
+    )
+
+    assert response.status_code == 302, response.content[:2000]
+    created = User.objects.get(email="new.user@example.org")
+    assert (created.role, created.is_staff, created.is_superuser) == (User.Role.PATIENT, False, False)

@@ -143,6 +143,13 @@ def test_the_dockerfile_installs_the_project():
     assert any(re.search(r"\bpip install\b[^&;]*\s\.(\s|$)", run) for run in runs), runs
 
 
+def test_the_image_collects_the_static_files():
+    # WhiteNoise serves STATIC_ROOT only: without collectstatic the image has no admin CSS and no
+    # dashboard stylesheet (the page may not style itself inline: the CSP forbids it).
+    runs = [" ".join(words[1:]) for words in dockerfile_instructions() if words[0].upper() == "RUN"]
+    assert any(re.search(r"\bmanage\.py collectstatic --noinput\b", run) for run in runs), runs
+
+
 def test_the_image_leaves_out_the_venv_var_git_and_local_builds():
     for name in (".venv", "var", ".git", "build", "neuroclinic.egg-info", ".env"):
         assert dockerignored(name), name

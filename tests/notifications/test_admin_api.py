@@ -137,6 +137,24 @@ def test_retry_puts_a_failed_or_cancelled_message_back_due_now_with_fresh_attemp
     assert (event.before["attempts"], event.after["attempts"]) == (5, 0)
 
 
+def test_retry_clears_the_previous_error_and_the_audit_event_keeps_it(admin_client):
+    notification = NotificationFactory(
+        status=Status.FAILED,
+        error_code="21211",
+        last_error="The 'To' number +12125550123 is not a valid phone number.",
+    )
+
+    response = admin_client.post(f"{URL}{notification.pk}/retry/")
+
+    assert (response.json()["last_error"], response.json()["status"]) == ("", "pending")
+    notification.refresh_from_db()
+    assert (notification.error_code, notification.last_error) == ("", "")
+    event = AuditEvent.objects.get(object_type="notification", object_id=notification.pk)
+    assert event.before["error_code"] == "21211"
+    assert event.before["last_error"] == "The 'To' number ********0123 is not a valid phone number."
+    assert (event.after["error_code"], event.after["last_error"]) == ("", "")
+
+
 @pytest.mark.parametrize("status", [Status.PENDING, Status.QUEUED])
 def test_cancel_stops_a_pending_or_queued_message(admin_user, admin_client, status):
     notification = NotificationFactory(status=status)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from celery import current_app as celery_app
 from django.contrib import admin
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django_celery_beat.schedulers import DatabaseScheduler
 
@@ -14,7 +15,7 @@ from clinic.models import User
 from core.models import AuditEvent
 from notifications.models import Notification
 from scheduling.models import Booking
-from tests.factories import NotificationFactory, PatientFactory
+from tests.factories import NotificationFactory, PatientFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 Status = Notification.Status
@@ -105,6 +106,72 @@ def test_bulk_cancel_cancels_waiting_messages_only(client, operator):
     statuses = dict(Notification.objects.values_list("pk", "status"))
     assert statuses == {pending.pk: "cancelled", queued.pk: "cancelled", failed.pk: "failed"}
     assert AuditEvent.objects.filter(action="notification.cancelled").count() == 2
+
+
+def test_bulk_retry_leaves_the_messages_of_a_cancelled_visit(client, operator):
+    reminder = NotificationFactory(
+        status=Status.FAILED, kind=Notification.Kind.REMINDER, booking__status=Booking.Status.CANCELLED
+    )
+    notice = NotificationFactory(
+        status=Status.FAILED, kind=Notification.Kind.BOOKING_CANCELLED, booking=reminder.booking
+    )
+
+    response = bulk(client, "retry", reminder, notice)
+
+    statuses = dict(Notification.objects.values_list("pk", "status"))
+    assert statuses == {reminder.pk: Status.FAILED, notice.pk: Status.PENDING}
+    shown = [str(m) for m in response.context["messages"]]
+    assert "1 notification(s) retried." in shown
+    assert any(
+        text.startswith(f"Not retried: {reminder.pk}: about a visit that is cancelled") for text in shown
+    )
+
+
+def viewer(client) -> User:
+    """Staff who may look at the queue in the admin, not steer it."""
+    user = UserFactory(is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="view_notification"))
+    client.force_login(user)
+    return user
+
+
+def test_who_may_only_view_notifications_is_offered_no_action(client):
+    viewer(client)
+    NotificationFactory(status=Status.FAILED)
+
+    response = client.get(CHANGELIST)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<option value="retry">' not in html
+    assert '<option value="cancel">' not in html
+
+
+@pytest.mark.parametrize("action", ["retry", "cancel"])
+def test_who_may_only_view_notifications_cannot_run_an_action(client, action):
+    viewer(client)
+    notification = NotificationFactory(status=Status.FAILED if action == "retry" else Status.PENDING)
+    before = notification.status
+
+    bulk(client, action, notification)
+
+    notification.refresh_from_db()
+    assert notification.status == before
+    assert not AuditEvent.objects.filter(object_type="notification").exists()
+
+
+def test_who_may_change_notifications_is_offered_retry_and_cancel(client):
+    user = viewer(client)
+    user.user_permissions.add(Permission.objects.get(codename="change_notification"))
+    failed = NotificationFactory(status=Status.FAILED)
+
+    html = client.get(CHANGELIST).content.decode()
+    assert '<option value="retry">' in html
+    assert '<option value="cancel">' in html
+    bulk(client, "retry", failed)
+
+    failed.refresh_from_db()
+    assert failed.status == Status.PENDING
 
 
 def test_a_notification_cannot_be_edited_by_hand(client, operator):

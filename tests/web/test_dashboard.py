@@ -5,30 +5,53 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 
 import pytest
 import time_machine
+from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
+from django.contrib.staticfiles import finders
 from django.test import Client
 from django.utils import timezone
 
 from clinic.models import User
 from core.models import AuditEvent
 from notifications.models import DispatcherRun, Notification
-from tests.factories import AdminFactory, NotificationFactory
+from scheduling.models import Booking
+from tests.factories import AdminFactory, NotificationFactory, UserFactory
 from tests.integration.processes import DEAD_BROKER, celery_broker
+from web.dashboard import chart_stylesheet
 
 pytestmark = pytest.mark.django_db
 Status = Notification.Status
+Kind = Notification.Kind
 URL = "/admin/queue/"
 PHONE = "+12125550123"
 
 
+VIEW, STEER = "view_notification", "change_notification"
+
+
+def staff_user(*permissions: str) -> User:
+    """A staff user (able to enter the Django admin) with these permissions on notifications."""
+    user = UserFactory(is_staff=True)
+    user.user_permissions.set(
+        Permission.objects.filter(content_type__app_label="notifications", codename__in=permissions)
+    )
+    return user
+
+
+def signed_in(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
 @pytest.fixture
 def staff(db) -> Client:
-    client = Client()
-    client.force_login(AdminFactory())
-    return client
+    """An operator: staff who may see the queue and steer it."""
+    return signed_in(staff_user(VIEW, STEER))
 
 
 def page(client: Client) -> str:
@@ -95,6 +118,54 @@ def test_the_chart_is_inline_svg_of_sent_and_failed_per_hour_without_any_script(
     assert "kozea.github.io" not in html
 
 
+def test_the_chart_labels_the_current_hour_and_every_third_one_before_it(staff, broker_says):
+    now = timezone.now()  # the real time: the login's session expires if the test travels far
+
+    with time_machine.travel(now, tick=False):
+        html = page(staff)
+
+    chart = html[html.index('id="queue-chart"') : html.index('id="queue-overdue"')]
+    labels = re.findall(r">(\d\d:00)</text>", chart)
+    hours = [(now - dt.timedelta(hours=back)).strftime("%H:00") for back in range(0, 24, 3)]
+    assert sorted(labels) == sorted(hours)
+    assert f">{now:%H}:00</text>" in chart
+
+
+def test_the_page_has_no_inline_script_style_or_event_handler(staff, broker_says):
+    # A Content Security Policy without 'unsafe-inline' holds on this page.
+    NotificationFactory(status=Status.SENT, sent_at=timezone.now() - dt.timedelta(minutes=5))
+    NotificationFactory(status=Status.FAILED, last_error="Landline or unreachable")
+    NotificationFactory(send_at=timezone.now() - dt.timedelta(minutes=3))
+
+    html = page(staff)
+
+    assert "<svg" in html
+    assert "<style" not in html
+    assert re.findall(r"\sstyle=", html) == []
+    assert re.findall(r"\son[a-z]+=", html) == []
+    assert re.findall(r"<script(?![^>]*\ssrc=)[^>]*>", html) == []
+
+
+def test_the_page_is_styled_by_static_files(staff, broker_says):
+    html = page(staff)
+
+    for name in ("web/queue.css", "web/queue-chart.css"):
+        assert f'<link rel="stylesheet" href="/static/{name}">' in html
+        assert finders.find(name) is not None
+    assert ".queue-alert" in Path(finders.find("web/queue.css")).read_text()
+
+
+def test_the_chart_stylesheet_is_what_pygal_would_write_inline():
+    # Written again after a change of the chart's style or of pygal:
+    # manage.py shell -c "from web.dashboard import chart_stylesheet; print(chart_stylesheet(), end='')" \
+    #   > web/static/web/queue-chart.css
+    stylesheet = Path(finders.find("web/queue-chart.css")).read_text()
+
+    assert stylesheet == chart_stylesheet()
+    assert "#queue-chart svg .color-1" in stylesheet  # the second series: failed
+    assert "stroke:#ba2121;fill:#ba2121" in stylesheet
+
+
 def test_an_overdue_message_is_listed_with_its_error_and_a_cancel_button(staff, broker_says):
     overdue = NotificationFactory(
         send_at=timezone.now() - dt.timedelta(minutes=3), attempts=2, last_error="Twilio unreachable: Timeout"
@@ -135,6 +206,43 @@ def test_the_newest_messages_offer_retry_when_cancelled_and_cancel_while_waiting
     assert f'action="/admin/queue/{cancelled.pk}/retry/"' in section
     assert f'action="/admin/queue/{waiting.pk}/cancel/"' in section
     assert f"/admin/queue/{sent.pk}/" not in section
+
+
+@pytest.mark.parametrize("visit", [Booking.Status.CANCELLED, Booking.Status.RESCHEDULED])
+@pytest.mark.parametrize("status", [Status.FAILED, Status.CANCELLED])
+@pytest.mark.parametrize("kind", [Kind.REMINDER, Kind.BOOKING_CONFIRMED, Kind.BOOKING_RESCHEDULED])
+def test_no_retry_is_offered_for_a_message_about_a_visit_that_is_off(staff, broker_says, visit, status, kind):
+    # Its send would only find the visit off and cancel it again.
+    notification = NotificationFactory(status=status, kind=kind, booking__status=visit)
+
+    html = page(staff)
+
+    assert f"/admin/queue/{notification.pk}/retry/" not in html
+    assert 'value="Retry"' not in html
+
+
+def test_the_notice_of_a_cancelled_visit_can_be_retried(staff, broker_says):
+    notice = NotificationFactory(
+        status=Status.FAILED, kind=Kind.BOOKING_CANCELLED, booking__status=Booking.Status.CANCELLED
+    )
+
+    html = page(staff)
+
+    assert f'action="/admin/queue/{notice.pk}/retry/"' in html
+
+
+def test_a_retried_message_no_longer_shows_its_previous_error(staff, broker_says):
+    notification = NotificationFactory(
+        status=Status.FAILED, error_code="30006", last_error="Landline or unreachable"
+    )
+    assert "Landline or unreachable" in page(staff)
+
+    staff.post(f"{URL}{notification.pk}/retry/")
+    html = page(staff)
+
+    assert f'href="/admin/notifications/notification/{notification.pk}/change/"' in html  # still listed
+    assert "Landline or unreachable" not in html
+    assert "<td>30006</td>" not in html
 
 
 def test_the_page_masks_every_recipient_even_inside_an_error(staff, broker_says):
@@ -198,9 +306,8 @@ def test_retry_puts_a_failed_message_back_to_pending_and_says_so(staff, broker_s
 
 
 def test_retry_by_the_button_writes_an_audit_event_naming_the_admin(broker_says):
-    admin_user = AdminFactory()
-    client = Client()
-    client.force_login(admin_user)
+    admin_user = staff_user(VIEW, STEER)
+    client = signed_in(admin_user)
     notification = NotificationFactory(status=Status.FAILED)
 
     client.post(f"{URL}{notification.pk}/retry/")
@@ -296,7 +403,7 @@ def test_an_unknown_notification_is_an_error_message_not_a_500(staff, broker_say
 
 def test_the_buttons_need_the_csrf_token(broker_says):
     client = Client(enforce_csrf_checks=True)
-    client.force_login(AdminFactory())
+    client.force_login(staff_user(VIEW, STEER))
     notification = NotificationFactory(status=Status.FAILED)
 
     response = client.post(f"{URL}{notification.pk}/retry/")
@@ -304,6 +411,71 @@ def test_the_buttons_need_the_csrf_token(broker_says):
     assert response.status_code == 403
     notification.refresh_from_db()
     assert notification.status == Status.FAILED
+
+
+@pytest.mark.parametrize(
+    "user",
+    [lambda: staff_user(), lambda: AdminFactory()],
+    ids=["staff without permissions", "API admin without permissions"],
+)
+def test_the_page_needs_the_permission_to_view_notifications(broker_says, user):
+    response = signed_in(user()).get(URL)
+
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize("action", ["retry", "cancel"])
+def test_a_staff_user_without_permissions_cannot_press_the_buttons(broker_says, action):
+    notification = NotificationFactory(status=Status.FAILED if action == "retry" else Status.PENDING)
+    before = notification.status
+
+    response = signed_in(staff_user()).post(f"{URL}{notification.pk}/{action}/")
+
+    assert response.status_code == 403
+    notification.refresh_from_db()
+    assert notification.status == before
+    assert not AuditEvent.objects.filter(object_type="notification").exists()
+
+
+def test_who_may_only_view_the_queue_sees_no_buttons(broker_says):
+    failed = NotificationFactory(status=Status.FAILED)
+    waiting = NotificationFactory(send_at=timezone.now() - dt.timedelta(minutes=3))
+
+    html = page(signed_in(staff_user(VIEW)))
+
+    assert f"/admin/queue/{failed.pk}/retry/" not in html
+    assert f"/admin/queue/{waiting.pk}/cancel/" not in html
+    assert 'value="Retry"' not in html
+    assert 'value="Cancel"' not in html
+
+
+@pytest.mark.parametrize("action", ["retry", "cancel"])
+def test_who_may_only_view_the_queue_cannot_steer_it(broker_says, action):
+    notification = NotificationFactory(status=Status.FAILED if action == "retry" else Status.PENDING)
+    before = notification.status
+
+    response = signed_in(staff_user(VIEW)).post(f"{URL}{notification.pk}/{action}/")
+
+    assert response.status_code == 403
+    notification.refresh_from_db()
+    assert notification.status == before
+    assert not AuditEvent.objects.filter(object_type="notification").exists()
+
+
+def test_a_superuser_may_see_and_steer_the_queue(broker_says):
+    failed = NotificationFactory(status=Status.FAILED)
+    client = signed_in(User.objects.create_superuser(email="root@clinic.example", password="x" * 12))
+
+    assert f'action="/admin/queue/{failed.pk}/retry/"' in page(client)
+    assert client.post(f"{URL}{failed.pk}/retry/").status_code == 302
+    failed.refresh_from_db()
+    assert failed.status == Status.PENDING
+
+
+def test_the_admin_index_links_to_the_dashboard_only_for_who_may_see_it():
+    html = signed_in(staff_user()).get("/admin/").content.decode()
+
+    assert f'href="{URL}"' not in html
 
 
 def test_the_page_runs_a_bounded_number_of_queries(staff, broker_says, django_assert_max_num_queries):
