@@ -162,7 +162,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {"auth": None, **_rates},
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
-        "rest_framework.renderers.BrowsableAPIRenderer",
+        "core.api.renderers.BrowsableAPIRenderer",
     ],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }

@@ -112,3 +112,11 @@ def test_an_anonymous_public_read_keeps_its_caching(world, path):
     response = world.client("anon").get("/api/v1/" + path)
     assert response.status_code == 200
     assert stored(response)
+
+
+@pytest.mark.parametrize("path", ["slots/", "slots/next-available/"])
+def test_the_public_search_answers_a_browser_without_a_login(world, path):
+    # The browsable API built a filter form from the caller's own slots: 500 for an anonymous one.
+    response = world.client("anon").get("/api/v1/" + path, HTTP_ACCEPT="text/html")
+    assert response.status_code in (200, 400)
+    assert response["Content-Type"].startswith("text/html")
