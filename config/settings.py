@@ -38,21 +38,6 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
-# The Content Security Policy of every answer (django-csp, enforced, not report-only): everything
-# from the site itself, no inline script anywhere. Inline styles only on the Swagger UI and the
-# browsable API, which need them (core/csp.py); the admin and the dashboard do without.
-CONTENT_SECURITY_POLICY = {
-    "DIRECTIVES": {
-        "default-src": [SELF],
-        "script-src": [SELF],
-        "style-src": [SELF],
-        "img-src": [SELF],
-        "object-src": [NONE],
-        "base-uri": [SELF],
-        "form-action": [SELF],
-        "frame-ancestors": [NONE],
-    },
-}
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -205,6 +190,23 @@ SPECTACULAR_SETTINGS = {
 
 PHONENUMBER_DEFAULT_REGION = None
 PHONENUMBER_DEFAULT_FORMAT = "E164"
+
+# --- Browsers -----------------------------------------------------------------------------
+# The Content Security Policy of every answer (django-csp, enforced, not report-only): everything
+# from the site itself, no inline script anywhere. Inline styles only on the Swagger UI and the
+# browsable API, which need them (core/csp.py); the admin and the dashboard do without.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 # --- Booking policies ---------------------------------------------------------------------
 BOOKING_HORIZON_DAYS = env.int("BOOKING_HORIZON_DAYS", default=60)
