@@ -22,12 +22,17 @@ migrate: install
 # Web, worker and beat on the embedded defaults (SQLite, filesystem broker, console SMS/email).
 # PROCESSES starts only some of them: `make run PROCESSES="web beat"` leaves the worker to
 # `make worker` in a terminal of its own (honcho stops everything when one of its processes ends).
+# PORT is the web's (`make run PORT=8123`). honcho hands each process PORT, PORT+100, ... in the
+# order they are named, so web goes first; the links in messages follow unless PUBLIC_BASE_URL is set.
 PROCESSES ?=
+PORT ?= 8000
+URL := http://127.0.0.1:$(PORT)
 run: migrate
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py seed_demo
-	@echo "Open http://127.0.0.1:8000/api/docs/  (admin: http://127.0.0.1:8000/admin/, queue: http://127.0.0.1:8000/admin/queue/)"
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile $(PROCESSES)
+	@echo "Open $(URL)/api/docs/  (admin: $(URL)/admin/, queue: $(URL)/admin/queue/)"
+	PATH="$(CURDIR)/$(BIN):$$PATH" PUBLIC_BASE_URL="$${PUBLIC_BASE_URL:-$(URL)}" \
+		$(BIN)/honcho start -f Procfile -p $(PORT) $(filter web,$(PROCESSES)) $(filter-out web,$(PROCESSES))
 
 # The worker alone, beside `make run PROCESSES="web beat"`: Ctrl-C stops it, `make worker` restarts it.
 # Celery itself, not under honcho: honcho stops a process by signalling its whole group, and a

@@ -5,11 +5,14 @@ from __future__ import annotations
 from celery import current_app as celery_app
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.http import HttpRequest, JsonResponse
+from django.views.decorators.cache import never_cache
 
 # Seconds. A probe answers before the orchestrator's own timeout, even if a host drops packets.
 CONNECT_TIMEOUT = 2
 
 
+# Never cached: a proxy's stored "ok" would keep a dead process in the pool.
+@never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
     """The process is alive. Touches nothing else, so it stays cheap."""
     return JsonResponse({"status": "ok"})
@@ -44,6 +47,7 @@ def _broker() -> str | None:
     return None
 
 
+@never_cache
 def readyz(request: HttpRequest) -> JsonResponse:
     """The database and the broker answer; 503 naming the failing part otherwise."""
     checks = {"database": _database(), "broker": _broker()}

@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from pythonjsonlogger.core import RESERVED_ATTRS
 
@@ -66,6 +67,8 @@ INSTALLED_APPS = [
     # shown or made in the Django admin).
     "knox",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "csp",
     "phonenumber_field",
     "django_celery_beat",
     "axes",
@@ -81,11 +84,13 @@ MIDDLEWARE = [
     "core.request_id.RequestIdMiddleware",
     "core.net.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "core.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "core.api.caching.NoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as axes asks: it turns a sign-in that tripped the lockout into a 429.
@@ -217,7 +222,7 @@ REST_FRAMEWORK = {
     "NUM_PROXIES": TRUSTED_PROXIES,
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
-        "rest_framework.renderers.BrowsableAPIRenderer",
+        "core.api.renderers.BrowsableAPIRenderer",
     ],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -238,6 +243,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Find a neurology specialist licensed in your state and book a video visit.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from the pinned drf-spectacular-sidecar's static files, never a CDN's `@latest`.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "BookingStatusEnum": "scheduling.models.Booking.Status",
@@ -248,6 +257,23 @@ SPECTACULAR_SETTINGS = {
 
 PHONENUMBER_DEFAULT_REGION = None
 PHONENUMBER_DEFAULT_FORMAT = "E164"
+
+# --- Browsers -----------------------------------------------------------------------------
+# The Content Security Policy of every answer (django-csp, enforced, not report-only): everything
+# from the site itself, no inline script anywhere. Inline styles only on the Swagger UI and the
+# browsable API, which need them (core/csp.py); the admin and the dashboard do without.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 # --- Booking policies ---------------------------------------------------------------------
 BOOKING_HORIZON_DAYS = env.int("BOOKING_HORIZON_DAYS", default=60)

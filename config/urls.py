@@ -1,12 +1,15 @@
 """URL map: the API under /api/v1/, its schema and docs, the pages (the queue dashboard), the
 Django admin, and the health probes."""
 
+from csp.decorators import csp_update
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from django.views.decorators.cache import never_cache
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from api import health
 from api.urls import exact
+from core.csp import SWAGGER_UI
 from scheduling.api import VisitJoinView
 
 urlpatterns = [
@@ -14,7 +17,14 @@ urlpatterns = [
     *exact(
         [
             path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-            path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+            # The split view: its page loads the UI's settings as a script file (`?script`), where
+            # the plain view writes them inline, which the CSP forbids. That script carries the
+            # caller's CSRF token: never cached.
+            path(
+                "api/docs/",
+                csp_update(SWAGGER_UI)(never_cache(SpectacularSwaggerSplitView.as_view(url_name="schema"))),
+                name="docs",
+            ),
         ]
     ),
     # The join link patients tap in a reminder: short enough for one SMS segment.

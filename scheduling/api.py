@@ -8,6 +8,8 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpResponse
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -341,6 +343,8 @@ class BookingCalendarView(GenericAPIView):
         return response
 
 
+# The caller is anonymous but the answer opens the visit: no browser or proxy keeps a copy.
+@method_decorator(never_cache, name="dispatch")
 class VisitJoinView(APIView):
     """`visits/join/{token}/`: the holder of a join token enters the video room."""
 

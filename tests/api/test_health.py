@@ -22,6 +22,14 @@ def test_healthz_answers_ok(anon):
     assert anon.get("/healthz").json() == {"status": "ok"}
 
 
+@pytest.mark.parametrize("probe", ["/healthz", "/readyz"])
+def test_a_probe_answer_is_never_cached(anon, probe):
+    # A proxy's stored "ok" would keep a dead process in the pool.
+    response = anon.get(probe)
+    assert response.status_code in (200, 503)
+    assert "no-store" in response.get("Cache-Control", "")
+
+
 def test_healthz_touches_neither_the_database_nor_the_broker(anon, monkeypatch, django_assert_num_queries):
     def no_broker(*args, **kwargs):
         raise AssertionError("healthz reached for the broker")

@@ -1,0 +1,37 @@
+"""The Content Security Policy: django-csp's middleware with the policy of settings, plus the inline
+styles that two kinds of page need.
+
+The policy (`CONTENT_SECURITY_POLICY` in settings) is strict everywhere: everything from the site
+itself, no inline script, no plugins, no framing, no foreign `<base>` or form target. The Django
+admin and the pages of `web/` live with it. Two kinds of page cannot do without inline styles:
+the Swagger UI at /api/docs/ (its template's `<style>`, the style attributes its components set,
+and its stylesheet's icons drawn as `data:` images), allowed there by `csp_update(SWAGGER_UI)` in
+config/urls.py, and the browsable API (style attributes in DRF's templates), allowed below on
+every answer DRF rendered with the browsable renderer. Scripts stay `'self'` on both.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from csp.constants import UNSAFE_INLINE
+from csp.middleware import CSPMiddleware, PolicyParts
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
+from rest_framework.renderers import BrowsableAPIRenderer
+
+# Added to the policy's own sources ('self'), not in place of them.
+BROWSABLE_API: dict[str, Any] = {"style-src": [UNSAFE_INLINE]}
+SWAGGER_UI: dict[str, Any] = {"style-src": [UNSAFE_INLINE], "img-src": ["data:"]}
+
+
+class ContentSecurityPolicyMiddleware(CSPMiddleware):
+    """django-csp's middleware (its documented extension point: `get_policy_parts`)."""
+
+    def get_policy_parts(
+        self, request: HttpRequest, response: HttpResponseBase, report_only: bool = False
+    ) -> PolicyParts:
+        parts = super().get_policy_parts(request, response, report_only)
+        if isinstance(getattr(response, "accepted_renderer", None), BrowsableAPIRenderer):
+            parts.update = {**BROWSABLE_API, **(parts.update or {})}
+        return parts
