@@ -241,6 +241,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "scheduling.tasks.slots_extend_horizon_task",
         "schedule": 24 * 60 * 60,
     },
+    # Twilio status-callback receipts past their use (notifications.services.callbacks).
+    "purge-webhook-receipts": {
+        "task": "notifications.tasks.webhook_receipts_purge_task",
+        "schedule": 24 * 60 * 60,
+    },
 }
 
 # --- Messages -----------------------------------------------------------------------------

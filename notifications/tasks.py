@@ -10,7 +10,7 @@ from celery import shared_task
 from django.conf import settings
 
 from notifications.models import Notification
-from notifications.services import dispatch, sending
+from notifications.services import callbacks, dispatch, sending
 
 
 def enqueue(notification_id: int, channel: str) -> None:
@@ -45,3 +45,8 @@ def notification_send_sms_task(notification_id: int) -> str:
 @shared_task(acks_late=True, ignore_result=True)
 def notification_send_email_task(notification_id: int) -> str:
     return sending.notification_send(notification_id=notification_id)
+
+
+@shared_task(ignore_result=True)
+def webhook_receipts_purge_task() -> int:
+    return callbacks.webhook_receipts_purge()
