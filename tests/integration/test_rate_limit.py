@@ -38,4 +38,4 @@ def test_two_workers_together_keep_to_the_rate_limit(pipeline):
     # Each worker alone at RATE/s would have sent them all in about half this time.
     assert at[-1] - at[0] >= (MESSAGES - 1) / RATE * 0.95
     # No second holds more than RATE of them (a margin for a busy machine's timers).
-    assert all(later - earlier >= 0.8 for earlier, later in zip(at, at[RATE:], strict=False))
+    assert all(later - earlier >= 0.75 for earlier, later in zip(at, at[RATE:], strict=False))
