@@ -11,7 +11,7 @@ from tests.integration.test_pipeline import confirmation, dispatch, sms_only_boo
 
 Status = Notification.Status
 RATE = 4  # a second
-MESSAGES = 9
+MESSAGES = 13
 
 
 @pytest.mark.postgres
@@ -35,7 +35,9 @@ def test_two_workers_together_keep_to_the_rate_limit(pipeline):
     assert all(row.attempts == 1 for row in rows)
     assert len({send["pid"] for send in sends}) == 2  # both workers sent
     at = [send["at"] for send in sends]
-    # Each worker alone at RATE/s would have sent them all in about half this time.
-    assert at[-1] - at[0] >= (MESSAGES - 1) / RATE * 0.95
-    # No second holds more than RATE of them (a margin for a busy machine's timers).
-    assert all(later - earlier >= 0.75 for earlier, later in zip(at, at[RATE:], strict=False))
+    # Turns are 1/RATE apart; a send is never before its turn, but may be after it (a worker's
+    # first send opens its database connection): margins for that, not for sending early. Each
+    # worker alone at RATE/s (Celery's rate_limit) sent all of them in about half the time,
+    # RATE * 2 in a second.
+    assert at[-1] - at[0] >= (MESSAGES - 1) / RATE - 0.5
+    assert max(sum(1 for t in at if start <= t < start + 1) for start in at) <= RATE + 1
