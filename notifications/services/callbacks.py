@@ -87,9 +87,12 @@ def inbound_keyword(body: str) -> bool | None:
 @transaction.atomic
 def notification_inbound_sms(*, message_sid: str, sender: str, body: str) -> bool | None:
     """Opt the sender's patients out of SMS (STOP family) or back in (START family); None if
-    the body is no keyword, or this message was acted on already (a replay)."""
+    the body is no keyword, or this message was received already (a replay). Every message
+    leaves its receipt, whatever it says: whatever an answer does, it does once."""
+    if not _first_receipt(message_sid, WebhookReceipt.INBOUND):
+        return None
     opt_in = inbound_keyword(body)
-    if opt_in is None or not _first_receipt(message_sid, WebhookReceipt.INBOUND):
+    if opt_in is None:
         return None
     for patient in patients_sms_opt_in_by_phone(phone=sender, opt_in=opt_in):
         if not opt_in:

@@ -245,3 +245,8 @@ def test_the_purge_drops_old_status_receipts_and_keeps_inbound_ones(anon, sent):
     assert webhook_receipts_purge_task() == 1
 
     assert set(WebhookReceipt.objects.values_list("event", flat=True)) == {"inbound", "failed"}
+
+
+def test_every_inbound_message_leaves_its_receipt_keyword_or_not(anon):
+    inbound(anon, "what time is my visit?", sid="SM" + "7" * 32)
+    assert WebhookReceipt.objects.filter(message_sid="SM" + "7" * 32, event="inbound").exists()
