@@ -339,6 +339,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60 * 60,
         "options": {"expires": 60 * 60},
     },
+    # Twilio status-callback receipts past their use (notifications.services.callbacks).
+    "purge-webhook-receipts": {
+        "task": "notifications.tasks.webhook_receipts_purge_task",
+        "schedule": 24 * 60 * 60,
+    },
 }
 
 # --- Messages -----------------------------------------------------------------------------

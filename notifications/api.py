@@ -3,7 +3,9 @@
 `admin/notifications/`: the list, the stats, retry and cancel (admins only). Twilio's webhooks:
 message status callbacks and inbound SMS (STOP / START keywords). They take no token: each request must carry a valid `X-Twilio-Signature`, which Twilio computes over
 PUBLIC_BASE_URL + the path (and query) and the form parameters, so it holds behind a proxy that
-rewrites the host or the scheme. Anything else answers 403 in the error shape.
+rewrites the host or the scheme. Anything else answers 403 in the error shape. The signature has
+no timestamp, so a replayed request passes it: the services act on each message (and each status
+of it) once, and a replay answers 200 like the first delivery, changing nothing.
 """
 
 from __future__ import annotations
@@ -128,5 +130,7 @@ class TwilioInboundView(TwilioWebhook):
     )
     def post(self, request: Request) -> HttpResponse:
         data = validated(serializers.InboundSmsIn, request.POST)
-        callbacks.notification_inbound_sms(sender=data["From"], body=data["Body"])
+        callbacks.notification_inbound_sms(
+            message_sid=data["MessageSid"], sender=data["From"], body=data["Body"]
+        )
         return HttpResponse(EMPTY_TWIML, content_type="text/xml")

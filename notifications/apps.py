@@ -10,5 +10,7 @@ class NotificationsConfig(AppConfig):
         from core.backends import backend_check
         from notifications import receivers  # noqa: F401  (connects the booking_changed receiver)
         from notifications.backends import SMS_BACKENDS
+        from notifications.ratelimit import rate_check
 
         checks.register(backend_check("SMS_BACKEND", SMS_BACKENDS, "notifications.E001"))
+        checks.register(rate_check)

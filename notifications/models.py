@@ -105,3 +105,28 @@ class DispatcherRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} at {self.last_run_at:%Y-%m-%d %H:%M:%S}"
+
+
+class WebhookReceipt(models.Model):
+    """A Twilio webhook acted on: Twilio's signature carries no timestamp, so a captured request
+    stays valid for ever, and only this row tells a replay from the first delivery.
+
+    Written in the transaction of the webhook's effect, under the unique (message_sid, event):
+    of two deliveries of one request, concurrent or years apart, one acts. `event` is `inbound`
+    for an inbound message, else the MessageStatus of a status callback, so each status of one
+    message counts once and a later "delivered" still counts.
+    """
+
+    INBOUND = "inbound"
+
+    message_sid = models.CharField(max_length=64)
+    event = models.CharField(max_length=20)
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["message_sid", "event"], name="one_receipt_per_sid_and_event"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} {self.message_sid}"

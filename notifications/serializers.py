@@ -18,6 +18,7 @@ class StatusCallbackIn(serializers.Serializer):
 
 
 class InboundSmsIn(serializers.Serializer):
+    MessageSid = serializers.RegexField(r"^[A-Za-z0-9_-]{1,64}$")
     From = serializers.CharField(max_length=32)
     Body = serializers.CharField(max_length=1600, allow_blank=True, trim_whitespace=False)
 

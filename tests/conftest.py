@@ -54,6 +54,8 @@ def _settings_for_tests(settings, monkeypatch):
     from rest_framework.throttling import SimpleRateThrottle
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # The pace between SMS has tests of its own (tests/notifications/test_ratelimit.py).
+    settings.SMS_RATE_LIMIT = "off"
     cache.clear()
     monkeypatch.setattr(
         SimpleRateThrottle,

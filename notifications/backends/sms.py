@@ -37,6 +37,11 @@ class SentMessage:
 class SmsBackend:
     """Send one text message; find one already sent (to reconcile after a crash)."""
 
+    @property
+    def sender(self) -> str:
+        """Who the messages come from, as the provider paces them: SMS_RATE_LIMIT is per sender."""
+        return type(self).__name__
+
     def send(self, *, to: str, body: str, status_callback: str = "") -> str:
         """Send and return the provider's message id; raise SendError if not accepted."""
         raise NotImplementedError

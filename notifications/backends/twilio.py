@@ -61,6 +61,11 @@ class TwilioSmsBackend(SmsBackend):
         http_client = self.http_client or _default_http_client()
         self.client = Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, http_client=http_client)
 
+    @property
+    def sender(self) -> str:
+        # A Messaging Service paces its own pool of numbers; a single number is paced alone.
+        return settings.TWILIO_MESSAGING_SERVICE_SID or settings.TWILIO_FROM_NUMBER
+
     def send(self, *, to: str, body: str, status_callback: str = "") -> str:
         sender = (
             {"messaging_service_sid": settings.TWILIO_MESSAGING_SERVICE_SID}

@@ -1,12 +1,21 @@
-"""What Twilio tells us afterwards: delivery status callbacks and inbound STOP/START keywords."""
+"""What Twilio tells us afterwards: delivery status callbacks and inbound STOP/START keywords.
+
+Twilio signs a webhook without a timestamp, so a captured request can be sent again, by anyone,
+at any time, and still pass the signature check. Each is acted on once: an inbound message per
+`MessageSid`, a status callback per (`MessageSid`, `MessageStatus`), recorded as a
+`WebhookReceipt` in the transaction of its effect. A replayed STOP cannot opt out again a
+patient who has since replied START (nor a replayed START opt back in one who said STOP).
+"""
 
 from __future__ import annotations
+
+import datetime as dt
 
 from django.db import transaction
 from django.utils import timezone
 
 from clinic.services import patients_sms_opt_in_by_phone
-from notifications.models import Notification
+from notifications.models import Notification, WebhookReceipt
 from notifications.services.writing import notifications_skip_channel
 
 Status = Notification.Status
@@ -38,8 +47,9 @@ START_WORDS = frozenset({"START", "YES", "UNSTOP"})
 @transaction.atomic
 def notification_status_callback(*, provider_id: str, status: str, error_code: str = "") -> bool:
     """Apply a status callback; False if it changed nothing (unknown sid, stale or repeated)."""
-    new = TWILIO_STATUS.get(status.lower())
-    if new is None or not provider_id:
+    status = status.lower()
+    new = TWILIO_STATUS.get(status)
+    if new is None or not provider_id or not _first_receipt(provider_id, status):
         return False
     notification = Notification.objects.select_for_update().filter(provider_id=provider_id).first()
     if notification is None or notification.status not in RANK or RANK[new] <= RANK[notification.status]:
@@ -56,6 +66,14 @@ def notification_status_callback(*, provider_id: str, status: str, error_code: s
     return True
 
 
+def _first_receipt(message_sid: str, event: str) -> bool:
+    """Record that this webhook is acted on; False if it was already (a replay, or Twilio's own
+    retry). Inside the caller's transaction: the effect and its receipt commit together, and of
+    two concurrent deliveries the second waits on the unique index, then finds the row."""
+    _, created = WebhookReceipt.objects.get_or_create(message_sid=message_sid, event=event)
+    return created
+
+
 def inbound_keyword(body: str) -> bool | None:
     """True for a START word, False for a STOP word, None otherwise."""
     word = body.strip().upper()
@@ -67,8 +85,12 @@ def inbound_keyword(body: str) -> bool | None:
 
 
 @transaction.atomic
-def notification_inbound_sms(*, sender: str, body: str) -> bool | None:
-    """Opt the sender's patients out of SMS (STOP family) or back in (START family)."""
+def notification_inbound_sms(*, message_sid: str, sender: str, body: str) -> bool | None:
+    """Opt the sender's patients out of SMS (STOP family) or back in (START family); None if
+    the body is no keyword, or this message was received already (a replay). Every message
+    leaves its receipt, whatever it says: whatever an answer does, it does once."""
+    if not _first_receipt(message_sid, WebhookReceipt.INBOUND):
+        return None
     opt_in = inbound_keyword(body)
     if opt_in is None:
         return None
@@ -76,3 +98,17 @@ def notification_inbound_sms(*, sender: str, body: str) -> bool | None:
         if not opt_in:
             notifications_skip_channel(patient=patient, channel=Notification.Channel.SMS)
     return opt_in
+
+
+# Status receipts go after this long: by then a message has its final status, which no replay
+# can move back (statuses only rise). Inbound receipts stay: a replayed START or STOP changes a
+# patient's consent however old it is, and there are few of them (one per text a patient sends).
+STATUS_RECEIPT_DAYS = 30
+
+
+def webhook_receipts_purge(*, now: dt.datetime | None = None) -> int:
+    """Delete status-callback receipts older than STATUS_RECEIPT_DAYS; how many went."""
+    before = (now or timezone.now()) - dt.timedelta(days=STATUS_RECEIPT_DAYS)
+    old = WebhookReceipt.objects.filter(received_at__lt=before).exclude(event=WebhookReceipt.INBOUND)
+    deleted, _ = old.delete()
+    return deleted

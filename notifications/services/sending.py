@@ -211,6 +211,27 @@ def _record_failed(notification_id: int, error: SendError) -> str:
         return notification.status
 
 
+def notification_requeue(*, notification_id: int) -> bool:
+    """A queued row whose send waits a little for its turn under SMS_RATE_LIMIT: queued as of
+    now, so the dispatcher does not take it for lost and claim it again while it waits. Whether
+    it was still queued."""
+    now = timezone.now()
+    return bool(
+        Notification.objects.filter(pk=notification_id, status=Status.QUEUED).update(
+            queued_at=now, updated_at=now
+        )
+    )
+
+
+def notification_postpone(*, notification_id: int, until: dt.datetime) -> str:
+    """A queued row whose turn under SMS_RATE_LIMIT is far off waits as a row, `pending` until
+    then, like a retry (a task waiting that long in Redis would be delivered twice)."""
+    postponed = Notification.objects.filter(pk=notification_id, status=Status.QUEUED).update(
+        status=Status.PENDING, send_at=until, updated_at=timezone.now()
+    )
+    return Status.PENDING if postponed else "nothing to do"
+
+
 def notification_send(*, notification_id: int) -> str:
     """Send one queued notification; returns the status it ends in (or why nothing was done)."""
     begun = _begin(notification_id)

@@ -32,6 +32,7 @@ MESSAGING_SERVICE_SID = "MG" + "1" * 32
 MESSAGES_URL = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
 STOCK_FAKE = "tests.twilio_fake.FakeTwilioSmsBackend"
 SHARED_FAKE = "tests.integration.shared_twilio.SharedFakeTwilioSmsBackend"
+TIMED_FAKE = "tests.integration.timed_twilio.TimedFakeTwilioSmsBackend"
 # Connection refused at once: a broker that is down.
 DEAD_BROKER = "redis://127.0.0.1:1/0"
 # What config/settings.py sets for a redis:// broker (this process read the embedded default).
@@ -115,6 +116,7 @@ class Pipeline:
         self.dir = directory
         self.twilio_log = directory / "twilio-requests.jsonl"
         self.twilio_store = directory / "twilio-messages.json"
+        self.twilio_times = directory / "twilio-times.jsonl"
         self.hang_marker = directory / "hung"
         self.processes: list[Process] = []
         self.env = {
@@ -127,6 +129,7 @@ class Pipeline:
             "SMS_BACKEND": STOCK_FAKE,
             "FAKE_TWILIO_LOG": str(self.twilio_log),
             "FAKE_TWILIO_STORE": str(self.twilio_store),
+            "FAKE_TWILIO_TIMES": str(self.twilio_times),
             "FAKE_TWILIO_HANG_MARKER": str(self.hang_marker),
             "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
             "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
@@ -176,6 +179,12 @@ class Pipeline:
 
     def twilio_creates(self) -> list[dict[str, Any]]:
         return [r for r in self.twilio_requests() if r["method"] == "POST" and r["url"] == MESSAGES_URL]
+
+    def twilio_send_times(self) -> list[dict[str, Any]]:
+        """When the timed fake Twilio accepted each message, and in which process."""
+        if not self.twilio_times.exists():
+            return []
+        return [json.loads(line) for line in self.twilio_times.read_text().splitlines()]
 
     def twilio_messages(self) -> list[dict[str, Any]]:
         """What the shared fake Twilio accepted."""

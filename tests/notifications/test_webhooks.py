@@ -1,12 +1,16 @@
 """Twilio's webhooks: signed status callbacks and inbound STOP / START."""
 
+import datetime as dt
+import itertools
 from urllib.parse import urlencode
 
 import pytest
 from twilio.request_validator import RequestValidator
 
-from notifications.models import Notification
+from core.models import AuditEvent
+from notifications.models import Notification, WebhookReceipt
 from notifications.services import dispatch, sending
+from notifications.tasks import webhook_receipts_purge_task
 from scheduling.services import bookings
 from tests.factories import PatientFactory, SlotFactory
 from tests.twilio_fake import AUTH_TOKEN
@@ -44,6 +48,15 @@ def sent():
     row.refresh_from_db()
     assert row.status == Status.SENT
     return row
+
+
+_inbound_sids = itertools.count(1)
+
+
+def inbound(client, body, sender="+12125550199", sid=None):
+    """An inbound text as Twilio posts it, each with a MessageSid of its own unless given."""
+    sid = sid or f"SM{next(_inbound_sids):032d}"
+    return post(client, INBOUND_URL, {"MessageSid": sid, "From": sender, "Body": body})
 
 
 def callback(client, row, status, **extra):
@@ -109,7 +122,7 @@ def test_a_signature_for_other_parameters_is_refused(anon, sent):
 def test_stop_family_opts_the_sender_out_and_skips_waiting_sms(anon, word):
     patient = PatientFactory(phone="+12125550199", sms_opt_in=True)
     booking = bookings.booking_create(user=patient.user, slot_id=SlotFactory().pk).booking
-    response = post(anon, INBOUND_URL, {"From": "+12125550199", "Body": word})
+    response = inbound(anon, word)
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/xml")
     patient.refresh_from_db()
@@ -126,24 +139,114 @@ def test_stop_family_opts_the_sender_out_and_skips_waiting_sms(anon, word):
 @pytest.mark.parametrize("word", ["START", "yes", "UNSTOP"])
 def test_start_family_opts_back_in(anon, word):
     patient = PatientFactory(phone="+12125550199", sms_opt_in=False)
-    post(anon, INBOUND_URL, {"From": "+12125550199", "Body": word})
+    inbound(anon, word)
     patient.refresh_from_db()
     assert patient.sms_opt_in is True
 
 
 def test_other_inbound_text_changes_nothing(anon):
     patient = PatientFactory(phone="+12125550199", sms_opt_in=True)
-    assert (
-        post(anon, INBOUND_URL, {"From": "+12125550199", "Body": "stop the headaches please"}).status_code
-        == 200
-    )
+    assert inbound(anon, "stop the headaches please").status_code == 200
     patient.refresh_from_db()
     assert patient.sms_opt_in is True
 
 
 def test_inbound_with_a_bad_signature_answers_403(anon):
     patient = PatientFactory(phone="+12125550199", sms_opt_in=True)
-    response = post(anon, INBOUND_URL, {"From": "+12125550199", "Body": "STOP"}, "x")
+    params = {"MessageSid": "SM" + "1" * 32, "From": "+12125550199", "Body": "STOP"}
+    response = post(anon, INBOUND_URL, params, "x")
     assert response.status_code == 403
     patient.refresh_from_db()
     assert patient.sms_opt_in is True
+
+
+def test_inbound_without_a_message_sid_answers_400_in_the_error_shape(anon):
+    patient = PatientFactory(phone="+12125550199", sms_opt_in=True)
+    response = post(anon, INBOUND_URL, {"From": "+12125550199", "Body": "STOP"})
+    assert response.status_code == 400
+    assert response.json()["fields"].keys() == {"MessageSid"}
+    patient.refresh_from_db()
+    assert patient.sms_opt_in is True
+
+
+# Replays: Twilio's signature has no timestamp, so a captured request passes it again.
+
+
+def test_a_replayed_stop_acts_once(anon):
+    patient = PatientFactory(phone="+12125550199", sms_opt_in=True)
+    stop = "SM" + "5" * 32
+    assert inbound(anon, "STOP", sid=stop).status_code == 200
+    patient.refresh_from_db()
+    assert patient.sms_opt_in is False
+    audit_events = AuditEvent.objects.count()
+
+    response = inbound(anon, "STOP", sid=stop)
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/xml")
+    assert AuditEvent.objects.count() == audit_events
+    assert WebhookReceipt.objects.filter(message_sid=stop).count() == 1
+
+
+def test_a_stop_replayed_after_the_patient_said_start_leaves_them_opted_in(anon):
+    patient = PatientFactory(phone="+12125550199", sms_opt_in=True)
+    stop = "SM" + "5" * 32
+    inbound(anon, "STOP", sid=stop)
+    inbound(anon, "START")
+    booking = bookings.booking_create(user=patient.user, slot_id=SlotFactory().pk).booking
+
+    assert inbound(anon, "STOP", sid=stop).status_code == 200
+
+    patient.refresh_from_db()
+    assert patient.sms_opt_in is True
+    assert set(
+        Notification.objects.filter(booking=booking, channel="sms").values_list("status", flat=True)
+    ) == {Status.PENDING}
+
+
+def test_a_start_replayed_after_the_patient_said_stop_leaves_them_opted_out(anon):
+    patient = PatientFactory(phone="+12125550199", sms_opt_in=False)
+    start = "SM" + "6" * 32
+    inbound(anon, "START", sid=start)
+    inbound(anon, "STOP")
+
+    assert inbound(anon, "START", sid=start).status_code == 200
+
+    patient.refresh_from_db()
+    assert patient.sms_opt_in is False
+
+
+def test_each_status_of_a_message_counts_once(anon, sent):
+    for status in ("queued", "sent", "delivered", "queued", "sent", "delivered"):
+        assert callback(anon, sent, status).status_code == 200
+    receipts = WebhookReceipt.objects.filter(message_sid=sent.provider_id)
+    assert sorted(receipts.values_list("event", flat=True)) == ["delivered", "queued", "sent"]
+    sent.refresh_from_db()
+    assert sent.status == Status.DELIVERED
+
+
+def test_a_replay_after_a_later_status_does_not_move_the_message_back(anon, sent):
+    callback(anon, sent, "sent")
+    callback(anon, sent, "delivered")
+    delivered_at = Notification.objects.get(pk=sent.pk).delivered_at
+
+    assert callback(anon, sent, "sent").status_code == 200
+
+    sent.refresh_from_db()
+    assert (sent.status, sent.delivered_at) == (Status.DELIVERED, delivered_at)
+
+
+def test_the_purge_drops_old_status_receipts_and_keeps_inbound_ones(anon, sent):
+    callback(anon, sent, "delivered")
+    inbound(anon, "STOP", sid="SM" + "5" * 32)
+    WebhookReceipt.objects.update(received_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    callback(anon, sent, "failed")  # recent: kept
+
+    assert webhook_receipts_purge_task() == 1
+
+    assert set(WebhookReceipt.objects.values_list("event", flat=True)) == {"inbound", "failed"}
+
+
+def test_every_inbound_message_leaves_its_receipt_keyword_or_not(anon):
+    inbound(anon, "what time is my visit?", sid="SM" + "7" * 32)
+    assert WebhookReceipt.objects.filter(message_sid="SM" + "7" * 32, event="inbound").exists()
