@@ -4,14 +4,23 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import UserChangeForm
 from django.http import HttpRequest
 
 from clinic.models import Patient, Specialist, Specialty, StateLicense, User, VisitType
-from clinic.services import PATIENT_FIELDS, profile_update
+from clinic.services import PATIENT_FIELDS, profile_update, user_email_update
+
+
+class UserForm(UserChangeForm):
+    def clean_email(self) -> str:
+        # Stored lower-cased, as registration stores it, so the uniqueness check sees a case
+        # variant of a taken email.
+        return str(self.cleaned_data["email"]).strip().lower()
 
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
+    form = UserForm
     ordering = ["email"]
     list_display = ["email", "first_name", "last_name", "role", "is_active", "date_joined"]
     list_filter = ["role", "is_active", "is_staff"]
@@ -26,6 +35,13 @@ class UserAdmin(BaseUserAdmin):
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "role", "password1", "password2")}),)
+
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        """A corrected email goes through the service, as through the API, so a patient's
+        messages not yet sent are re-addressed in this transaction."""
+        if change and "email" in form.changed_data:
+            user_email_update(user=obj, email=obj.email, by=request.user)  # type: ignore[arg-type]
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(Patient)
@@ -44,7 +60,7 @@ class PatientAdmin(admin.ModelAdmin):
         if not (change and contact):
             super().save_model(request, obj, form, change)
             return
-        profile_update(user=obj.user, changes=contact)
+        profile_update(user=obj.user, changes=contact, by=request.user)  # type: ignore[arg-type]
         rest = [name for name in form.changed_data if name not in contact]
         if rest:
             obj.save(update_fields=rest)

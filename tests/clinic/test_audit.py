@@ -1,0 +1,100 @@
+"""Changes to people leave an audit event in their transaction: who, which fields, and the
+values only of consents and switches (never a phone, an email, a name or a password)."""
+
+from __future__ import annotations
+
+import pytest
+
+from clinic.services import patients_sms_opt_in_by_phone
+from core.models import AuditEvent
+from tests.factories import PatientFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def events(object_type: str, object_id: int) -> list[AuditEvent]:
+    return list(AuditEvent.objects.filter(object_type=object_type, object_id=object_id).order_by("id"))
+
+
+def test_a_patients_contact_and_consent_change_in_me_is_named_not_copied(patient, patient_client):
+    response = patient_client.patch(
+        "/api/v1/me/", {"phone": "+12125550188", "sms_opt_in": False}, format="json"
+    )
+
+    assert response.status_code == 200
+    [event] = events("patient", patient.pk)
+    assert (event.actor, event.action) == (patient.user, "patient.updated")
+    assert event.before == {"sms_opt_in": True}
+    assert event.after == {"changed": ["phone", "sms_opt_in"], "sms_opt_in": False}
+    assert "5550188" not in str(event.after) and "5550123" not in str(event.before)
+
+
+def test_a_stop_reply_records_the_opt_out_by_the_system():
+    patient = PatientFactory(phone="+12125550166")
+
+    patients_sms_opt_in_by_phone(phone="+12125550166", opt_in=False)
+
+    [event] = events("patient", patient.pk)
+    assert (event.actor, event.action) == (None, "patient.updated")
+    assert (event.before, event.after) == (
+        {"sms_opt_in": True},
+        {"changed": ["sms_opt_in"], "sms_opt_in": False},
+    )
+
+
+def test_an_admin_onboarding_a_specialist_is_recorded(admin_client, admin_user):
+    response = admin_client.post(
+        "/api/v1/specialists/",
+        {
+            "email": "new.doc@clinic.example",
+            "password": "a-long-enough-password-42",
+            "first_name": "Nia",
+            "last_name": "Okafor",
+            "timezone": "America/Chicago",
+            "licenses": [{"state": "TX", "number": "TX-1", "expires_on": "2030-01-01"}],
+        },
+        format="json",
+    )
+
+    assert response.status_code == 201
+    [event] = events("specialist", response.json()["id"])
+    assert (event.actor, event.action) == (admin_user, "specialist.onboarded")
+    assert event.after["licenses"] == [{"state": "TX", "expires_on": "2030-01-01"}]
+    assert "new.doc" not in str(event.after)
+
+
+def test_an_admin_changing_a_specialists_profile_and_licences_is_recorded(
+    admin_client, admin_user, specialist
+):
+    response = admin_client.patch(
+        f"/api/v1/specialists/{specialist.pk}/",
+        {
+            "accepting_new_patients": False,
+            "bio": "Headache medicine.",
+            "licenses": [{"state": "NJ", "number": "NJ-9", "expires_on": "2031-05-01"}],
+        },
+        format="json",
+    )
+
+    assert response.status_code == 200
+    changed, licensed = events("specialist", specialist.pk)
+    assert (changed.actor, changed.action) == (admin_user, "specialist.updated")
+    assert changed.before == {"accepting_new_patients": True}
+    assert changed.after == {
+        "changed": ["accepting_new_patients", "bio", "licenses"],
+        "accepting_new_patients": False,
+    }
+    assert (licensed.actor, licensed.action) == (admin_user, "specialist.licenses_set")
+    assert licensed.before["licenses"][0]["state"] == "NY"
+    assert licensed.after == {"licenses": [{"state": "NJ", "expires_on": "2031-05-01"}]}
+
+
+def test_a_refused_change_leaves_no_event(admin_client, specialist):
+    other = PatientFactory()
+
+    response = admin_client.patch(
+        f"/api/v1/specialists/{specialist.pk}/", {"email": other.user.email}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert AuditEvent.objects.count() == 0
