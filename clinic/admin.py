@@ -9,6 +9,7 @@ from django.http import HttpRequest
 
 from clinic.models import Patient, Specialist, Specialty, StateLicense, User, VisitType
 from clinic.services import PATIENT_FIELDS, profile_update, user_email_update
+from core.admin import Audited
 
 
 class UserForm(UserChangeForm):
@@ -19,7 +20,7 @@ class UserForm(UserChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(Audited, BaseUserAdmin):
     form = UserForm
     ordering = ["email"]
     list_display = ["email", "first_name", "last_name", "role", "is_active", "date_joined"]
@@ -45,7 +46,7 @@ class UserAdmin(BaseUserAdmin):
 
 
 @admin.register(Patient)
-class PatientAdmin(admin.ModelAdmin):
+class PatientAdmin(Audited, admin.ModelAdmin):
     list_display = ["user", "state", "timezone", "sms_opt_in", "email_opt_in"]
     list_filter = ["state", "sms_opt_in", "email_opt_in"]
     search_fields = ["user__email", "user__last_name", "phone"]
@@ -72,7 +73,7 @@ class StateLicenseInline(admin.TabularInline):
 
 
 @admin.register(Specialist)
-class SpecialistAdmin(admin.ModelAdmin):
+class SpecialistAdmin(Audited, admin.ModelAdmin):
     list_display = ["__str__", "timezone", "accepting_new_patients", "is_active"]
     list_filter = ["is_active", "accepting_new_patients", "specialties", "licenses__state"]
     search_fields = ["user__email", "user__last_name", "user__first_name"]
@@ -83,7 +84,7 @@ class SpecialistAdmin(admin.ModelAdmin):
 
 
 @admin.register(StateLicense)
-class StateLicenseAdmin(admin.ModelAdmin):
+class StateLicenseAdmin(Audited, admin.ModelAdmin):
     list_display = ["specialist", "state", "number", "expires_on"]
     list_filter = ["state", "expires_on"]
     search_fields = ["number", "specialist__user__last_name"]
@@ -91,13 +92,13 @@ class StateLicenseAdmin(admin.ModelAdmin):
 
 
 @admin.register(Specialty)
-class SpecialtyAdmin(admin.ModelAdmin):
+class SpecialtyAdmin(Audited, admin.ModelAdmin):
     list_display = ["name", "slug"]
     search_fields = ["name", "slug"]
 
 
 @admin.register(VisitType)
-class VisitTypeAdmin(admin.ModelAdmin):
+class VisitTypeAdmin(Audited, admin.ModelAdmin):
     list_display = ["name", "slug", "duration_minutes", "new_patient"]
     list_filter = ["new_patient"]
     search_fields = ["name", "slug"]

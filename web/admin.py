@@ -10,14 +10,14 @@ from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 
 from clinic.models import User
-from core.admin import ViewOnly
+from core.admin import Audited, ViewOnly
 from notifications.admin import NotificationInline
 from scheduling.models import Booking
 from scheduling.services.bookings import booking_reasons_read
 
 
 @admin.register(Booking)
-class BookingAdmin(ViewOnly, admin.ModelAdmin):
+class BookingAdmin(ViewOnly, Audited, admin.ModelAdmin):
     """View only: a booking changes through the services (the API), which claim slots, keep the
     policies, notify the patient and write the audit trail; a hand edit here would do none."""
 

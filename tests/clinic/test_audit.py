@@ -98,3 +98,87 @@ def test_a_refused_change_leaves_no_event(admin_client, specialist):
 
     assert response.status_code == 400
     assert AuditEvent.objects.count() == 0
+
+
+@pytest.fixture
+def operator(client):
+    from clinic.models import User
+
+    user = User.objects.create_superuser(email="ops@clinic.example", password="x" * 12)
+    client.force_login(user)
+    return user
+
+
+def test_an_edit_in_the_django_admin_names_fields_and_inline_rows_without_their_text(
+    client, operator, specialist
+):
+    [license] = specialist.licenses.all()
+    form = {
+        "user": specialist.user_id,
+        "credentials": "MD",
+        "bio": "CANARY bio",
+        "timezone": "America/New_York",
+        "accepting_new_patients": "on",
+        "is_active": "on",
+        "visit_types": [v.pk for v in specialist.visit_types.all()],
+        "licenses-TOTAL_FORMS": "2",
+        "licenses-INITIAL_FORMS": "1",
+        "licenses-0-id": license.pk,
+        "licenses-0-specialist": specialist.pk,
+        "licenses-0-state": "NY",
+        "licenses-0-number": license.number,
+        "licenses-0-expires_on": license.expires_on.isoformat(),
+        "licenses-1-specialist": specialist.pk,
+        "licenses-1-state": "NJ",
+        "licenses-1-number": "CANARY-NJ-7",
+        "licenses-1-expires_on": "2031-01-01",
+    }
+
+    response = client.post(f"/admin/clinic/specialist/{specialist.pk}/change/", form)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    [event] = events("specialist", specialist.pk)
+    assert (event.actor, event.action) == (operator, "admin.changed")
+    assert event.after == {
+        "via": "admin",
+        "fields": ["Bio", "Specialties"],
+        "inlines": [{"added": "state license", "fields": []}],
+    }
+    assert "CANARY" not in str(event.after)
+
+
+def test_a_deletion_in_the_django_admin_is_recorded(client, operator):
+    from clinic.models import Specialty
+
+    specialty = Specialty.objects.create(slug="audit-test", name="Audit test")
+
+    response = client.post(f"/admin/clinic/specialty/{specialty.pk}/delete/", {"post": "yes"})
+
+    assert response.status_code == 302
+    [event] = events("specialty", specialty.pk)
+    assert (event.actor, event.action, event.before, event.after) == (operator, "admin.deleted", None, None)
+
+
+def test_a_corrected_email_in_the_django_admin_is_named_not_copied(client, operator):
+    patient = PatientFactory(user__email="before@example.org")
+    user = patient.user
+    form = {
+        "email": "after@example.org",
+        "role": user.role,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "is_active": "on",
+        "date_joined_0": user.date_joined.strftime("%Y-%m-%d"),
+        "date_joined_1": user.date_joined.strftime("%H:%M:%S"),
+    }
+
+    assert client.post(f"/admin/clinic/user/{user.pk}/change/", form).status_code == 302
+
+    updated, changed = events("user", user.pk)
+    assert (updated.actor, updated.action, updated.after) == (
+        operator,
+        "user.updated",
+        {"changed": ["email"]},
+    )
+    assert changed.action == "admin.changed" and "Email" in changed.after["fields"]
+    assert "example.org" not in str(updated.after) + str(changed.after)
