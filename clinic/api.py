@@ -71,7 +71,8 @@ class VisitTypeViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     queryset = VisitType.objects.all()
 
     def create(self, request: Request) -> Response:
-        visit_type = services.visit_type_create(**validated(serializers.VisitTypeSerializer, request.data))
+        fields = validated(serializers.VisitTypeSerializer, request.data)
+        visit_type = services.visit_type_create(**fields, by=caller(request))
         return Response(serializers.VisitTypeSerializer(visit_type).data, status=status.HTTP_201_CREATED)
 
 

@@ -98,13 +98,20 @@ def patient_register(
             )
     except IntegrityError as exc:  # two registrations of one email racing
         raise _email_taken(email) from exc
-    Patient.objects.create(
+    patient = Patient.objects.create(
         user=user,
         phone=phone,
         state=state,
         timezone=timezone,
         sms_opt_in=sms_opt_in,
         email_opt_in=email_opt_in,
+    )
+    audit_event_record(
+        actor=user,
+        action="patient.registered",
+        obj=patient,
+        before=None,
+        after={"sms_opt_in": sms_opt_in, "email_opt_in": email_opt_in},
     )
     return user, Token.objects.create(user=user)
 
@@ -288,12 +295,22 @@ def specialist_update(
 
 
 @transaction.atomic
-def visit_type_create(*, slug: str, name: str, duration_minutes: int, new_patient: bool) -> VisitType:
+def visit_type_create(
+    *, slug: str, name: str, duration_minutes: int, new_patient: bool, by: User | None = None
+) -> VisitType:
     if VisitType.objects.filter(slug=slug).exists():
         raise InvalidInput("This slug is taken.", code="slug_taken", fields={"slug": ["Already exists."]})
-    return VisitType.objects.create(
+    visit_type = VisitType.objects.create(
         slug=slug, name=name, duration_minutes=duration_minutes, new_patient=new_patient
     )
+    audit_event_record(
+        actor=by,
+        action="visit_type.created",
+        obj=visit_type,
+        before=None,
+        after={"slug": slug, "duration_minutes": duration_minutes, "new_patient": new_patient},
+    )
+    return visit_type
 
 
 @transaction.atomic

@@ -182,3 +182,23 @@ def test_a_corrected_email_in_the_django_admin_is_named_not_copied(client, opera
     )
     assert changed.action == "admin.changed" and "Email" in changed.after["fields"]
     assert "example.org" not in str(updated.after) + str(changed.after)
+
+
+def test_a_registration_records_the_patients_consents_and_nothing_else(anon):
+    from tests.clinic.test_api import REGISTRATION
+
+    response = anon.post("/api/v1/auth/register/", REGISTRATION, format="json")
+
+    [event] = AuditEvent.objects.filter(action="patient.registered")
+    assert event.actor_id == event.object_id == response.json()["id"]
+    assert set(event.after) == {"sms_opt_in", "email_opt_in"}
+
+
+def test_an_admin_adding_a_visit_type_is_recorded(admin_client, admin_user):
+    body = {"slug": "eeg-review", "name": "EEG review", "duration_minutes": 45, "new_patient": False}
+
+    response = admin_client.post("/api/v1/visit-types/", body, format="json")
+
+    [event] = events("visittype", response.json()["id"])
+    assert (event.actor, event.action) == (admin_user, "visit_type.created")
+    assert event.after == {"slug": "eeg-review", "duration_minutes": 45, "new_patient": False}
