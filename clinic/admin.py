@@ -8,7 +8,13 @@ from django.contrib.auth.forms import UserChangeForm
 from django.http import HttpRequest
 
 from clinic.models import Patient, Specialist, Specialty, StateLicense, User, VisitType
-from clinic.services import PATIENT_FIELDS, profile_update, user_email_update
+from clinic.services import (
+    PATIENT_FIELDS,
+    SPECIALIST_FIELDS,
+    profile_update,
+    specialist_update,
+    user_email_update,
+)
 from core.admin import Audited
 
 
@@ -81,6 +87,22 @@ class SpecialistAdmin(Audited, admin.ModelAdmin):
     filter_horizontal = ["specialties", "visit_types"]
     raw_id_fields = ["user"]
     inlines = [StateLicenseInline]
+
+    def save_model(self, request: HttpRequest, obj: Specialist, form: Any, change: bool) -> None:
+        """Profile changes go through the service, as through the API, so deactivating here too
+        ends the account's tokens and sign-ins, and the trail records the change."""
+        profile = {name: form.cleaned_data[name] for name in form.changed_data if name in SPECIALIST_FIELDS}
+        if not (change and profile):
+            super().save_model(request, obj, form, change)
+            return
+        specialist_update(specialist=obj, changes=profile, by=request.user)  # type: ignore[arg-type]
+        rest = [
+            name
+            for name in form.changed_data
+            if name not in profile and name not in ("specialties", "visit_types")
+        ]
+        if rest:
+            obj.save(update_fields=rest)  # the many-to-many fields are the admin's save_related's
 
 
 @admin.register(StateLicense)

@@ -137,7 +137,8 @@ def test_an_edit_in_the_django_admin_names_fields_and_inline_rows_without_their_
     response = client.post(f"/admin/clinic/specialist/{specialist.pk}/change/", form)
 
     assert response.status_code == 302, response.context["adminform"].form.errors
-    [event] = events("specialist", specialist.pk)
+    service, event = events("specialist", specialist.pk)
+    assert (service.action, service.after) == ("specialist.updated", {"changed": ["bio"]})
     assert (event.actor, event.action) == (operator, "admin.changed")
     assert event.after == {
         "via": "admin",
@@ -202,3 +203,35 @@ def test_an_admin_adding_a_visit_type_is_recorded(admin_client, admin_user):
     [event] = events("visittype", response.json()["id"])
     assert (event.actor, event.action) == (admin_user, "visit_type.created")
     assert event.after == {"slug": "eeg-review", "duration_minutes": 45, "new_patient": False}
+
+
+def test_deactivating_a_specialist_in_the_django_admin_goes_through_the_service(client, operator, specialist):
+    from rest_framework.authtoken.models import Token
+
+    Token.objects.create(user=specialist.user)
+    [license] = specialist.licenses.all()
+    form = {
+        "user": specialist.user_id,
+        "credentials": "MD",
+        "bio": "",
+        "timezone": "America/New_York",
+        "accepting_new_patients": "on",
+        "specialties": [s.pk for s in specialist.specialties.all()],
+        "visit_types": [v.pk for v in specialist.visit_types.all()],
+        "licenses-TOTAL_FORMS": "1",
+        "licenses-INITIAL_FORMS": "1",
+        "licenses-0-id": license.pk,
+        "licenses-0-specialist": specialist.pk,
+        "licenses-0-state": "NY",
+        "licenses-0-number": license.number,
+        "licenses-0-expires_on": license.expires_on.isoformat(),
+    }
+
+    response = client.post(f"/admin/clinic/specialist/{specialist.pk}/change/", form)
+
+    assert response.status_code == 302
+    specialist.user.refresh_from_db()
+    assert specialist.user.is_active is False
+    assert not Token.objects.filter(user=specialist.user).exists()
+    updated = AuditEvent.objects.get(action="specialist.updated")
+    assert (updated.actor, updated.after) == (operator, {"changed": ["is_active"], "is_active": False})
