@@ -4,13 +4,21 @@ from typing import Any, cast
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.contrib.auth.forms import AdminPasswordChangeForm
+from django.contrib.auth.forms import AdminPasswordChangeForm, UserChangeForm
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from knox.models import AuthToken
 
 from clinic.models import Patient, Specialist, Specialty, StateLicense, User, VisitType
-from clinic.services import PATIENT_FIELDS, profile_update, user_tokens_revoke
+from clinic.services import (
+    PATIENT_FIELDS,
+    SPECIALIST_FIELDS,
+    profile_update,
+    specialist_update,
+    user_email_update,
+    user_tokens_revoke,
+)
+from core.admin import Audited
 
 # API tokens never appear in the Django admin: knox's page lists every token's digest and user,
 # and its add form makes a token and shows it to whoever is signed in there.
@@ -37,8 +45,16 @@ def _may_touch(request: HttpRequest, user: User | None) -> bool:
     return not powerful or _is_superuser(request)
 
 
+class UserForm(UserChangeForm):
+    def clean_email(self) -> str:
+        # Stored lower-cased, as registration stores it, so the uniqueness check sees a case
+        # variant of a taken email.
+        return str(self.cleaned_data["email"]).strip().lower()
+
+
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(Audited, BaseUserAdmin):
+    form = UserForm
     change_password_form = PasswordChangeForm
     ordering = ["email"]
     list_display = ["email", "first_name", "last_name", "role", "is_active", "date_joined"]
@@ -56,7 +72,11 @@ class UserAdmin(BaseUserAdmin):
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "role", "password1", "password2")}),)
 
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
-        """A user made inactive here loses their API tokens too, as through the API."""
+        """A corrected email goes through the service, as through the API, so a patient's
+        messages not yet sent are re-addressed in this transaction; a user made inactive here
+        loses their API tokens too, as through the API."""
+        if change and "email" in form.changed_data:
+            user_email_update(user=obj, email=obj.email, by=request.user)  # type: ignore[arg-type]
         super().save_model(request, obj, form, change)
         if change and "is_active" in form.changed_data and not obj.is_active:
             user_tokens_revoke(user=obj, reason="deactivated", actor=cast(User, request.user))
@@ -90,7 +110,7 @@ class UserAdmin(BaseUserAdmin):
 
 
 @admin.register(Patient)
-class PatientAdmin(admin.ModelAdmin):
+class PatientAdmin(Audited, admin.ModelAdmin):
     list_display = ["user", "state", "timezone", "sms_opt_in", "email_opt_in"]
     list_filter = ["state", "sms_opt_in", "email_opt_in"]
     search_fields = ["user__email", "user__last_name", "phone"]
@@ -105,7 +125,7 @@ class PatientAdmin(admin.ModelAdmin):
         if not (change and contact):
             super().save_model(request, obj, form, change)
             return
-        profile_update(user=obj.user, changes=contact)
+        profile_update(user=obj.user, changes=contact, by=request.user)  # type: ignore[arg-type]
         rest = [name for name in form.changed_data if name not in contact]
         if rest:
             obj.save(update_fields=rest)
@@ -117,7 +137,7 @@ class StateLicenseInline(admin.TabularInline):
 
 
 @admin.register(Specialist)
-class SpecialistAdmin(admin.ModelAdmin):
+class SpecialistAdmin(Audited, admin.ModelAdmin):
     list_display = ["__str__", "timezone", "accepting_new_patients", "is_active"]
     list_filter = ["is_active", "accepting_new_patients", "specialties", "licenses__state"]
     search_fields = ["user__email", "user__last_name", "user__first_name"]
@@ -126,9 +146,25 @@ class SpecialistAdmin(admin.ModelAdmin):
     raw_id_fields = ["user"]
     inlines = [StateLicenseInline]
 
+    def save_model(self, request: HttpRequest, obj: Specialist, form: Any, change: bool) -> None:
+        """Profile changes go through the service, as through the API, so deactivating here too
+        ends the account's tokens and sign-ins, and the trail records the change."""
+        profile = {name: form.cleaned_data[name] for name in form.changed_data if name in SPECIALIST_FIELDS}
+        if not (change and profile):
+            super().save_model(request, obj, form, change)
+            return
+        specialist_update(specialist=obj, changes=profile, by=request.user)  # type: ignore[arg-type]
+        rest = [
+            name
+            for name in form.changed_data
+            if name not in profile and name not in ("specialties", "visit_types")
+        ]
+        if rest:
+            obj.save(update_fields=rest)  # the many-to-many fields are the admin's save_related's
+
 
 @admin.register(StateLicense)
-class StateLicenseAdmin(admin.ModelAdmin):
+class StateLicenseAdmin(Audited, admin.ModelAdmin):
     list_display = ["specialist", "state", "number", "expires_on"]
     list_filter = ["state", "expires_on"]
     search_fields = ["number", "specialist__user__last_name"]
@@ -136,13 +172,13 @@ class StateLicenseAdmin(admin.ModelAdmin):
 
 
 @admin.register(Specialty)
-class SpecialtyAdmin(admin.ModelAdmin):
+class SpecialtyAdmin(Audited, admin.ModelAdmin):
     list_display = ["name", "slug"]
     search_fields = ["name", "slug"]
 
 
 @admin.register(VisitType)
-class VisitTypeAdmin(admin.ModelAdmin):
+class VisitTypeAdmin(Audited, admin.ModelAdmin):
     list_display = ["name", "slug", "duration_minutes", "new_patient"]
     list_filter = ["new_patient"]
     search_fields = ["name", "slug"]

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from clinic import selectors, serializers, services
+from clinic.access import caller
 from clinic.authentication import TokenAuthentication
 from clinic.models import Specialist, Specialty, VisitType
 from core.api import throttling
@@ -94,7 +95,8 @@ class VisitTypeViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     queryset = VisitType.objects.all()
 
     def create(self, request: Request) -> Response:
-        visit_type = services.visit_type_create(**validated(serializers.VisitTypeSerializer, request.data))
+        fields = validated(serializers.VisitTypeSerializer, request.data)
+        visit_type = services.visit_type_create(**fields, by=caller(request))
         return Response(serializers.VisitTypeSerializer(visit_type).data, status=status.HTTP_201_CREATED)
 
 
@@ -141,11 +143,13 @@ class SpecialistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     def create(self, request: Request) -> Response:
         fields = validated(serializers.SpecialistIn, request.data)
         fields["licenses"] = [services.LicenseInput(**lic) for lic in fields.get("licenses", [])]
-        return self._out(services.specialist_onboard(**fields), status.HTTP_201_CREATED)
+        return self._out(services.specialist_onboard(**fields, by=caller(request)), status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
         specialist = self.get_object()
         changes = validated(serializers.SpecialistPatch, request.data, partial=True)
         if "licenses" in changes:
             changes["licenses"] = [services.LicenseInput(**lic) for lic in changes["licenses"]]
-        return self._out(services.specialist_update(specialist=specialist, changes=changes))
+        return self._out(
+            services.specialist_update(specialist=specialist, changes=changes, by=caller(request))
+        )

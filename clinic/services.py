@@ -39,6 +39,36 @@ class LicenseInput:
     expires_on: dt.date
 
 
+# What the audit trail copies of a change to a person: consents and switches. Everything else
+# (names, phone, email, state, timezone, password, bio) it names without copying: the trail is
+# read by operators and kept longer than the records it describes.
+AUDITED_VALUES = frozenset({"sms_opt_in", "email_opt_in", "accepting_new_patients", "is_active"})
+
+
+def _audit_change(
+    by: User | None, action: str, obj: Any, before: dict[str, Any], changed: Iterable[str]
+) -> None:
+    """Record which fields changed, with the old and new values of the ones safe to copy;
+    `before` holds the old values (read before the change), `obj` the new ones."""
+    names = sorted(set(changed))
+    copied = [name for name in names if name in AUDITED_VALUES]
+    audit_event_record(
+        actor=by,
+        action=action,
+        obj=obj,
+        before={name: before[name] for name in copied if name in before},
+        after={"changed": names, **{name: getattr(obj, name) for name in copied}},
+    )
+
+
+def _licenses_state(specialist: Specialist) -> list[dict[str, str]]:
+    """A specialist's licences as the trail keeps them: where, and until when."""
+    return [
+        {"state": lic.state, "expires_on": lic.expires_on.isoformat()}
+        for lic in specialist.licenses.order_by("state")
+    ]
+
+
 def _check_password(password: str, user: User | None = None) -> None:
     try:
         validate_password(password, user)
@@ -80,13 +110,20 @@ def patient_register(
             )
     except IntegrityError as exc:  # two registrations of one email racing
         raise _email_taken(email) from exc
-    Patient.objects.create(
+    patient = Patient.objects.create(
         user=user,
         phone=phone,
         state=state,
         timezone=timezone,
         sms_opt_in=sms_opt_in,
         email_opt_in=email_opt_in,
+    )
+    audit_event_record(
+        actor=user,
+        action="patient.registered",
+        obj=patient,
+        before=None,
+        after={"sms_opt_in": sms_opt_in, "email_opt_in": email_opt_in},
     )
     return user, token_create(user=user)
 
@@ -155,25 +192,48 @@ USER_FIELDS = frozenset({"first_name", "last_name"})
 
 
 @transaction.atomic
-def profile_update(*, user: User, changes: dict[str, Any]) -> User:
-    """Change the caller's own profile. Only patients have contact details and consents."""
+def profile_update(*, user: User, changes: dict[str, Any], by: User | None = None) -> User:
+    """Change a profile (the caller's own through `me/`; `by` another, an admin's, in the Django
+    admin). Only patients have contact details and consents. The audit trail names the fields
+    that changed and copies only the consents."""
     patient_changes = {k: v for k, v in changes.items() if k in PATIENT_FIELDS}
     if patient_changes and user.role != User.Role.PATIENT:
         raise InvalidInput(
             "Only patients have contact details and consents.",
             fields={k: ["Only patients have this field."] for k in patient_changes},
         )
+    by = by or user
     user_changes = {k: v for k, v in changes.items() if k in USER_FIELDS}
     if user_changes:
         for key, value in user_changes.items():
             setattr(user, key, value)
         user.save(update_fields=list(user_changes))
+        _audit_change(by, "user.updated", user, {}, user_changes)
     if patient_changes:
         patient = Patient.objects.select_for_update().get(user=user)
+        before = {name: getattr(patient, name) for name in patient_changes}
         for key, value in patient_changes.items():
             setattr(patient, key, value)
         patient.save(update_fields=list(patient_changes))
         patient_contact_changed.send(sender=Patient, patient=patient, changed=frozenset(patient_changes))
+        _audit_change(by, "patient.updated", patient, before, patient_changes)
+    return user
+
+
+@transaction.atomic
+def user_email_update(*, user: User, email: str, by: User | None = None) -> User:
+    """Change the email one signs in with and is written to. A patient's messages not yet sent
+    follow it in this transaction (`patient_contact_changed`), as they follow a new phone."""
+    email = email.strip().lower()
+    if User.objects.filter(email=email).exclude(pk=user.pk).exists():
+        raise _email_taken(email)
+    user.email = email
+    user.save(update_fields=["email"])
+    patient = Patient.objects.select_for_update().filter(user=user).first()
+    if patient is not None:
+        patient.user = user
+        patient_contact_changed.send(sender=Patient, patient=patient, changed=frozenset({"email"}))
+    _audit_change(by, "user.updated", user, {}, ["email"])
     return user
 
 
@@ -203,6 +263,7 @@ def specialist_onboard(
     licenses: Iterable[LicenseInput] = (),
     accepting_new_patients: bool = True,
     visit_types: Iterable[VisitType] = (),
+    by: User | None = None,
 ) -> Specialist:
     email = email.strip().lower()
     if User.objects.filter(email=email).exists():
@@ -229,6 +290,17 @@ def specialist_onboard(
     specialist.specialties.set(specialties)
     specialist.visit_types.set(visit_types)
     _set_licenses(specialist, licenses)
+    audit_event_record(
+        actor=by,
+        action="specialist.onboarded",
+        obj=specialist,
+        before=None,
+        after={
+            "is_active": specialist.is_active,
+            "accepting_new_patients": accepting_new_patients,
+            "licenses": _licenses_state(specialist),
+        },
+    )
     return specialist
 
 
@@ -236,8 +308,14 @@ SPECIALIST_FIELDS = frozenset({"credentials", "bio", "timezone", "accepting_new_
 
 
 @transaction.atomic
-def specialist_update(*, specialist: Specialist, changes: dict[str, Any]) -> Specialist:
+def specialist_update(
+    *, specialist: Specialist, changes: dict[str, Any], by: User | None = None
+) -> Specialist:
+    """Change a specialist's account and profile. The audit trail names every field that
+    changed (never a password, an email or a name), with the switches' and licences' states."""
     specialist = Specialist.objects.select_for_update().select_related("user").get(pk=specialist.pk)
+    before = {name: getattr(specialist, name) for name in AUDITED_VALUES if hasattr(specialist, name)}
+    licenses_before = _licenses_state(specialist)
     # The login's email and password are never among them: the specialist changes those.
     user_changes: dict[str, Any] = {k: v for k, v in changes.items() if k in USER_FIELDS}
     if "is_active" in changes:
@@ -245,7 +323,7 @@ def specialist_update(*, specialist: Specialist, changes: dict[str, Any]) -> Spe
         # the user (Django refuses an inactive one), and it cannot sign in until reactivated.
         user_changes["is_active"] = changes["is_active"]
         if not changes["is_active"]:
-            user_tokens_revoke(user=specialist.user, reason="deactivated")
+            user_tokens_revoke(user=specialist.user, reason="deactivated", actor=by)
     if user_changes:
         for key, value in user_changes.items():
             setattr(specialist.user, key, value)
@@ -261,22 +339,44 @@ def specialist_update(*, specialist: Specialist, changes: dict[str, Any]) -> Spe
         specialist.visit_types.set(changes["visit_types"])
     if "licenses" in changes:
         _set_licenses(specialist, changes["licenses"])
+    _audit_change(by, "specialist.updated", specialist, before, changes)
+    if "licenses" in changes:
+        audit_event_record(
+            actor=by,
+            action="specialist.licenses_set",
+            obj=specialist,
+            before={"licenses": licenses_before},
+            after={"licenses": _licenses_state(specialist)},
+        )
     return specialist
 
 
 @transaction.atomic
-def visit_type_create(*, slug: str, name: str, duration_minutes: int, new_patient: bool) -> VisitType:
+def visit_type_create(
+    *, slug: str, name: str, duration_minutes: int, new_patient: bool, by: User | None = None
+) -> VisitType:
     if VisitType.objects.filter(slug=slug).exists():
         raise InvalidInput("This slug is taken.", code="slug_taken", fields={"slug": ["Already exists."]})
-    return VisitType.objects.create(
+    visit_type = VisitType.objects.create(
         slug=slug, name=name, duration_minutes=duration_minutes, new_patient=new_patient
     )
+    audit_event_record(
+        actor=by,
+        action="visit_type.created",
+        obj=visit_type,
+        before=None,
+        after={"slug": slug, "duration_minutes": duration_minutes, "new_patient": new_patient},
+    )
+    return visit_type
 
 
 @transaction.atomic
 def patient_sms_opt_in_set(*, patient: Patient, opt_in: bool) -> None:
+    """Set by the system (Twilio says the number refuses messages): the trail's actor is none."""
+    before = {"sms_opt_in": patient.sms_opt_in}
     Patient.objects.filter(pk=patient.pk).update(sms_opt_in=opt_in)
     patient.sms_opt_in = opt_in
+    _audit_change(None, "patient.updated", patient, before, ["sms_opt_in"])
 
 
 @transaction.atomic
@@ -285,5 +385,7 @@ def patients_sms_opt_in_by_phone(*, phone: str, opt_in: bool) -> list[Patient]:
     patients = list(Patient.objects.select_for_update().filter(phone=phone))
     Patient.objects.filter(pk__in=[patient.pk for patient in patients]).update(sms_opt_in=opt_in)
     for patient in patients:
+        before = {"sms_opt_in": patient.sms_opt_in}
         patient.sms_opt_in = opt_in
+        _audit_change(None, "patient.updated", patient, before, ["sms_opt_in"])
     return patients

@@ -15,7 +15,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from clinic.models import User
-from core.admin import ViewOnly
+from core.admin import Audited, ViewOnly
 from core.errors import DomainError
 from notifications.models import DispatcherRun, Notification
 from notifications.privacy import mask_contacts, mask_recipient
@@ -86,7 +86,7 @@ SUMMARY = ("kind", "channel", "status", "send_at", "attempts", "sent_at", "error
 
 
 @admin.register(Notification)
-class NotificationAdmin(MaskedContacts, ViewOnly, admin.ModelAdmin):
+class NotificationAdmin(MaskedContacts, ViewOnly, Audited, admin.ModelAdmin):
     list_display = ["id", "booking", "masked_recipient", *SUMMARY]
     list_filter = ["status", "channel", "kind", ("send_at", admin.DateFieldListFilter)]
     search_fields = [
@@ -141,5 +141,5 @@ class NotificationInline(MaskedContacts, ViewOnly, admin.TabularInline):
 
 
 @admin.register(DispatcherRun)
-class DispatcherRunAdmin(ViewOnly, admin.ModelAdmin):
+class DispatcherRunAdmin(ViewOnly, Audited, admin.ModelAdmin):
     list_display = ["name", "last_run_at", "claimed", "reclaimed"]

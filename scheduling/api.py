@@ -18,11 +18,11 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.serializers import Serializer
+from rest_framework.serializers import BaseSerializer, Serializer
 from rest_framework.views import APIView
 
 from clinic.access import caller, specialist_of
-from clinic.models import Specialist
+from clinic.models import Specialist, User
 from core.api.openapi import FOUND, SIGNED_IN, operation
 from core.api.parsers import JSONParser
 from core.api.validation import validated
@@ -107,17 +107,19 @@ class AvailabilityRuleViewSet(ScheduleViewSet):
         return selectors.rule_list(user=caller(self.request))
 
     def create(self, request: Request) -> Response:
-        return _created(request, serializers.RuleIn, rules.rule_create, serializers.RuleOut)
+        return _created(
+            request, serializers.RuleIn, rules.rule_create, serializers.RuleOut, by=caller(request)
+        )
 
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
         rule = self.get_object()
         changes = validated(serializers.RulePatch, request.data, partial=True)
         changes.pop("specialist", None)
-        rule = rules.rule_update(rule=rule, changes=changes)
+        rule = rules.rule_update(rule=rule, changes=changes, by=caller(request))
         return Response(serializers.RuleOut(rule).data)
 
     def destroy(self, request: Request, pk: str | None = None) -> Response:
-        rules.rule_delete(rule=self.get_object())
+        rules.rule_delete(rule=self.get_object(), by=caller(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -154,7 +156,7 @@ class TimeOffViewSet(ScheduleViewSet):
         )
 
     def destroy(self, request: Request, pk: str | None = None) -> Response:
-        time_off.time_off_delete(time_off=self.get_object())
+        time_off.time_off_delete(time_off=self.get_object(), by=caller(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -191,10 +193,12 @@ class SlotViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return selectors.slot_list_managed(user=caller(self.request))
 
     def create(self, request: Request) -> Response:
-        return _created(request, serializers.SlotIn, slots.slot_add, serializers.SlotManagedOut)
+        return _created(
+            request, serializers.SlotIn, slots.slot_add, serializers.SlotManagedOut, by=caller(request)
+        )
 
     def destroy(self, request: Request, pk: str | None = None) -> Response:
-        slots.slot_delete(slot=self.get_object())
+        slots.slot_delete(slot=self.get_object(), by=caller(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @operation(
@@ -267,6 +271,14 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             validated(serializers.BookingFilterIn, self.request.query_params) if self.action == "list" else {}
         )
         return selectors.booking_list(user=caller(self.request), **search)
+
+    def get_serializer(self, *args: Any, **kwargs: Any) -> BaseSerializer[Any]:
+        # Every answer that shows bookings is built here, so this is the one place that records
+        # who, other than the patient, was shown their reasons (one event per request).
+        if args and isinstance(self.request.user, User):
+            shown = args[0] if kwargs.get("many") else [args[0]]
+            bookings.booking_reasons_read(by=self.request.user, bookings=shown)
+        return super().get_serializer(*args, **kwargs)
 
     def create(self, request: Request) -> Response:
         data = validated(serializers.BookingIn, request.data)

@@ -65,10 +65,13 @@ def _settings_for_tests(settings, monkeypatch):
 
 
 def token_for(user) -> str:
-    """A new API token for `user`, as signing in gives one: its key."""
-    from clinic.services import token_create
+    """A new API token for `user`: its key. It lasts ten years, so a test that travels in time
+    keeps its signed-in clients (tests of expiry sign in through `auth/token/`)."""
+    import datetime as dt
 
-    return token_create(user=user).token
+    from knox.models import AuthToken
+
+    return AuthToken.objects.create(user=user, expiry=dt.timedelta(days=3650))[1]
 
 
 def client_for(user) -> APIClient:

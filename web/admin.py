@@ -4,15 +4,20 @@ Each app registers its own models in its own admin.py; a page that puts several 
 is an interface of its own, so it is assembled here, above them all.
 """
 
-from django.contrib import admin
+from typing import Any
 
-from core.admin import ViewOnly
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+
+from clinic.models import User
+from core.admin import Audited, ViewOnly
 from notifications.admin import NotificationInline
 from scheduling.models import Booking
+from scheduling.services.bookings import booking_reasons_read
 
 
 @admin.register(Booking)
-class BookingAdmin(ViewOnly, admin.ModelAdmin):
+class BookingAdmin(ViewOnly, Audited, admin.ModelAdmin):
     """View only: a booking changes through the services (the API), which claim slots, keep the
     policies, notify the patient and write the audit trail; a hand edit here would do none."""
 
@@ -27,3 +32,17 @@ class BookingAdmin(ViewOnly, admin.ModelAdmin):
     raw_id_fields = ["patient", "slot", "rescheduled_from"]
     show_full_result_count = False
     inlines = [NotificationInline]
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Booking | None = None,
+    ) -> HttpResponse:
+        # The page shows the visit's reason: the trail records who read it (API.md).
+        if obj is not None and isinstance(request.user, User):
+            booking_reasons_read(by=request.user, bookings=[obj])
+        return super().render_change_form(request, context, add, change, form_url, obj)

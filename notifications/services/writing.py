@@ -93,7 +93,7 @@ def notifications_follow_contact(*, patient: Patient, changed: frozenset[str]) -
     ):
         if field in changed and not getattr(patient, field):
             notifications_skip_channel(patient=patient, channel=channel)
-    if "phone" in changed:
+    if changed & {"phone", "email"}:
         notifications_readdress(patient=patient)
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -282,3 +283,18 @@ def booking_complete(*, booking: Booking, by: User) -> Booking:
 
 def booking_no_show(*, booking: Booking, by: User) -> Booking:
     return _finish(booking, by, Booking.Status.NO_SHOW, BookingAction.NO_SHOW)
+
+
+def booking_reasons_read(*, by: User, bookings: Iterable[Booking]) -> None:
+    """Record that `by` was shown the reasons of these visits: one event per request, naming
+    the bookings (API.md), whose object is the first of them. A patient reading their own, and
+    a booking with no reason, leave nothing."""
+    shown = sorted((b for b in bookings if b.reason and b.patient_id != by.pk), key=lambda b: b.pk)
+    if shown:
+        audit_event_record(
+            actor=by,
+            action="booking.reason_read",
+            obj=shown[0],
+            before=None,
+            after={"bookings": [b.pk for b in shown]},
+        )

@@ -15,7 +15,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from clinic.models import Specialist, VisitType
+from clinic.models import Specialist, User, VisitType
+from core.audit import audit_event_record
 from core.errors import InvalidInput
 from scheduling.expansion import horizon_end, rule_intervals
 from scheduling.models import AvailabilityRule
@@ -37,6 +38,19 @@ def _materialize(specialist: Specialist, rules: Iterable[AvailabilityRule], now:
         for interval in rule_intervals(rule, specialist.timezone, rule.visit_type.duration, now, until)
     )
     return slot_materialize(specialist=specialist, candidates=candidates, since=now, until=until)
+
+
+def _state(rule: AvailabilityRule) -> dict[str, object]:
+    """What the audit trail keeps of a rule: all of it (a schedule holds no PHI)."""
+    return {
+        "specialist": rule.specialist_id,
+        "weekday": rule.weekday,
+        "start_time": rule.start_time.isoformat(),
+        "end_time": rule.end_time.isoformat(),
+        "visit_type": rule.visit_type_id,
+        "valid_from": rule.valid_from.isoformat(),
+        "valid_until": rule.valid_until.isoformat() if rule.valid_until else None,
+    }
 
 
 def _check_rule(rule: AvailabilityRule, specialist: Specialist) -> None:
@@ -86,7 +100,9 @@ def rule_create(
     visit_type: VisitType,
     valid_from: dt.date | None = None,
     valid_until: dt.date | None = None,
+    by: User | None = None,
 ) -> AvailabilityRule:
+    """Add a weekly rule and its slots. `by` is who asked (the audit trail's actor)."""
     specialist = lock_specialist(specialist)
     valid_from = valid_from or timezone.now().astimezone(specialist.timezone).date()
     rule = AvailabilityRule(
@@ -101,6 +117,7 @@ def rule_create(
     _check_rule(rule, specialist)
     rule.save()
     _materialize(specialist, [rule], timezone.now())
+    audit_event_record(actor=by, action="rule.created", obj=rule, before=None, after=_state(rule))
     return rule
 
 
@@ -108,10 +125,13 @@ RULE_FIELDS = ("weekday", "start_time", "end_time", "visit_type", "valid_from", 
 
 
 @transaction.atomic
-def rule_update(*, rule: AvailabilityRule, changes: dict[str, object]) -> AvailabilityRule:
+def rule_update(
+    *, rule: AvailabilityRule, changes: dict[str, object], by: User | None = None
+) -> AvailabilityRule:
     """Change a rule and regenerate its future open slots; booked slots are never touched."""
     specialist = lock_specialist(rule.specialist)
     rule = AvailabilityRule.objects.select_for_update().get(pk=rule.pk)
+    before = _state(rule)
     for field in RULE_FIELDS:
         if field in changes:
             setattr(rule, field, changes[field])
@@ -133,15 +153,17 @@ def rule_update(*, rule: AvailabilityRule, changes: dict[str, object]) -> Availa
         ]
     )
     _materialize(specialist, [rule], now)
+    audit_event_record(actor=by, action="rule.updated", obj=rule, before=before, after=_state(rule))
     return rule
 
 
 @transaction.atomic
-def rule_delete(*, rule: AvailabilityRule) -> None:
+def rule_delete(*, rule: AvailabilityRule, by: User | None = None) -> None:
     lock_specialist(rule.specialist)
     future = rule.slots.filter(start__gt=timezone.now())
     slot_remove_unbooked(slots=future)
     slot_withdraw(slot_ids=list(future.values_list("pk", flat=True)))
+    audit_event_record(actor=by, action="rule.deleted", obj=rule, before=_state(rule), after=None)
     rule.delete()
 
 

@@ -26,7 +26,8 @@ from django.db import transaction
 from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
 
-from clinic.models import Patient, Specialist, VisitType
+from clinic.models import Patient, Specialist, User, VisitType
+from core.audit import audit_event_record
 from core.errors import Conflict, InvalidInput
 from scheduling import sql
 from scheduling.expansion import Interval, horizon_end
@@ -140,8 +141,22 @@ def slot_withdraw(*, slot_ids: list[int]) -> None:
     )
 
 
+def _state(slot: Slot) -> dict[str, object]:
+    """What the audit trail keeps of a slot a person added or deleted."""
+    return {
+        "specialist": slot.specialist_id,
+        "visit_type": slot.visit_type_id,
+        "start": slot.start.isoformat(),
+        "end": slot.end.isoformat(),
+        "status": slot.status,
+    }
+
+
 @transaction.atomic
-def slot_add(*, specialist: Specialist, visit_type: VisitType, start: dt.datetime) -> Slot:
+def slot_add(
+    *, specialist: Specialist, visit_type: VisitType, start: dt.datetime, by: User | None = None
+) -> Slot:
+    """A single slot, by hand. `by` is who asked (the audit trail's actor)."""
     specialist = lock_specialist(specialist)
     now = timezone.now()
     if start <= now:
@@ -163,18 +178,25 @@ def slot_add(*, specialist: Specialist, visit_type: VisitType, start: dt.datetim
         raise Conflict("The slot overlaps another slot.", code="slot_overlaps")
     if occupancy.time_off_at(interval):
         raise Conflict("The slot falls in time off.", code="slot_in_time_off")
-    return Slot.objects.create(
+    slot = Slot.objects.create(
         specialist=specialist, visit_type=visit_type, start=interval.start, end=interval.end
     )
+    audit_event_record(actor=by, action="slot.added", obj=slot, before=None, after=_state(slot))
+    return slot
 
 
 @transaction.atomic
-def slot_delete(*, slot: Slot) -> None:
+def slot_delete(*, slot: Slot, by: User | None = None) -> None:
+    """Remove a slot nobody holds (one a past or cancelled visit points to retires instead)."""
     lock_specialist(slot.specialist)
     slot = Slot.objects.select_for_update().get(pk=slot.pk)
     if slot.status == Slot.Status.BOOKED:
         raise Conflict("The slot is booked; cancel the booking first.", code="slot_booked")
+    before = _state(slot)
     slot_remove_unbooked(slots=Slot.objects.filter(pk=slot.pk))
+    kept = Slot.objects.filter(pk=slot.pk).values_list("status", flat=True).first()
+    after = {**before, "status": kept} if kept is not None else None
+    audit_event_record(actor=by, action="slot.deleted", obj=slot, before=before, after=after)
 
 
 # --- Claiming and releasing -------------------------------------------------------------------

@@ -8,10 +8,16 @@ import datetime as dt
 from django.db import transaction
 
 from clinic.models import Specialist, User
+from core.audit import audit_event_record
 from core.errors import Conflict, InvalidInput
 from scheduling.models import Booking, Slot, TimeOff
 from scheduling.services.bookings import booking_cancel_for_time_off
 from scheduling.services.slots import lock_specialist, slot_block, slot_unblock
+
+
+def _state(off: TimeOff) -> dict[str, object]:
+    """What the audit trail keeps of time off: when, never why (its reason may be personal)."""
+    return {"specialist": off.specialist_id, "start": off.start.isoformat(), "end": off.end.isoformat()}
 
 
 @transaction.atomic
@@ -50,15 +56,24 @@ def time_off_create(
             code="conflicting_bookings",
             bookings=[b.pk for b in conflicting],
         )
+    by = by or specialist.user
     for booking in conflicting:
-        booking_cancel_for_time_off(booking=booking, time_off=off, by=by or specialist.user)
+        booking_cancel_for_time_off(booking=booking, time_off=off, by=by)
+    audit_event_record(
+        actor=by,
+        action="time_off.created",
+        obj=off,
+        before=None,
+        after={**_state(off), "cancelled_bookings": [b.pk for b in conflicting]},
+    )
     return off
 
 
 @transaction.atomic
-def time_off_delete(*, time_off: TimeOff) -> None:
+def time_off_delete(*, time_off: TimeOff, by: User | None = None) -> None:
     """Reopen the future slots it closed, unless other time off still covers them (a slot whose
     availability was withdrawn retires instead)."""
     lock_specialist(time_off.specialist)
     slot_unblock(time_off=time_off)
+    audit_event_record(actor=by, action="time_off.deleted", obj=time_off, before=_state(time_off), after=None)
     time_off.delete()  # the past slots it closed stay closed

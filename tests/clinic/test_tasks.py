@@ -7,8 +7,8 @@ import time_machine
 from django.conf import settings
 from knox.models import AuthToken
 
+from clinic.services import token_create
 from clinic.tasks import tokens_purge_expired_task
-from tests.conftest import token_for
 from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
@@ -17,9 +17,9 @@ START = dt.datetime(2026, 5, 1, 12, tzinfo=dt.UTC)
 
 def test_the_purge_deletes_the_expired_tokens_and_keeps_the_others():
     with time_machine.travel(START, tick=False):
-        token_for(PatientFactory().user)
+        token_create(user=PatientFactory().user)
     with time_machine.travel(START + dt.timedelta(hours=1), tick=False):
-        fresh = token_for(PatientFactory().user)
+        fresh = token_create(user=PatientFactory().user).token
 
     with time_machine.travel(START + dt.timedelta(hours=720, minutes=30), tick=False):
         assert tokens_purge_expired_task() == 1

@@ -15,7 +15,7 @@ from clinic.models import User
 from core.models import AuditEvent
 from notifications.models import Notification
 from scheduling.models import Booking
-from tests.factories import NotificationFactory, PatientFactory, UserFactory
+from tests.factories import NotificationFactory, PatientFactory, SlotFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 Status = Notification.Status
@@ -247,3 +247,37 @@ def test_the_change_page_masks_the_recipient_and_the_numbers_in_the_error(client
         html = client.get(url).content.decode()
         assert "********0123" in html, url
         assert "+12125550123" not in html, url
+
+
+def test_a_corrected_email_on_the_user_page_readdresses_unsent_emails(client, operator):
+    from scheduling.services import bookings
+
+    patient = PatientFactory(user__email="old@example.org")
+    booking = bookings.booking_create(
+        user=patient.user, slot_id=SlotFactory(specialist__states=["NY"]).pk
+    ).booking
+    sent = Notification.objects.filter(booking=booking, channel="email", kind="booking_confirmed")
+    sent.update(status=Status.SENT)
+    user = patient.user
+    form = {
+        "email": "New@Example.org",
+        "role": user.role,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "is_active": "on",
+        "last_login_0": "",
+        "last_login_1": "",
+        "date_joined_0": user.date_joined.strftime("%Y-%m-%d"),
+        "date_joined_1": user.date_joined.strftime("%H:%M:%S"),
+    }
+
+    response = client.post(f"/admin/clinic/user/{user.pk}/change/", form)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    emails = set(
+        Notification.objects.filter(booking=booking, channel="email").values_list("status", "recipient")
+    )
+    assert emails == {("sent", "old@example.org"), ("pending", "new@example.org")}
+    assert set(
+        Notification.objects.filter(booking=booking, channel="sms").values_list("recipient", flat=True)
+    ) == {str(patient.phone)}

@@ -115,9 +115,9 @@ def test_deleting_time_off_leaves_closed_what_other_time_off_covers_in_a_few_que
     first = time_off.time_off_create(specialist=specialist, start=slots[0].start, end=slots[15].end)
     second = time_off.time_off_create(specialist=specialist, start=slots[8].start, end=slots[15].end)
 
-    # The lock, three updates, the delete and its SET NULL (and the test's savepoint and release),
-    # however many slots.
-    with django_assert_max_num_queries(8):
+    # The lock, three updates, the audit event, the delete and its SET NULL (and the test's
+    # savepoint and release), however many slots.
+    with django_assert_max_num_queries(9):
         time_off.time_off_delete(time_off=first)
 
     statuses = [Slot.objects.values_list("status", "time_off").get(pk=s.pk) for s in slots]
