@@ -37,6 +37,10 @@ if PRODUCTION and SECRET_KEY in PUBLIC_SECRET_KEYS:
     raise ImproperlyConfigured("SECRET_KEY is the public default: set SECRET_KEY (ENVIRONMENT=production).")
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = PRODUCTION
 SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365 if PRODUCTION else 0
+# A clinic's domain serves nothing over plain HTTP: its subdomains included, and fit for the
+# browsers' preload list. A domain with HTTP-only subdomains turns these off.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=PRODUCTION)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=PRODUCTION)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # Behind a TLS proxy the browser's Origin is the public one, not what the app sees: sign-ins
@@ -45,6 +49,8 @@ _public = urlsplit(PUBLIC_BASE_URL)
 _public_origin = f"{_public.scheme}://{_public.netloc}"
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[]) or [_public_origin]
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+# Django's own warning about it assumes no TLS proxy; core.W002 (core.checks) knows TRUSTED_PROXIES.
+SILENCED_SYSTEM_CHECKS = ["security.W008"]
 # How many proxies in front of the app write X-Forwarded-For and X-Forwarded-Proto. Forwarded
 # headers are anyone's to send, so they count only behind a declared proxy: the client address
 # (core.net) for throttles, the sign-in lockout and the audit trail, and whether the request

@@ -55,3 +55,20 @@ def console_backends(app_configs: Any = None, **kwargs: Any) -> list[CheckMessag
             id="core.W001",
         )
     ]
+
+
+def https_redirect(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """`check --deploy`, in place of Django's security.W008: plain HTTP must be redirected by
+    someone. Behind a TLS proxy (TRUSTED_PROXIES > 0) the proxy does, as it should (the app
+    would see every request as HTTP if the proxy did not say otherwise); with no proxy,
+    SECURE_SSL_REDIRECT must."""
+    if settings.SECURE_SSL_REDIRECT or settings.TRUSTED_PROXIES > 0:
+        return []
+    return [
+        Warning(
+            "Nothing redirects plain HTTP to HTTPS: SECURE_SSL_REDIRECT is off and no proxy is declared.",
+            hint="Behind a TLS proxy that redirects, set TRUSTED_PROXIES to the number of proxies; "
+            "serving TLS without one, set SECURE_SSL_REDIRECT=true.",
+            id="core.W002",
+        )
+    ]

@@ -28,6 +28,11 @@ def test_production_turns_on_secure_cookies_and_hsts(settings_from_env):
     production = settings_from_env(ENVIRONMENT="production", SECRET_KEY=KEY, **SENDING)
     assert production.SESSION_COOKIE_SECURE and production.CSRF_COOKIE_SECURE
     assert production.SECURE_HSTS_SECONDS >= 60 * 60 * 24 * 365
+    assert production.SECURE_HSTS_INCLUDE_SUBDOMAINS and production.SECURE_HSTS_PRELOAD
+    own_subdomains = settings_from_env(
+        ENVIRONMENT="production", SECRET_KEY=KEY, SECURE_HSTS_INCLUDE_SUBDOMAINS="false", **SENDING
+    )
+    assert not own_subdomains.SECURE_HSTS_INCLUDE_SUBDOMAINS
     assert production.SECURE_SSL_REDIRECT is False  # a TLS proxy usually redirects
 
 
