@@ -166,6 +166,12 @@ def token_revoke(*, token: AuthToken) -> None:
 
 
 @transaction.atomic
+def session_audit(*, user: User, action: str) -> None:
+    """A session sign-in (`login`) or sign-out (`logout`) in the audit trail; `token_obtain`
+    records the API's sign-ins."""
+    audit_event_record(actor=user, action=action, obj=user, before=None, after={"via": "session"})
+
+
 def user_tokens_revoke(*, user: User, reason: str, actor: User | None = None) -> int:
     """End every API token of `user` (`reason`: `password_changed`, `deactivated`); how many."""
     deleted, _ = AuthToken.objects.filter(user=user).delete()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from knox.models import AuthToken
 
+from clinic.models import User
 from clinic.services import patients_sms_opt_in_by_phone
 from core.models import AuditEvent
 from tests.conftest import token_for
@@ -235,3 +236,31 @@ def test_deactivating_a_specialist_in_the_django_admin_goes_through_the_service(
     assert not AuthToken.objects.filter(user=specialist.user).exists()
     updated = AuditEvent.objects.get(action="specialist.updated")
     assert (updated.actor, updated.after) == (operator, {"changed": ["is_active"], "is_active": False})
+
+
+def test_a_session_sign_in_and_sign_out_are_recorded_with_the_address(client):
+    user = User.objects.create_superuser(email="ops@clinic.example", password="a-long-passphrase")
+
+    signed_in = client.post(
+        "/admin/login/?next=/admin/",
+        {"username": "ops@clinic.example", "password": "a-long-passphrase"},
+        REMOTE_ADDR="203.0.113.9",
+    )
+    assert signed_in.status_code == 302
+    client.post("/admin/logout/", REMOTE_ADDR="203.0.113.9")
+
+    recorded = [
+        (e.actor, e.action, e.after, e.address)
+        for e in AuditEvent.objects.filter(object_type="user", object_id=user.pk).order_by("id")
+    ]
+    assert recorded == [
+        (user, "login", {"via": "session"}, "203.0.113.9"),
+        (user, "logout", {"via": "session"}, "203.0.113.9"),
+    ]
+    assert client.get("/admin/").status_code == 302  # signed out indeed
+
+
+def test_a_failed_session_sign_in_records_no_login(client):
+    User.objects.create_superuser(email="ops@clinic.example", password="a-long-passphrase")
+    client.post("/admin/login/?next=/admin/", {"username": "ops@clinic.example", "password": "wrong"})
+    assert not AuditEvent.objects.filter(action="login").exists()

@@ -223,7 +223,7 @@ def test_beats_periodic_tasks_are_listed(client, operator):
 def test_the_audit_trail_is_listed_and_read_only(client, operator):
     failed = NotificationFactory(status=Status.FAILED)
     bulk(client, "retry", failed)
-    event = AuditEvent.objects.get()
+    event = AuditEvent.objects.get(action="notification.retried")
 
     page = client.get(reverse("admin:core_auditevent_changelist")).content.decode()
 
