@@ -130,8 +130,12 @@ class VisitTypeSerializer(serializers.ModelSerializer):
         model = VisitType
         fields = ["id", "slug", "name", "duration_minutes", "new_patient"]
         read_only_fields = ["id"]
-        # Uniqueness is the service's to check (code slug_taken), not the serializer's.
-        extra_kwargs: dict[str, dict[str, Any]] = {"slug": {"validators": []}}
+        # Uniqueness is the service's to check (code slug_taken), not the serializer's. A field
+        # the model defaults is optional here: its default is given, so the service gets a value.
+        extra_kwargs: dict[str, dict[str, Any]] = {
+            "slug": {"validators": []},
+            "new_patient": {"default": True},
+        }
 
 
 class LicenseSerializer(serializers.Serializer):

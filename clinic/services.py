@@ -209,7 +209,7 @@ def specialist_update(*, specialist: Specialist, changes: dict[str, Any]) -> Spe
 
 
 @transaction.atomic
-def visit_type_create(*, slug: str, name: str, duration_minutes: int, new_patient: bool) -> VisitType:
+def visit_type_create(*, slug: str, name: str, duration_minutes: int, new_patient: bool = True) -> VisitType:
     if VisitType.objects.filter(slug=slug).exists():
         raise InvalidInput("This slug is taken.", code="slug_taken", fields={"slug": ["Already exists."]})
     return VisitType.objects.create(
