@@ -1,11 +1,31 @@
-"""Schema helpers: the error shape of API.md, documented beside every success response."""
+"""Schema helpers: the error shape of API.md, documented beside every success response, and the
+schema of the field kinds drf-spectacular describes wrongly for this API.
+
+The extensions below register themselves when this module is imported, which every app's API
+module does (for `operation`), so they are in force wherever a schema is generated."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
+
+# A local time of day as this API reads and writes it: HH:MM or HH:MM:SS, no offset.
+LOCAL_TIME_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"
+
+
+class LocalTimeFieldExtension(OpenApiSerializerFieldExtension):
+    # Every time field of this API is a wall-clock time in someone's zone (a rule's hours).
+    # drf-spectacular declares it `format: time`, which JSON Schema defines as RFC 3339's
+    # full-time, offset included: "09:00:00" would break its own schema, and a generated client
+    # would send an offset the server does not read. A pattern says what is really exchanged.
+    target_class = serializers.TimeField
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
+        return {"type": "string", "pattern": LOCAL_TIME_PATTERN, "example": "09:00"}
 
 
 class ErrorSerializer(serializers.Serializer):

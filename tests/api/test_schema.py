@@ -4,12 +4,15 @@ validates, and documents the error responses of every operation. The probes and 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
 from django.core.management import call_command
 from drf_spectacular.drainage import GENERATOR_STATS
 from drf_spectacular.generators import SchemaGenerator
+
+from tests.factories import RuleFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -153,3 +156,39 @@ def test_healthz_answers_200(anon):
     response = anon.get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
+
+
+def schemas_in(node: Any) -> list[dict[str, Any]]:
+    """Every schema object inside `node`, however deep."""
+    found = []
+    if isinstance(node, dict):
+        found.append(node)
+        for value in node.values():
+            found.extend(schemas_in(value))
+    elif isinstance(node, list):
+        for value in node:
+            found.extend(schemas_in(value))
+    return found
+
+
+def test_no_schema_declares_format_time(schema):
+    # JSON Schema's `time` (RFC 3339 full-time) needs an offset; a rule's times are local.
+    assert [s for s in schemas_in(schema) if s.get("format") == "time"] == []
+
+
+@pytest.mark.parametrize("component", ["RuleOut", "RuleInRequest", "PatchedRulePatchRequest"])
+def test_local_times_are_strings_of_hours_and_minutes(schema, component):
+    for name in ("start_time", "end_time"):
+        field = schema["components"]["schemas"][component]["properties"][name]
+        assert field["type"] == "string"
+        pattern = re.compile(field["pattern"])
+        assert all(pattern.search(t) for t in ("09:00", "09:00:00", "23:59:59", "00:00"))
+        assert not any(pattern.search(t) for t in ("09:00:00Z", "09:00+01:00", "24:00", "9:00", "09:60"))
+
+
+def test_a_rule_as_the_api_writes_it_matches_its_time_pattern(schema, specialist, specialist_client):
+    RuleFactory(specialist=specialist)
+    rule = specialist_client.get("/api/v1/availability-rules/").json()["results"][0]
+    properties = schema["components"]["schemas"]["RuleOut"]["properties"]
+    for name in ("start_time", "end_time"):
+        assert re.search(properties[name]["pattern"], rule[name]), rule[name]
