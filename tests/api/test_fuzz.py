@@ -1,0 +1,208 @@
+"""The live schema, fuzzed: schemathesis generates requests for every operation of
+`/api/schema/`, valid and invalid, and sends them through the WSGI app as an anonymous caller, a
+patient, a specialist and an admin. Every answer must be no 5xx, carry a documented status code
+and content type, and conform to its documented schema, with every response object closed
+(`additionalProperties: false`): API.md's schema lists exactly the fields an answer can carry.
+
+The run is deterministic (derandomized Hypothesis, no example database, no shrinking) and
+bounded, so that it costs the suite seconds, not minutes. A failure names the role, the
+operation and the request that broke it; each defect it finds gets a plain regression test
+beside the code's other tests as well.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections, transaction
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from config.wsgi import application
+from tests.conftest import client_for
+
+pytestmark = [pytest.mark.django_db, pytest.mark.fuzz]
+
+ROLES = ("anon", "patient", "specialist", "admin")
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+# Examples per operation, role and kind of request (valid; invalid; valid on the world's own
+# object): few enough for the ~160 operation and role pairs to run in well under a minute on
+# two shared cores. A run with 30 (about four minutes) found nothing more than this one does.
+EXAMPLES = 5
+
+
+def authorization(user: Any) -> dict[str, str]:
+    """The headers that authenticate `user`, with a token made as the rest of the suite makes
+    one (tests/conftest.py's `client_for`): the one place to change if token storage changes."""
+    if user is None:
+        return {}
+    return {"Authorization": client_for(user)._credentials["HTTP_AUTHORIZATION"]}
+
+
+def response_refs(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        if isinstance(node.get("$ref"), str):
+            yield node["$ref"].rsplit("/", 1)[-1]
+        for value in node.values():
+            yield from response_refs(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from response_refs(value)
+
+
+def close_objects(node: Any) -> None:
+    """`additionalProperties: false` on every object schema that lists its properties."""
+    if isinstance(node, dict):
+        if "properties" in node and "additionalProperties" not in node:
+            node["additionalProperties"] = False
+        for value in node.values():
+            close_objects(value)
+    elif isinstance(node, list):
+        for value in node:
+            close_objects(value)
+
+
+def closed_responses(raw: dict[str, Any]) -> dict[str, Any]:
+    """The schema with every object a response can carry closed: the responses themselves and
+    every component they reach, however deep (request bodies have components of their own,
+    `COMPONENT_SPLIT_REQUEST`, and stay as they are)."""
+    components = raw.get("components", {}).get("schemas", {})
+    responses = [
+        operation["responses"]
+        for item in raw["paths"].values()
+        for operation in item.values()
+        if isinstance(operation, dict) and "responses" in operation
+    ]
+    seen: set[str] = set()
+    todo = [name for response in responses for name in response_refs(response)]
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in components:
+            continue
+        seen.add(name)
+        todo.extend(response_refs(components[name]))
+    for response in responses:
+        close_objects(response)
+    for name in seen:
+        close_objects(components[name])
+    return raw
+
+
+@pytest.fixture
+def api_schema(anon) -> Any:
+    response = anon.get("/api/schema/?format=json")
+    assert response.status_code == 200
+    schema = schemathesis.openapi.from_dict(closed_responses(json.loads(response.content)))
+    schema.app = application
+    return schema
+
+
+def test_closing_leaves_no_response_object_open(anon):
+    raw = closed_responses(json.loads(anon.get("/api/schema/?format=json").content))
+    components = raw["components"]["schemas"]
+    assert components["RuleOut"]["additionalProperties"] is False
+    assert components["Error"]["additionalProperties"] is False
+    # A map of its own (field name to messages) stays one.
+    assert components["Error"]["properties"]["fields"]["additionalProperties"] == {
+        "type": "array",
+        "items": {"type": "string"},
+    }
+    # Request bodies may still carry what they like, and the fuzzer sends it.
+    assert "additionalProperties" not in components["RuleInRequest"]
+
+
+@pytest.fixture
+def wsgi_requests_keep_the_test_transaction() -> Iterator[None]:
+    """Django closes the database connection around each request it serves, which would end the
+    test's transaction: its own test client stops that the same way."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+def own_objects(world: Any) -> dict[str, Any]:
+    """Path parameters that name the world's objects (the role's own, where it has any), by the
+    path before its parameter: random ids are almost all 404, and would leave what an operation
+    does to a real object unfuzzed."""
+    from scheduling.video import Participant, join_url, video_visit_create
+    from tests.factories import NotificationFactory
+
+    video_visit_create(booking=world.booking)
+    token = join_url(world.booking, Participant.PATIENT).rsplit("/", 1)[-1]
+    return {
+        "/api/v1/admin/notifications/": {"id": NotificationFactory(booking=world.booking).pk},
+        "/api/v1/availability-rules/": {"id": world.rule.pk},
+        "/api/v1/bookings/": {"id": world.booking.pk},
+        "/api/v1/slots/": {"id": world.slot.pk},
+        "/api/v1/specialists/": {"id": world.specialist.pk},
+        "/api/v1/time-off/": {"id": world.time_off.pk},
+        "/api/v1/visits/join/": {"token": token},
+        "/v/": {"token": token},
+    }
+
+
+def fuzz(operation: Any, headers: dict[str, str], objects: dict[str, Any]) -> None:
+    strategies = [
+        operation.as_strategy(GenerationMode.POSITIVE),
+        operation.as_strategy(GenerationMode.NEGATIVE),
+    ]
+    if "{" in operation.path:
+        prefix = operation.path.split("{", 1)[0]
+        assert prefix in objects, f"own_objects() names no object for {prefix}: add one"
+        own = objects[prefix]
+        strategies.append(operation.as_strategy(GenerationMode.POSITIVE, path_parameters=own))
+
+    @settings(
+        max_examples=EXAMPLES * len(strategies),
+        derandomize=True,
+        database=None,
+        deadline=None,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(case=st.one_of(strategies))
+    def run(case: Any) -> None:
+        response = case.call(headers=headers)
+        case.validate_response(response, checks=CHECKS, headers=headers)
+
+    run()
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_operation_answers_within_its_schema(
+    role, world, api_schema, broker_says, wsgi_requests_keep_the_test_transaction
+):
+    user = {
+        "anon": None,
+        "patient": world.patient.user,
+        "specialist": world.specialist.user,
+        "admin": world.admin,
+    }[role]
+    headers = authorization(user)
+    objects = own_objects(world)
+    failures = []
+    for result in api_schema.get_all_operations():
+        operation = result.ok()
+        # Each operation starts from the same world: what one wrote is rolled back.
+        with transaction.atomic():
+            try:
+                fuzz(operation, headers, objects)
+            # Schemathesis reports several failures of one request as a BaseExceptionGroup.
+            except (Exception, BaseExceptionGroup) as error:
+                failures.append(f"{role} {operation.label}:\n{error}")
+            transaction.set_rollback(True)
+    assert not failures, "\n\n".join(failures)
