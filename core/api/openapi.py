@@ -85,3 +85,23 @@ def operation(
         codes = (*codes, 400, 415)
     responses: dict[Any, Any] = {status: response, **errors(*sorted(set(codes)))}
     return extend_schema(summary=summary, request=request, responses=responses, **kwargs)
+
+
+def document_token_errors(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """drf-spectacular post-processing hook: 401 on every operation that reads a token.
+
+    A token that is not valid answers 401 wherever authentication runs, also on reads that
+    anyone may make without one (the catalogue, the slot search), where no permission says so
+    and `operation()` is not told."""
+    error = {
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        "description": "Not authenticated, or the token sent is not valid.",
+    }
+    for item in result["paths"].values():
+        for operation in item.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            if any(operation.get("security", [])) and "401" not in operation["responses"]:
+                responses = {**operation["responses"], "401": error}
+                operation["responses"] = dict(sorted(responses.items()))
+    return result
