@@ -1,13 +1,15 @@
 """The live schema, fuzzed: schemathesis generates requests for every operation of
-`/api/schema/`, valid and invalid, and sends them through the WSGI app as an anonymous caller, a
-patient, a specialist and an admin. Every answer must be no 5xx, carry a documented status code
-and content type, and conform to its documented schema, with every response object closed
-(`additionalProperties: false`): API.md's schema lists exactly the fields an answer can carry.
+`/api/schema/` and sends them through the WSGI app as an anonymous caller, a patient, a
+specialist, an admin and a caller whose token is not valid. Each operation gets valid requests,
+invalid ones, requests on the world's own objects (random ids are nearly all 404) and, for a
+write, a body it accepts; webhook requests are signed as Twilio signs them. Every answer must be
+no 5xx, carry a documented status code and content type, and conform to its documented schema,
+with every response object closed (`additionalProperties: false`, added here): API.md's schema
+lists exactly the fields an answer can carry.
 
 The run is deterministic (derandomized Hypothesis, no example database, no shrinking) and
-bounded, so that it costs the suite seconds, not minutes. A failure names the role, the
-operation and the request that broke it; each defect it finds gets a plain regression test
-beside the code's other tests as well.
+bounded, well under a minute. A failure names the role, the operation and the request that
+broke it; each defect it finds gets a plain regression test beside the code's other tests too.
 """
 
 from __future__ import annotations
@@ -34,8 +36,10 @@ from schemathesis.specs.openapi.checks import (
 from twilio.request_validator import RequestValidator
 
 from config.wsgi import application
+from scheduling.video import Participant, join_url, video_visit_create
 from tests.api.contract import ENDPOINTS, WITH_FIELDS
 from tests.conftest import client_for
+from tests.factories import NotificationFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.fuzz]
 
@@ -159,9 +163,6 @@ def own_objects(world: Any) -> dict[str, Any]:
     """Path parameters that name the world's objects (the role's own, where it has any), by the
     path before its parameter: random ids are almost all 404, and would leave what an operation
     does to a real object unfuzzed."""
-    from scheduling.video import Participant, join_url, video_visit_create
-    from tests.factories import NotificationFactory
-
     video_visit_create(booking=world.booking)
     token = join_url(world.booking, Participant.PATIENT).rsplit("/", 1)[-1]
     return {
