@@ -1,5 +1,6 @@
-"""Schema helpers: the error shape of API.md, documented beside every success response, and the
-schema of the field kinds drf-spectacular describes wrongly for this API.
+"""Schema helpers: the error shape of API.md, documented beside every success response, and
+what drf-spectacular gets wrong for this API unless told: the schema of local times, the
+security of public reads, the 401 of every operation that reads a token.
 
 The extensions below register themselves when this module is imported, which every app's API
 module does (for `operation`), so they are in force wherever a schema is generated."""
@@ -8,9 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular import openapi
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
+from rest_framework.permissions import SAFE_METHODS
+
+from core.permissions import IsAdminOrReadOnly
 
 # A local time of day as this API reads and writes it: HH:MM or HH:MM:SS, no offset.
 LOCAL_TIME_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"
@@ -85,6 +90,21 @@ def operation(
         codes = (*codes, 400, 415)
     responses: dict[Any, Any] = {status: response, **errors(*sorted(set(codes)))}
     return extend_schema(summary=summary, request=request, responses=responses, **kwargs)
+
+
+class AutoSchema(openapi.AutoSchema):
+    """drf-spectacular's, knowing this project's permissions: it lists a token as optional only
+    under `AllowAny` and `IsAuthenticatedOrReadOnly`, so the catalogue's reads (anyone may make
+    them, `IsAdminOrReadOnly`) read as needing one, and a generated client would demand it."""
+
+    def get_auth(self) -> list[dict[str, Any]]:
+        auths = super().get_auth()
+        public_read = self.method in SAFE_METHODS and any(
+            isinstance(permission, IsAdminOrReadOnly) for permission in self.view.get_permissions()
+        )
+        if public_read and {} not in auths:
+            auths.append({})
+        return auths
 
 
 def document_token_errors(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:

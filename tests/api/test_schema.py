@@ -209,3 +209,24 @@ def test_response_objects_require_every_field_they_always_carry(schema):
         for field in set(component.get("properties", {})) - set(component.get("required", []))
     }
     assert loose - sometimes_absent == set()
+
+
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("GET", "/api/v1/specialists/"),
+        ("GET", "/api/v1/specialists/{id}/"),
+        ("GET", "/api/v1/visit-types/"),
+        ("GET", "/api/v1/specialties/"),
+        ("GET", "/api/v1/slots/"),
+    ],
+)
+def test_reads_anyone_may_make_need_no_token_in_the_schema(schema, anon, method, path):
+    assert {} in schema["paths"][path][method.lower()]["security"]
+    assert anon.get(path.replace("{id}", "1")).status_code in (200, 404)
+
+
+def test_writes_to_the_catalogue_need_a_token_in_the_schema(schema):
+    for path, method in [("/api/v1/specialists/", "post"), ("/api/v1/visit-types/", "post")]:
+        security = schema["paths"][path][method]["security"]
+        assert security and {} not in security
