@@ -172,10 +172,6 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
-    "POSTPROCESSING_HOOKS": [
-        "drf_spectacular.hooks.postprocess_schema_enums",
-        "core.api.openapi.document_token_errors",
-    ],
     "ENUM_NAME_OVERRIDES": {
         "BookingStatusEnum": "scheduling.models.Booking.Status",
         "SlotStatusEnum": "scheduling.models.Slot.Status",

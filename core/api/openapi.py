@@ -54,7 +54,7 @@ class ErrorSerializer(serializers.Serializer):
 
 _DESCRIPTIONS = {
     400: "Malformed or invalid input, or a booking policy refused it.",
-    401: "Not authenticated.",
+    401: "Not authenticated, or the token sent is not valid.",
     403: "Authenticated but not allowed.",
     404: "Not found, or not visible to the caller.",
     409: "Conflicts with the current state.",
@@ -93,9 +93,11 @@ def operation(
 
 
 class AutoSchema(openapi.AutoSchema):
-    """drf-spectacular's, knowing this project's permissions: it lists a token as optional only
-    under `AllowAny` and `IsAuthenticatedOrReadOnly`, so the catalogue's reads (anyone may make
-    them, `IsAdminOrReadOnly`) read as needing one, and a generated client would demand it."""
+    """drf-spectacular's, knowing what this project's views answer whatever their `operation()`
+    says: 401 wherever a token is read (a token that is not valid answers 401 also on reads
+    anyone may make without one), 429 wherever a throttle applies; and that the catalogue's
+    reads need no token (drf-spectacular lists a token as optional only under `AllowAny` and
+    `IsAuthenticatedOrReadOnly`, so a client generated from the schema would demand one)."""
 
     def get_auth(self) -> list[dict[str, Any]]:
         auths = super().get_auth()
@@ -106,22 +108,20 @@ class AutoSchema(openapi.AutoSchema):
             auths.append({})
         return auths
 
-
-def document_token_errors(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-    """drf-spectacular post-processing hook: 401 on every operation that reads a token.
-
-    A token that is not valid answers 401 wherever authentication runs, also on reads that
-    anyone may make without one (the catalogue, the slot search), where no permission says so
-    and `operation()` is not told."""
-    error = {
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-        "description": "Not authenticated, or the token sent is not valid.",
-    }
-    for item in result["paths"].values():
-        for operation in item.values():
-            if not isinstance(operation, dict) or "responses" not in operation:
-                continue
-            if any(operation.get("security", [])) and "401" not in operation["responses"]:
-                responses = {**operation["responses"], "401": error}
-                operation["responses"] = dict(sorted(responses.items()))
-    return result
+    def get_operation(self, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
+        operation = super().get_operation(*args, **kwargs)
+        if operation is None:
+            return None
+        codes = set()
+        if self.view.get_authenticators():
+            codes.add(401)
+        if self.view.get_throttles():
+            codes.add(429)
+        responses = operation["responses"]
+        for code in codes - {int(c) for c in responses}:
+            responses[str(code)] = {
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+                "description": _DESCRIPTIONS[code],
+            }
+        operation["responses"] = dict(sorted(responses.items()))
+        return operation

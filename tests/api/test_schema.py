@@ -230,3 +230,13 @@ def test_writes_to_the_catalogue_need_a_token_in_the_schema(schema):
     for path, method in [("/api/v1/specialists/", "post"), ("/api/v1/visit-types/", "post")]:
         security = schema["paths"][path][method]["security"]
         assert security and {} not in security
+
+
+def test_every_throttled_operation_documents_429(schema):
+    # Every view but Twilio's webhooks is throttled (THROTTLE_RATES), the catalogue too.
+    missing = [
+        f"{method} {path}"
+        for method, path, operation in operations(schema)
+        if not path.startswith("/api/v1/webhooks/") and "429" not in operation["responses"]
+    ]
+    assert missing == []
