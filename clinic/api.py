@@ -79,25 +79,25 @@ class SpecialtyViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
 
 @extend_schema_view(
-    list=operation("Visit types", serializers.VisitTypeSerializer, 404),
+    list=operation("Visit types", serializers.VisitTypeOut, 404),
     create=operation(
         "Add a visit type (admin)",
-        serializers.VisitTypeSerializer,
+        serializers.VisitTypeOut,
         *SIGNED_IN,
-        request=serializers.VisitTypeSerializer,
+        request=serializers.VisitTypeIn,
         status=201,
     ),
 )
 class VisitTypeViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     permission_classes = [IsAdminOrReadOnly]
     parser_classes = [JSONParser]
-    serializer_class = serializers.VisitTypeSerializer
+    serializer_class = serializers.VisitTypeOut
     queryset = VisitType.objects.all()
 
     def create(self, request: Request) -> Response:
-        fields = validated(serializers.VisitTypeSerializer, request.data)
+        fields = validated(serializers.VisitTypeIn, request.data)
         visit_type = services.visit_type_create(**fields, by=caller(request))
-        return Response(serializers.VisitTypeSerializer(visit_type).data, status=status.HTTP_201_CREATED)
+        return Response(serializers.VisitTypeOut(visit_type).data, status=status.HTTP_201_CREATED)
 
 
 @extend_schema_view(

@@ -127,13 +127,20 @@ class SpecialtyOut(Shape):
     name = serializers.CharField(max_length=100)
 
 
-class VisitTypeSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = VisitType
-        fields = ["id", "slug", "name", "duration_minutes", "new_patient"]
-        read_only_fields = ["id"]
-        # Uniqueness is the service's to check (code slug_taken), not the serializer's.
-        extra_kwargs: dict[str, dict[str, Any]] = {"slug": {"validators": []}}
+class VisitTypeIn(serializers.Serializer):
+    # Uniqueness of the slug is the service's to check (code slug_taken).
+    slug = serializers.SlugField(max_length=50)
+    name = serializers.CharField(max_length=100)
+    duration_minutes = serializers.IntegerField(min_value=5, max_value=480)
+    new_patient = serializers.BooleanField(required=False, default=True)
+
+
+class VisitTypeOut(Shape):
+    id = serializers.IntegerField(read_only=True)
+    slug = serializers.SlugField(max_length=50)
+    name = serializers.CharField(max_length=100)
+    duration_minutes = serializers.IntegerField(min_value=5, max_value=480)
+    new_patient = serializers.BooleanField()
 
 
 class LicenseSerializer(serializers.Serializer):

@@ -359,7 +359,7 @@ def specialist_update(
 
 @transaction.atomic
 def visit_type_create(
-    *, slug: str, name: str, duration_minutes: int, new_patient: bool, by: User | None = None
+    *, slug: str, name: str, duration_minutes: int, new_patient: bool = True, by: User | None = None
 ) -> VisitType:
     if VisitType.objects.filter(slug=slug).exists():
         raise InvalidInput("This slug is taken.", code="slug_taken", fields={"slug": ["Already exists."]})

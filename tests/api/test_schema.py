@@ -4,12 +4,15 @@ validates, and documents the error responses of every operation. The probes and 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
 from django.core.management import call_command
 from drf_spectacular.drainage import GENERATOR_STATS
 from drf_spectacular.generators import SchemaGenerator
+
+from tests.factories import RuleFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -117,18 +120,22 @@ def test_every_operation_on_one_object_documents_404(schema):
     assert missing == []
 
 
-def test_every_operation_that_needs_a_token_documents_401(schema):
+def test_every_operation_that_reads_a_token_documents_401(schema):
+    # A token that is not valid answers 401 wherever one is read, on the catalogue and the
+    # slot search too, which anyone may call without one.
     missing = [
         f"{method} {path}"
         for method, path, operation in operations(schema)
-        if operation.get("security")
-        and {} not in operation["security"]
-        # Reads that anyone may make (the catalogue) are listed as needing a token only
-        # because drf-spectacular cannot see inside IsAdminOrReadOnly.
-        and not (method == "GET" and path.startswith(("/api/v1/specialists/", "/api/v1/visit-types/")))
-        and "401" not in operation["responses"]
+        if any(operation.get("security", [])) and "401" not in operation["responses"]
     ]
     assert missing == []
+
+
+def test_a_token_that_is_not_valid_answers_401_on_a_public_read(anon, specialist):
+    anon.credentials(HTTP_AUTHORIZATION="Token not-a-token")
+    response = anon.get(f"/api/v1/specialists/{specialist.pk}/")
+    assert response.status_code == 401
+    assert response.json()["code"] == "authentication_failed"
 
 
 def test_object_ids_in_paths_are_integers(schema):
@@ -153,3 +160,83 @@ def test_healthz_answers_200(anon):
     response = anon.get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
+
+
+def schemas_in(node: Any) -> list[dict[str, Any]]:
+    """Every schema object inside `node`, however deep."""
+    found = []
+    if isinstance(node, dict):
+        found.append(node)
+        for value in node.values():
+            found.extend(schemas_in(value))
+    elif isinstance(node, list):
+        for value in node:
+            found.extend(schemas_in(value))
+    return found
+
+
+def test_no_schema_declares_format_time(schema):
+    # JSON Schema's `time` (RFC 3339 full-time) needs an offset; a rule's times are local.
+    assert [s for s in schemas_in(schema) if s.get("format") == "time"] == []
+
+
+@pytest.mark.parametrize("component", ["RuleOut", "RuleInRequest", "PatchedRulePatchRequest"])
+def test_local_times_are_strings_of_hours_and_minutes(schema, component):
+    for name in ("start_time", "end_time"):
+        field = schema["components"]["schemas"][component]["properties"][name]
+        assert field["type"] == "string"
+        pattern = re.compile(field["pattern"])
+        assert all(pattern.search(t) for t in ("09:00", "09:00:00", "23:59:59", "00:00"))
+        assert not any(pattern.search(t) for t in ("09:00:00Z", "09:00+01:00", "24:00", "9:00", "09:60"))
+
+
+def test_a_rule_as_the_api_writes_it_matches_its_time_pattern(schema, specialist, specialist_client):
+    RuleFactory(specialist=specialist)
+    rule = specialist_client.get("/api/v1/availability-rules/").json()["results"][0]
+    properties = schema["components"]["schemas"]["RuleOut"]["properties"]
+    for name in ("start_time", "end_time"):
+        assert re.search(properties[name]["pattern"], rule[name]), rule[name]
+
+
+def test_response_objects_require_every_field_they_always_carry(schema):
+    # A generated client types a field that is not `required` as possibly absent: only the
+    # error shape's extras, documented as present only with some codes, may be.
+    sometimes_absent = {"Error.fields", "Error.bookings", "Error.opens_at"}
+    loose = {
+        f"{name}.{field}"
+        for name, component in schema["components"]["schemas"].items()
+        if not name.endswith("Request")  # request bodies have components of their own
+        for field in set(component.get("properties", {})) - set(component.get("required", []))
+    }
+    assert loose - sometimes_absent == set()
+
+
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("GET", "/api/v1/specialists/"),
+        ("GET", "/api/v1/specialists/{id}/"),
+        ("GET", "/api/v1/visit-types/"),
+        ("GET", "/api/v1/specialties/"),
+        ("GET", "/api/v1/slots/"),
+    ],
+)
+def test_reads_anyone_may_make_need_no_token_in_the_schema(schema, anon, method, path):
+    assert {} in schema["paths"][path][method.lower()]["security"]
+    assert anon.get(path.replace("{id}", "1")).status_code in (200, 404)
+
+
+def test_writes_to_the_catalogue_need_a_token_in_the_schema(schema):
+    for path, method in [("/api/v1/specialists/", "post"), ("/api/v1/visit-types/", "post")]:
+        security = schema["paths"][path][method]["security"]
+        assert security and {} not in security
+
+
+def test_every_throttled_operation_documents_429(schema):
+    # Every view but Twilio's webhooks is throttled (THROTTLE_RATES), the catalogue too.
+    missing = [
+        f"{method} {path}"
+        for method, path, operation in operations(schema)
+        if not path.startswith("/api/v1/webhooks/") and "429" not in operation["responses"]
+    ]
+    assert missing == []

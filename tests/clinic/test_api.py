@@ -8,7 +8,7 @@ import time_machine
 from django.utils import timezone
 from knox.models import AuthToken
 
-from clinic.models import Patient, Specialist, User
+from clinic.models import Patient, Specialist, User, VisitType
 from core.models import AuditEvent
 from tests.api.contract import assert_error
 from tests.conftest import client_for, token_for
@@ -271,6 +271,15 @@ def test_admin_creates_visit_type_and_others_cannot(admin_client, patient_client
     again = admin_client.post("/api/v1/visit-types/", data, format="json")
     assert again.status_code == 400
     assert again.json()["code"] == "slug_taken"
+
+
+def test_a_visit_type_created_without_new_patient_is_one_for_new_patients(admin_client):
+    # `new_patient` is optional in the schema; leaving it out once answered 500.
+    data = {"slug": "first-visit", "name": "First visit", "duration_minutes": 45}
+    created = admin_client.post("/api/v1/visit-types/", data, format="json")
+    assert created.status_code == 201, created.content[:300]
+    assert created.json()["new_patient"] is True
+    assert VisitType.objects.get(slug="first-visit").new_patient is True
 
 
 def test_deactivating_a_specialist_ends_their_tokens_sessions_and_sign_in(admin_client, specialist):

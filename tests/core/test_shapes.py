@@ -153,7 +153,14 @@ def api_objects() -> list[tuple[type[Shape], object, dict[str, object]]]:
     """One instance of what each shape writes in the API, made as the API makes it."""
     from api.audit import AuditEventOut
     from clinic.models import Specialty
-    from clinic.serializers import ProfileOut, RegisterOut, SpecialistOut, SpecialtyOut, TokenOut
+    from clinic.serializers import (
+        ProfileOut,
+        RegisterOut,
+        SpecialistOut,
+        SpecialtyOut,
+        TokenOut,
+        VisitTypeOut,
+    )
     from core.audit import audit_event_record
     from notifications.selectors import notification_stats
     from notifications.serializers import NotificationOut, QueueStatsOut
@@ -193,6 +200,7 @@ def api_objects() -> list[tuple[type[Shape], object, dict[str, object]]]:
         (SpecialistOut, specialist, {}),
         (SpecialistOut, specialist, {"show_private": True, "request": admin}),
         (SpecialtyOut, Specialty.objects.first(), {}),
+        (VisitTypeOut, booking.slot.visit_type, {}),
         (RegisterOut, {"id": 1, "token": "t", "expires_at": NOON}, {}),
         (TokenOut, {"token": "t", "expires_at": NOON}, {}),
         (SlotOut, open_slot, {}),
