@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from axes.handlers.proxy import AxesProxyHandler
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -148,6 +149,9 @@ def token_obtain(*, request: HttpRequest, email: str, password: str) -> IssuedTo
             before=None,
             after={"expires_at": token.expires_at.isoformat()},
         )
+        # A good sign-in clears this account's failures from this address, as a session sign-in
+        # does through Django's `user_logged_in` (which an API sign-in does not send).
+        AxesProxyHandler.user_logged_in(None, request, user)
     return token
 
 

@@ -73,3 +73,17 @@ def test_a_sign_in_without_a_request_still_works():
     patient = PatientFactory()
     assert Client().login(username=patient.user.email, password=PASSWORD)
     assert not Client().login(username=patient.user.email, password="wrong")
+
+
+def test_an_api_sign_in_clears_the_failures_before_it_as_an_admin_sign_in_does():
+    patient = PatientFactory()
+    client = APIClient()
+
+    def token(password: str):
+        return client.post(TOKEN, {"email": patient.user.email, "password": password}, format="json")
+
+    assert [token("wrong").status_code for _ in range(4)] == [400] * 4
+    assert token(PASSWORD).status_code == 200
+    # Four more mistakes after a good sign-in are four, not eight: no lockout yet.
+    assert [token("wrong").status_code for _ in range(4)] == [400] * 4
+    assert token(PASSWORD).status_code == 200
