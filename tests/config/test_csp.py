@@ -154,6 +154,15 @@ def test_json_answers_allow_no_inline_styles():
     assert_strict(response)
 
 
+def test_an_answer_no_view_changed_carries_the_policy_django_csp_builds():
+    from csp.utils import build_policy
+
+    response = Client().get("/api/v1/slots/", HTTP_ACCEPT="application/json")
+    assert response[HEADER] == build_policy()
+    docs = Client().get("/api/docs/")
+    assert docs[HEADER] != build_policy() and INLINE in docs[HEADER]
+
+
 def assert_scripts_from_the_site_only(directives: dict[str, set[str]]) -> None:
     for name, allowed in STRICT.items():
         assert directives.get(name) == allowed, name
