@@ -422,6 +422,7 @@ def test_the_page_needs_the_permission_to_view_notifications(broker_says, user):
     response = signed_in(user()).get(URL)
 
     assert response.status_code == 403
+    assert response["Content-Type"].startswith("text/html")  # a page, not the API's JSON
 
 
 @pytest.mark.parametrize("action", ["retry", "cancel"])
