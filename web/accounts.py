@@ -1,0 +1,142 @@
+"""Session accounts for people: sign in, sign out and password reset (Django's views with the
+project's templates), and a patient's sign-up through the same service and input rules as
+`POST auth/register/`."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import available_timezones
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import AuthenticationForm
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+from django.views.decorators.debug import sensitive_post_parameters
+from localflavor.us.us_states import US_STATES
+
+from clinic import serializers, services
+from core.errors import DomainError
+
+# A form the browser sent wrong answers 400, with the form and its errors again.
+INVALID = 400
+
+
+class SignInForm(AuthenticationForm):
+    """Django's sign-in form (it calls `authenticate(request, ...)`, so the lockout applies)."""
+
+    username = forms.EmailField(
+        label="Email",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
+    )
+
+
+class SignInView(auth_views.LoginView):
+    template_name = "web/accounts/login.html"
+    authentication_form = SignInForm
+    redirect_authenticated_user = True
+
+    def form_invalid(self, form: Any) -> HttpResponse:
+        response = super().form_invalid(form)
+        response.status_code = INVALID
+        return response
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    template_name = "web/accounts/password_reset.html"
+    email_template_name = "web/accounts/password_reset_email.txt"
+    subject_template_name = "web/accounts/password_reset_subject.txt"
+    success_url = reverse_lazy("web:password_reset_done")
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        # The email's {{ site_name }} is the clinic's name.
+        self.extra_email_context = {"site_name": settings.CLINIC_NAME}
+        return super().form_valid(form)
+
+    def form_invalid(self, form: Any) -> HttpResponse:
+        response = super().form_invalid(form)
+        response.status_code = INVALID
+        return response
+
+
+def _zone_choices() -> list[tuple[str, str]]:
+    zones = sorted(z for z in available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/")))
+    return [(z, z.replace("_", " ")) for z in zones]
+
+
+class SignUpForm(forms.Form):
+    """The fields of `auth/register/`. The form only lays them out: the API's input serializer
+    (clinic.serializers.RegisterIn) checks them in clean(), and the service its own rules."""
+
+    first_name = forms.CharField(max_length=150, widget=forms.TextInput(attrs={"autocomplete": "given-name"}))
+    last_name = forms.CharField(max_length=150, widget=forms.TextInput(attrs={"autocomplete": "family-name"}))
+    email = forms.CharField(
+        label="Email", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+    password = forms.CharField(
+        max_length=128,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="At least 8 characters, not only digits, not a common password.",
+    )
+    phone = forms.CharField(
+        label="Mobile phone",
+        max_length=32,
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+        help_text="With the country code, e.g. +12125550123.",
+    )
+    state = forms.ChoiceField(label="State you live in", choices=[("", "Choose a state"), *US_STATES])
+    timezone = forms.ChoiceField(label="Time zone", choices=_zone_choices, initial="America/New_York")
+    email_opt_in = forms.BooleanField(
+        label="Email me confirmations and reminders", required=False, initial=True
+    )
+    sms_opt_in = forms.BooleanField(
+        label="Text me reminders (SMS)",
+        required=False,
+        help_text="Message and data rates may apply. Reply STOP to stop.",
+    )
+
+    validated: dict[str, Any]
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
+        if self.errors:
+            return cleaned
+        checked = serializers.RegisterIn(data=cleaned)
+        if not checked.is_valid():
+            for name, errors in checked.errors.items():
+                for error in errors:
+                    self.add_error(name if name in self.fields else None, str(error))
+            return cleaned
+        self.validated = dict(checked.validated_data)
+        return cleaned
+
+
+@sensitive_post_parameters("password")
+def signup(request: HttpRequest) -> HttpResponse:
+    """A patient's account: on success the patient is signed in and lands on the home page."""
+    if request.user.is_authenticated:
+        return redirect("web:home")
+    if request.method == "POST":
+        form = SignUpForm(request.POST)
+        if form.is_valid():
+            try:
+                user, _token = services.patient_register(**form.validated)
+            except DomainError as exc:
+                for name, errors in (exc.fields or {}).items():
+                    for error in errors:
+                        form.add_error(name if name in form.fields else None, error)
+                if not exc.fields:
+                    form.add_error(None, exc.detail)
+            else:
+                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                return redirect("web:home")
+        return render(request, "web/accounts/signup.html", {"form": form}, status=INVALID)
+    if request.method != "GET":
+        return HttpResponse(status=405, headers={"Allow": "GET, POST"})
+    return render(request, "web/accounts/signup.html", {"form": SignUpForm()})
