@@ -34,6 +34,10 @@ class SignInForm(AuthenticationForm):
         widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
     )
 
+    def clean_username(self) -> str:
+        # Emails are stored lower-case; the API's sign-in lowers them too (token_obtain).
+        return str(self.cleaned_data["username"]).lower()
+
 
 class SignInView(auth_views.LoginView):
     template_name = "web/accounts/login.html"
@@ -89,8 +93,13 @@ class SignUpForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
         help_text="With the country code, e.g. +12125550123.",
     )
-    state = forms.ChoiceField(label="State you live in", choices=[("", "Choose a state"), *US_STATES])
-    timezone = forms.ChoiceField(label="Time zone", choices=_zone_choices, initial="America/New_York")
+    # Lists to choose from, checked by the serializer only (its lists are the rule).
+    state = forms.CharField(
+        label="State you live in", widget=forms.Select(choices=[("", "Choose a state"), *US_STATES])
+    )
+    timezone = forms.CharField(
+        label="Time zone", widget=forms.Select(choices=_zone_choices()), initial="America/New_York"
+    )
     email_opt_in = forms.BooleanField(
         label="Email me confirmations and reminders", required=False, initial=True
     )

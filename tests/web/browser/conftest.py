@@ -53,6 +53,7 @@ def browser() -> Iterator[Any]:
 
 def _open(browser: Any, live_server: Any, **options: Any) -> Iterator[Any]:
     context = browser.new_context(base_url=live_server.url, **options)
+    context.set_default_timeout(10_000)
     page = context.new_page()
     problems: list[str] = []
     page.on(
