@@ -48,3 +48,34 @@ def test_home_signed_in_links_the_roles_pages(page, sign_in, axe_check, screensh
     assert nav.get_by_role("button", name="Sign out").is_visible()
     axe_check(page)
     screenshot(page, name)
+
+
+def test_the_page_fixtures_catch_a_csp_violation(browser, live_server, transactional_db):
+    """The guard every browser test relies on: an inline script or style is refused by the
+    policy, and the `page` fixture's teardown fails on the console's report of it."""
+    from tests.web.browser.conftest import _open
+
+    pages = _open(browser, live_server, viewport={"width": 1280, "height": 800})
+    page = next(pages)
+    page.goto("/")
+    page.evaluate(
+        """() => {
+            const script = document.createElement('script');
+            script.textContent = 'document.title = "inline ran"';
+            document.body.appendChild(script);
+            document.body.setAttribute('style', 'color: red');
+        }"""
+    )
+    page.wait_for_timeout(200)
+    assert page.title() != "inline ran"
+    with pytest.raises(AssertionError, match="Content Security Policy"):
+        next(pages)
+
+
+def test_axe_runs_under_the_csp_and_finds_a_violation(page, axe_check):
+    """axe-core is injected by Playwright's evaluate, which the page's CSP does not block: it
+    really runs, and reports a field without a label."""
+    page.goto("/accounts/login/")
+    page.evaluate("() => document.querySelector('label[for=id_username]').remove()")
+    with pytest.raises(AssertionError, match="label"):
+        axe_check(page)
