@@ -4,7 +4,9 @@ project's templates), and a patient's sign-up through the same service and input
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import available_timezones
 
 from django import forms
@@ -12,17 +14,45 @@ from django.conf import settings
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.views.decorators.debug import sensitive_post_parameters
 from localflavor.us.us_states import US_STATES
 
 from clinic import serializers, services
+from core.api import throttling
 from core.errors import DomainError
 
 # A form the browser sent wrong answers 400, with the form and its errors again.
 INVALID = 400
+TOO_MANY = 429
+
+
+def _refused_for(request: HttpRequest, *throttles: Any, email: str | None = None) -> int | None:
+    """The seconds to wait when one of the API's throttles refuses this request, else None: the
+    pages take passwords too, so they count against the same limits as `auth/token/` and
+    `auth/register/` (per address, per account, registrations per address)."""
+    waits = []
+    for throttle_class in throttles:
+        throttle = throttle_class()
+        # The per-account throttle reads the email from `data`, as the API's body carries it.
+        subject = SimpleNamespace(data={"email": email}) if email is not None else request
+        if not throttle.allow_request(
+            subject if throttle_class is throttling.AccountThrottle else request, None
+        ):
+            waits.append(int(throttle.wait() or 60))
+    return max(waits) if waits else None
+
+
+def _too_many(request: HttpRequest, template: str, form: forms.Form, wait: int) -> HttpResponse:
+    minutes = max(1, -(-wait // 60))
+    form.add_error(
+        None, f"Too many attempts from here: try again in {minutes} minute{'s' if minutes > 1 else ''}."
+    )
+    response = render(request, template, {"form": form}, status=TOO_MANY)
+    response["Retry-After"] = str(wait)
+    return response
 
 
 class SignInForm(AuthenticationForm):
@@ -44,6 +74,19 @@ class SignInView(auth_views.LoginView):
     authentication_form = SignInForm
     redirect_authenticated_user = True
 
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        email = request.POST.get("username", "")
+        wait = _refused_for(
+            request,
+            throttling.AuthThrottle,
+            throttling.AccountThrottle,
+            email=email if isinstance(email, str) else "",
+        )
+        if wait is not None:
+            form = self.get_form()
+            return _too_many(request, self.template_name, form, wait)
+        return super().post(request, *args, **kwargs)
+
     def form_invalid(self, form: Any) -> HttpResponse:
         response = super().form_invalid(form)
         response.status_code = INVALID
@@ -56,10 +99,29 @@ class PasswordResetView(auth_views.PasswordResetView):
     subject_template_name = "web/accounts/password_reset_subject.txt"
     success_url = reverse_lazy("web:password_reset_done")
 
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        # Each request may send an email: counted per address, as sign-ins are.
+        wait = _refused_for(request, throttling.AuthThrottle)
+        if wait is not None:
+            return _too_many(request, self.template_name, self.get_form(), wait)
+        return super().post(request, *args, **kwargs)
+
     def form_valid(self, form: Any) -> HttpResponse:
-        # The email's {{ site_name }} is the clinic's name.
-        self.extra_email_context = {"site_name": settings.CLINIC_NAME}
-        return super().form_valid(form)
+        # Django's form_valid with the link on PUBLIC_BASE_URL, as every link in the clinic's
+        # messages, never on the request's Host; the email names the clinic.
+        public = urlsplit(settings.PUBLIC_BASE_URL)
+        form.save(
+            domain_override=public.netloc,
+            use_https=public.scheme == "https",
+            token_generator=self.token_generator,
+            from_email=self.from_email,
+            email_template_name=self.email_template_name,
+            subject_template_name=self.subject_template_name,
+            request=self.request,
+            html_email_template_name=self.html_email_template_name,
+            extra_email_context={"site_name": settings.CLINIC_NAME},
+        )
+        return HttpResponseRedirect(self.get_success_url())
 
     def form_invalid(self, form: Any) -> HttpResponse:
         response = super().form_invalid(form)
@@ -133,6 +195,9 @@ def signup(request: HttpRequest) -> HttpResponse:
         return redirect("web:home")
     if request.method == "POST":
         form = SignUpForm(request.POST)
+        wait = _refused_for(request, throttling.AuthThrottle, throttling.RegisterThrottle)
+        if wait is not None:
+            return _too_many(request, "web/accounts/signup.html", form, wait)
         if form.is_valid():
             try:
                 user, _token = services.patient_register(**form.validated)

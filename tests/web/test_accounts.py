@@ -139,14 +139,15 @@ def test_the_lockout_applies_to_the_sign_in_page(client):
     assert "_auth_user_id" not in client.session
 
 
-def test_password_reset_mails_a_link_that_sets_a_new_password(client):
+def test_password_reset_mails_a_link_that_sets_a_new_password(client, settings):
+    settings.PUBLIC_BASE_URL = "http://127.0.0.1:8000"
     user = PatientFactory().user
     response = client.post("/accounts/password-reset/", {"email": user.email})
     assert response.status_code == 302 and response["Location"] == "/accounts/password-reset/sent/"
     assert len(mail.outbox) == 1 and mail.outbox[0].to == [user.email]
     assert "Neuro Clinic" in mail.outbox[0].subject
-    link = re.search(r"https?://[^/\s]+(/accounts/reset/\S+)", mail.outbox[0].body)
-    assert link
+    link = re.search(r"http://127.0.0.1:8000(/accounts/reset/\S+)", mail.outbox[0].body)
+    assert link, mail.outbox[0].body
     form = client.get(link.group(1), follow=True)
     assert form.status_code == 200 and form.context["validlink"]
     new = {"new_password1": "another-Passphrase-9", "new_password2": "another-Passphrase-9"}
@@ -198,3 +199,47 @@ def test_the_viewers_zone_is_their_profiles_else_the_clinics(settings):
     assert viewer_timezone(request).key == "America/Chicago"
     request.user = SpecialistFactory(timezone=ZoneInfo("America/Los_Angeles")).user
     assert viewer_timezone(request).key == "America/Los_Angeles"
+
+
+def _rates(monkeypatch, **rates):
+    from rest_framework.throttling import SimpleRateThrottle
+
+    base = {scope: "10000/s" for scope in ("anon", "user", "auth", "account", "register")}
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {**base, **rates})
+
+
+def test_sign_ins_count_against_the_apis_per_account_limit(client, monkeypatch):
+    _rates(monkeypatch, account="2/hour")
+    user = PatientFactory().user
+    for _ in range(2):
+        client.post("/accounts/login/", {"username": user.email, "password": "wrong"})
+    response = client.post("/accounts/login/", {"username": user.email.upper(), "password": PASSWORD})
+    assert response.status_code == 429 and int(response["Retry-After"]) > 0
+    assert "Too many attempts" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_sign_ups_count_against_the_apis_registration_limit(client, monkeypatch):
+    _rates(monkeypatch, register="1/hour")
+    assert client.post("/signup/", SIGNUP).status_code == 302
+    client.post("/accounts/logout/")
+    response = client.post("/signup/", {**SIGNUP, "email": "other@example.com"})
+    assert response.status_code == 429
+    assert "Too many attempts" in response.content.decode()
+    assert not User.objects.filter(email="other@example.com").exists()
+
+
+def test_the_reset_link_is_on_the_public_url_not_the_requests_host(client, settings):
+    settings.PUBLIC_BASE_URL = "https://clinic.example.org"
+    settings.ALLOWED_HOSTS = ["testserver", "evil.example"]
+    user = PatientFactory().user
+    client.post("/accounts/password-reset/", {"email": user.email}, HTTP_HOST="evil.example")
+    assert "https://clinic.example.org/accounts/reset/" in mail.outbox[0].body
+    assert "evil.example" not in mail.outbox[0].body
+
+
+def test_password_reset_requests_are_throttled_per_address(client, monkeypatch):
+    _rates(monkeypatch, auth="1/min")
+    client.post("/accounts/password-reset/", {"email": "a@example.com"})
+    response = client.post("/accounts/password-reset/", {"email": "a@example.com"})
+    assert response.status_code == 429
