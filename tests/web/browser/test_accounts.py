@@ -39,7 +39,8 @@ def test_sign_up_out_in_and_reset_a_password(page, axe_check, screenshot):
     # A common password: the API's rule, shown beside the password field.
     _fill_signup(page, "12345678")
     page.get_by_role("button", name="Create my account").click()
-    expect(page.locator("#id_password_error")).to_contain_text("too common")
+    # Beside the field, and its accessible description (what a screen reader says on it).
+    expect(page.get_by_label("Password")).to_have_accessible_description(re.compile("too common"))
     assert page.get_by_label("First name").input_value() == "Ada"  # what was typed stays
     _check(page, axe_check, screenshot, "signup-error")
 
@@ -47,7 +48,7 @@ def test_sign_up_out_in_and_reset_a_password(page, axe_check, screenshot):
     page.get_by_role("button", name="Create my account").click()
     page.wait_for_url(page.url.replace("/signup/", "/"))
     expect(page.get_by_role("heading", name="Welcome, Ada")).to_be_visible()
-    assert "America/Chicago" in page.locator("footer").inner_text()
+    expect(page.get_by_role("contentinfo")).to_contain_text("America/Chicago")
     assert User.objects.get(email="ada@example.com").patient.state == "NY"
     _check(page, axe_check, screenshot, "signed-up")
 
@@ -100,7 +101,7 @@ def test_the_account_pages_on_a_phone(phone_page, axe_check, screenshot):
     _fill_signup(page, "12345678")
     page.get_by_label("Mobile phone").fill("555")
     page.get_by_role("button", name="Create my account").click()
-    expect(page.locator("#id_phone_error")).to_be_visible()
+    expect(page.get_by_label("Mobile phone")).to_have_accessible_description(re.compile("valid phone number"))
     # Nothing wider than the screen: no sideways scrolling on a phone.
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     _check(page, axe_check, screenshot, "signup-error")
