@@ -17,6 +17,8 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django.views.decorators.debug import sensitive_post_parameters
 from localflavor.us.us_states import US_STATES
 
@@ -48,7 +50,13 @@ def _refused_for(request: HttpRequest, *throttles: Any, email: str | None = None
 def _too_many(request: HttpRequest, template: str, form: forms.Form, wait: int) -> HttpResponse:
     minutes = max(1, -(-wait // 60))
     form.add_error(
-        None, f"Too many attempts from here: try again in {minutes} minute{'s' if minutes > 1 else ''}."
+        None,
+        ngettext(
+            "Too many attempts from here: try again in %(minutes)d minute.",
+            "Too many attempts from here: try again in %(minutes)d minutes.",
+            minutes,
+        )
+        % {"minutes": minutes},
     )
     response = render(request, template, {"form": form}, status=TOO_MANY)
     response["Retry-After"] = str(wait)
@@ -59,7 +67,7 @@ class SignInForm(AuthenticationForm):
     """Django's sign-in form (it calls `authenticate(request, ...)`, so the lockout applies)."""
 
     username = forms.EmailField(
-        label="Email",
+        label=_("Email"),
         max_length=254,
         widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
     )
@@ -141,34 +149,34 @@ class SignUpForm(forms.Form):
     first_name = forms.CharField(max_length=150, widget=forms.TextInput(attrs={"autocomplete": "given-name"}))
     last_name = forms.CharField(max_length=150, widget=forms.TextInput(attrs={"autocomplete": "family-name"}))
     email = forms.CharField(
-        label="Email", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+        label=_("Email"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
     )
     password = forms.CharField(
         max_length=128,
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text="At least 8 characters, not only digits, not a common password.",
+        help_text=_("At least 8 characters, not only digits, not a common password."),
     )
     phone = forms.CharField(
-        label="Mobile phone",
+        label=_("Mobile phone"),
         max_length=32,
         widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
-        help_text="With the country code, e.g. +12125550123.",
+        help_text=_("With the country code, e.g. +12125550123."),
     )
     # Lists to choose from, checked by the serializer only (its lists are the rule).
     state = forms.CharField(
-        label="State you live in", widget=forms.Select(choices=[("", "Choose a state"), *US_STATES])
+        label=_("State you live in"), widget=forms.Select(choices=[("", _("Choose a state")), *US_STATES])
     )
     timezone = forms.CharField(
-        label="Time zone", widget=forms.Select(choices=_zone_choices()), initial="America/New_York"
+        label=_("Time zone"), widget=forms.Select(choices=_zone_choices()), initial="America/New_York"
     )
     email_opt_in = forms.BooleanField(
-        label="Email me confirmations and reminders", required=False, initial=True
+        label=_("Email me confirmations and reminders"), required=False, initial=True
     )
     sms_opt_in = forms.BooleanField(
-        label="Text me reminders (SMS)",
+        label=_("Text me reminders (SMS)"),
         required=False,
-        help_text="Message and data rates may apply. Reply STOP to stop.",
+        help_text=_("Message and data rates may apply. Reply STOP to stop."),
     )
 
     validated: dict[str, Any]

@@ -8,6 +8,7 @@ Page authors: add your paths to `pages` (names are `web:<name>`); the placeholde
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, reverse_lazy
+from django.utils.translation import gettext_lazy as _
 
 from web import accounts, dashboard, views
 
@@ -39,12 +40,12 @@ pages = [
     ),
     path("signup/", accounts.signup, name="signup"),
     # Placeholders, replaced by each area's pages.
-    path("find/", views.coming_soon, {"title": "Find a visit"}, name="find"),
-    path("visits/", views.coming_soon, {"title": "My visits"}, name="visits"),
-    path("profile/", views.coming_soon, {"title": "Profile"}, name="profile"),
-    path("week/", views.coming_soon, {"title": "My week"}, name="week"),
-    path("hours/", views.coming_soon, {"title": "Weekly hours"}, name="hours"),
-    path("time-off/", views.coming_soon, {"title": "Time off"}, name="time_off"),
+    path("find/", views.coming_soon, {"title": _("Find a visit")}, name="find"),
+    path("visits/", views.coming_soon, {"title": _("My visits")}, name="visits"),
+    path("profile/", views.coming_soon, {"title": _("Profile")}, name="profile"),
+    path("week/", views.coming_soon, {"title": _("My week")}, name="week"),
+    path("hours/", views.coming_soon, {"title": _("Weekly hours")}, name="hours"),
+    path("time-off/", views.coming_soon, {"title": _("Time off")}, name="time_off"),
 ]
 
 # admin_view lets only active staff in and sends the rest to the admin's login; each view then
