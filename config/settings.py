@@ -106,6 +106,10 @@ MIDDLEWARE = [
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 AUTH_USER_MODEL = "clinic.User"
+# The pages' session sign-in (web/): Django's auth views under /accounts/.
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:home"
+LOGOUT_REDIRECT_URL = "web:home"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 TEMPLATES = [
@@ -118,6 +122,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "web.context.clinic",
             ],
         },
     },
@@ -380,6 +385,9 @@ ANYMAIL = {
 }
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Neuro Clinic <visits@example.com>")
 CLINIC_NAME = env.str("CLINIC_NAME", default="Neuro Clinic")
+# The zone the pages show times in to a visitor who is not signed in (a signed-in patient or
+# specialist sees their profile's zone).
+CLINIC_TIMEZONE = env.str("CLINIC_TIMEZONE", default="America/New_York")
 SMS_BACKEND = env.str("SMS_BACKEND", default="console")
 SMS_RATE_LIMIT = env.str("SMS_RATE_LIMIT", default="1/s")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}

@@ -16,3 +16,5 @@ class WebConfig(AppConfig):
         admin.site.site_header = settings.CLINIC_NAME
         admin.site.site_title = settings.CLINIC_NAME
         admin.site.index_title = f"{settings.CLINIC_NAME} administration"
+        # "View site" leads to the pages' home.
+        admin.site.site_url = "/"

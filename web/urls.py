@@ -1,14 +1,57 @@
-"""Pages for people (mounted at the root by config.urls): today the reminder queue's dashboard,
-which lives in the admin's look and login at /admin/queue/."""
+"""Pages (mounted at the root by config.urls): the pages for people under the `web` namespace,
+and the reminder queue's dashboard, which lives in the admin's look and login at /admin/queue/.
+
+Page authors: add your paths to `pages` (names are `web:<name>`); the placeholders below answer
+"coming soon" until their area replaces them.
+"""
 
 from django.contrib import admin
-from django.urls import path
+from django.contrib.auth import views as auth_views
+from django.urls import include, path, reverse_lazy
+from django.utils.translation import gettext_lazy as _
 
-from web import dashboard
+from web import accounts, dashboard, views
+
+pages = [
+    path("", views.home, name="home"),
+    # Accounts: Django's auth views with the project's templates (web/accounts.py).
+    path("accounts/login/", accounts.SignInView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password-reset/", accounts.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "accounts/password-reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(template_name="web/accounts/password_reset_done.html"),
+        name="password_reset_done",
+    ),
+    path(
+        "accounts/reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(
+            template_name="web/accounts/password_reset_confirm.html",
+            success_url=reverse_lazy("web:password_reset_complete"),
+        ),
+        name="password_reset_confirm",
+    ),
+    path(
+        "accounts/reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(
+            template_name="web/accounts/password_reset_complete.html"
+        ),
+        name="password_reset_complete",
+    ),
+    path("signup/", accounts.signup, name="signup"),
+    # Placeholders, replaced by each area's pages.
+    path("find/", views.coming_soon, {"title": _("Find a visit")}, name="find"),
+    path("visits/", views.coming_soon, {"title": _("My visits")}, name="visits"),
+    path("profile/", views.coming_soon, {"title": _("Profile")}, name="profile"),
+    path("week/", views.coming_soon, {"title": _("My week")}, name="week"),
+    path("hours/", views.coming_soon, {"title": _("Weekly hours")}, name="hours"),
+    path("time-off/", views.coming_soon, {"title": _("Time off")}, name="time_off"),
+]
 
 # admin_view lets only active staff in and sends the rest to the admin's login; each view then
 # asks for its Django permission (web/dashboard.py).
 urlpatterns = [
+    path("", include((pages, "web"))),
     path("admin/queue/", admin.site.admin_view(dashboard.queue_dashboard), name="admin-queue"),
     path(
         "admin/queue/<int:pk>/retry/", admin.site.admin_view(dashboard.queue_retry), name="admin-queue-retry"

@@ -158,6 +158,7 @@ def handler500(request: HttpRequest) -> HttpResponse:
 def handler400(request: HttpRequest, exception: Exception) -> HttpResponse:
     if _wants_api_error(request):
         return JsonResponse(error_body("Bad request.", "bad_request"), status=400)
+    # A page's 400 is a page (web/templates/400.html), as its 404 and 500 are.
     return bad_request(request, exception)
 
 

@@ -1,0 +1,41 @@
+"""What every page's template knows: the clinic's name, the viewer's role and time zone."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
+
+from core.roles import Role
+
+
+def viewer_timezone(request: HttpRequest) -> ZoneInfo:
+    """The signed-in patient's or specialist's profile zone, else the clinic's (CLINIC_TIMEZONE)."""
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        person = getattr(user, "patient", None) or getattr(user, "specialist", None)
+        if person is not None and person.timezone:
+            return ZoneInfo(str(person.timezone))
+    return ZoneInfo(settings.CLINIC_TIMEZONE)
+
+
+def viewer_role(request: HttpRequest) -> str | None:
+    """`patient`, `specialist` or `staff` (the admin role, or a Django staff user); None signed out."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return None
+    if user.role == Role.ADMIN or user.is_staff:
+        return "staff"
+    return str(user.role)
+
+
+def clinic(request: HttpRequest) -> dict[str, Any]:
+    return {
+        "clinic_name": settings.CLINIC_NAME,
+        # Lazy: a page that shows no time (the admin's) makes no query for the profile.
+        "viewer_tz": SimpleLazyObject(lambda: viewer_timezone(request)),
+        "viewer_role": viewer_role(request),
+    }

@@ -1,0 +1,75 @@
+"""Times as people read them, in the viewer's zone with the zone named.
+
+    {% load clinic_time %}
+    {{ booking.start|local:viewer_tz }}      Mon 7 Dec, 9:00 AM EST
+    {{ booking.start|local_day:viewer_tz }}  Mon 7 Dec
+    {{ booking.start|local_time:viewer_tz }} 9:00 AM EST
+    {{ viewer_tz|zone_name }}                America/New_York
+
+`viewer_tz` is in every page's context (web.context). Without a zone, CLINIC_TIMEZONE's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from django import template
+from django.conf import settings
+
+register = template.Library()
+
+
+def _zone(tz: ZoneInfo | str | None) -> ZoneInfo:
+    if isinstance(tz, ZoneInfo):
+        # Also unwraps the context's lazy `viewer_tz` (ZoneInfo caches its instances by key).
+        return ZoneInfo(tz.key)
+    return ZoneInfo(str(tz) if tz else settings.CLINIC_TIMEZONE)
+
+
+def _abbreviation(moment: dt.datetime, tz: ZoneInfo) -> str:
+    # "EST", "CET"; a zone without a letters abbreviation ("+03") is named by its IANA name.
+    abbr = moment.tzname() or ""
+    return abbr if abbr.isalpha() else f"{tz.key} time"
+
+
+def _clock(moment: dt.datetime) -> str:
+    return f"{moment.hour % 12 or 12}:{moment:%M} {moment:%p}"
+
+
+def _localized(value: dt.datetime, tz: ZoneInfo | str | None) -> tuple[dt.datetime, ZoneInfo]:
+    zone = _zone(tz)
+    return value.astimezone(zone), zone
+
+
+@register.filter
+def local(value: dt.datetime | None, tz: ZoneInfo | str | None = None) -> str:
+    """Day, date and time with the zone: "Mon 7 Dec, 9:00 AM EST"."""
+    if not isinstance(value, dt.datetime):
+        return ""
+    moment, zone = _localized(value, tz)
+    return f"{moment:%a} {moment.day} {moment:%b}, {_clock(moment)} {_abbreviation(moment, zone)}"
+
+
+@register.filter
+def local_day(value: dt.datetime | None, tz: ZoneInfo | str | None = None) -> str:
+    """The day in the viewer's zone: "Mon 7 Dec"."""
+    if not isinstance(value, dt.datetime):
+        return ""
+    moment, _ = _localized(value, tz)
+    return f"{moment:%a} {moment.day} {moment:%b}"
+
+
+@register.filter
+def local_time(value: dt.datetime | None, tz: ZoneInfo | str | None = None) -> str:
+    """The time with the zone: "9:00 AM EST"."""
+    if not isinstance(value, dt.datetime):
+        return ""
+    moment, zone = _localized(value, tz)
+    return f"{_clock(moment)} {_abbreviation(moment, zone)}"
+
+
+@register.filter
+def zone_name(tz: ZoneInfo | str | None) -> str:
+    """The zone's IANA name: "America/New_York"."""
+    return _zone(tz).key

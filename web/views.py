@@ -1,0 +1,15 @@
+"""The home page, and the placeholder of pages still to come."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """Signed out: what the clinic is, and the ways in. Signed in: the role's pages."""
+    return render(request, "web/home.html")
+
+
+def coming_soon(request: HttpRequest, title: str) -> HttpResponse:
+    return render(request, "web/coming_soon.html", {"title": title})
