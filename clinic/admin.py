@@ -5,6 +5,7 @@ from typing import Any, cast
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm, UserChangeForm
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from knox.models import AuthToken
@@ -40,8 +41,11 @@ def _is_superuser(request: HttpRequest) -> bool:
 
 
 def _may_touch(request: HttpRequest, user: User | None) -> bool:
-    """Whether the caller may change or delete this account: an admin's only if a superuser."""
-    powerful = user is not None and (user.is_superuser or user.role == User.Role.ADMIN)
+    """Whether the caller may change or delete this account: an admin's or a specialist's (who
+    reads every reason for visit of their patients) only if a superuser."""
+    powerful = user is not None and (
+        user.is_superuser or user.role in (User.Role.ADMIN, User.Role.SPECIALIST)
+    )
     return not powerful or _is_superuser(request)
 
 
@@ -78,10 +82,18 @@ class UserAdmin(Audited, BaseUserAdmin):
         if change and "email" in form.changed_data:
             user_email_update(user=obj, email=obj.email, by=request.user)  # type: ignore[arg-type]
         super().save_model(request, obj, form, change)
-        if change and "is_active" in form.changed_data and not obj.is_active:
+        if not (change and "is_active" in form.changed_data):
+            return
+        specialist = Specialist.objects.filter(user=obj).first()
+        if specialist is not None:  # the specialist's own switch follows, so search stops offering them
+            specialist_update(specialist=specialist, changes={"is_active": obj.is_active}, by=request.user)  # type: ignore[arg-type]
+        elif not obj.is_active:
             user_tokens_revoke(user=obj, reason="deactivated", actor=cast(User, request.user))
 
     def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> HttpResponse:
+        # Setting someone else's password is taking their account over: a superuser's act only.
+        if not _is_superuser(request) and str(getattr(request.user, "pk", "")) != str(id):
+            raise PermissionDenied
         # The new password and the end of the user's tokens (clinic.authentication) commit together.
         with transaction.atomic():
             return super().user_change_password(request, id, form_url)

@@ -236,7 +236,9 @@ class SpecialistPatch(SpecialistIn):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         refused = {
-            name: ["The specialist changes their own login's email and password, signed in."]
+            name: [
+                "A login's email and password are not changed through the API: a clinic superuser changes them in the Django admin."
+            ]
             for name in LOGIN_FIELDS
             if name in self.initial_data
         }

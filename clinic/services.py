@@ -176,6 +176,7 @@ def session_audit(*, user: User, action: str) -> None:
     audit_event_record(actor=user, action=action, obj=user, before=None, after={"via": "session"})
 
 
+@transaction.atomic
 def user_tokens_revoke(*, user: User, reason: str, actor: User | None = None) -> int:
     """End every API token of `user` (`reason`: `password_changed`, `deactivated`); how many."""
     deleted, _ = AuthToken.objects.filter(user=user).delete()
@@ -326,7 +327,7 @@ def specialist_update(
     specialist = Specialist.objects.select_for_update().select_related("user").get(pk=specialist.pk)
     before = {name: getattr(specialist, name) for name in AUDITED_VALUES if hasattr(specialist, name)}
     licenses_before = _licenses_state(specialist)
-    # The login's email and password are never among them: the specialist changes those.
+    # The login's email and password are never among them: a superuser changes those in the admin.
     user_changes: dict[str, Any] = {k: v for k, v in changes.items() if k in USER_FIELDS}
     if "is_active" in changes:
         # The login follows the specialist: its tokens end, its sessions no longer resolve to

@@ -8,7 +8,7 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 
 from clinic.models import User
-from tests.factories import PASSWORD, AdminFactory, UserFactory
+from tests.factories import PASSWORD, AdminFactory, PatientFactory, SpecialistFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 USERS = "/admin/clinic/user/"
@@ -48,9 +48,16 @@ def test_staff_who_manage_users_cannot_add_an_admin(user_manager):
 
 
 @pytest.mark.parametrize(
-    "target", [AdminFactory, lambda: UserFactory(is_superuser=True)], ids=["admin", "superuser"]
+    "target",
+    [
+        AdminFactory,
+        lambda: UserFactory(is_superuser=True),
+        lambda: SpecialistFactory().user,
+        lambda: PatientFactory().user,
+    ],
+    ids=["admin", "superuser", "specialist", "patient"],
 )
-def test_staff_who_manage_users_cannot_set_an_admins_password(user_manager, target):
+def test_staff_who_manage_users_cannot_set_anyones_password(user_manager, target):
     admin_user = target()
 
     response = signed_in(user_manager).post(
@@ -73,6 +80,43 @@ def test_staff_who_manage_users_cannot_change_or_delete_an_admin(user_manager):
 
     admin_user.refresh_from_db()
     assert admin_user.email == "boss@clinic.example"
+
+
+def test_staff_who_manage_users_cannot_take_a_specialists_login_over(user_manager):
+    specialist = SpecialistFactory(user__email="dr@clinic.example")
+    client = signed_in(user_manager)
+
+    changed = client.post(f"{USERS}{specialist.user.pk}/change/", {"email": "attacker@example.com"})
+
+    assert changed.status_code == 403
+
+    specialist.user.refresh_from_db()
+    assert specialist.user.email == "dr@clinic.example"
+
+
+def test_a_specialist_deactivated_on_the_users_page_is_no_longer_offered():
+    root = User.objects.create_superuser(email="root@clinic.example", password="x" * 12)
+    specialist = SpecialistFactory()
+    user = specialist.user
+    client = signed_in(root)
+    form = client.get(f"{USERS}{user.pk}/change/").context["adminform"].form
+    data = {name: value for name, value in form.initial.items() if value is not None and name != "password"}
+    data.update(
+        is_active="", last_login_0="", last_login_1="", date_joined_0="2026-01-01", date_joined_1="09:00:00"
+    )
+    (
+        data.pop("groups", None),
+        data.pop("user_permissions", None),
+        data.pop("last_login", None),
+        data.pop("date_joined", None),
+    )
+
+    response = client.post(f"{USERS}{user.pk}/change/", data)
+
+    assert response.status_code == 302, response.content.decode()[:3000]
+    specialist.refresh_from_db()
+    user.refresh_from_db()
+    assert (user.is_active, specialist.is_active) == (False, False)
 
 
 def test_a_superuser_grants_roles_and_permissions():

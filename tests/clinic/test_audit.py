@@ -93,13 +93,16 @@ def test_an_admin_changing_a_specialists_profile_and_licences_is_recorded(
 
 
 def test_a_refused_change_leaves_no_event(admin_client, specialist):
-    other = PatientFactory()
+    # The service itself refuses (one licence per state) after it changed the bio: both go.
+    twice = [{"state": "NY", "number": f"NY-{n}", "expires_on": "2030-01-01"} for n in (1, 2)]
 
     response = admin_client.patch(
-        f"/api/v1/specialists/{specialist.pk}/", {"email": other.user.email}, format="json"
+        f"/api/v1/specialists/{specialist.pk}/", {"bio": "Changed", "licenses": twice}, format="json"
     )
 
-    assert response.status_code == 400
+    assert response.status_code == 400 and "licenses" in response.json()["fields"]
+    specialist.refresh_from_db()
+    assert specialist.bio != "Changed"
     assert AuditEvent.objects.count() == 0
 
 
