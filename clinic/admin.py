@@ -20,6 +20,7 @@ from clinic.services import (
     user_tokens_revoke,
 )
 from core.admin import Audited
+from core.emails import email_normalized
 
 # API tokens never appear in the Django admin: knox's page lists every token's digest and user,
 # and its add form makes a token and shows it to whoever is signed in there.
@@ -53,7 +54,7 @@ class UserForm(UserChangeForm):
     def clean_email(self) -> str:
         # Stored lower-cased, as registration stores it, so the uniqueness check sees a case
         # variant of a taken email.
-        return str(self.cleaned_data["email"]).strip().lower()
+        return email_normalized(str(self.cleaned_data["email"]))
 
 
 @admin.register(User)

@@ -21,6 +21,7 @@ from knox.models import AuthToken
 from clinic.models import Patient, Specialist, Specialty, StateLicense, User, VisitType
 from clinic.signals import patient_contact_changed
 from core.audit import audit_event_record
+from core.emails import email_normalized
 from core.errors import InvalidInput
 
 
@@ -98,7 +99,7 @@ def patient_register(
     sms_opt_in: bool = False,
     email_opt_in: bool = True,
 ) -> tuple[User, IssuedToken]:
-    email = email.strip().lower()
+    email = email_normalized(email)
     # Everything else is checked before the email is looked up: a request that could not make
     # an account learns nothing about which emails have one.
     _check_password(password, User(email=email, first_name=first_name, last_name=last_name))
@@ -136,7 +137,7 @@ def token_create(*, user: User) -> IssuedToken:
 
 
 def token_obtain(*, request: HttpRequest, email: str, password: str) -> IssuedToken:
-    user = authenticate(request, username=email.strip().lower(), password=password)
+    user = authenticate(request, username=email_normalized(email), password=password)
     if user is None:
         raise InvalidInput("Wrong email or password.", code="invalid_credentials")
     # Only the sign-in is one transaction: what `authenticate` records of a failed attempt stays.
@@ -235,7 +236,7 @@ def profile_update(*, user: User, changes: dict[str, Any], by: User | None = Non
 def user_email_update(*, user: User, email: str, by: User | None = None) -> User:
     """Change the email one signs in with and is written to. A patient's messages not yet sent
     follow it in this transaction (`patient_contact_changed`), as they follow a new phone."""
-    email = email.strip().lower()
+    email = email_normalized(email)
     if User.objects.filter(email=email).exclude(pk=user.pk).exists():
         raise _email_taken(email)
     user.email = email
@@ -276,7 +277,7 @@ def specialist_onboard(
     visit_types: Iterable[VisitType] = (),
     by: User | None = None,
 ) -> Specialist:
-    email = email.strip().lower()
+    email = email_normalized(email)
     if User.objects.filter(email=email).exists():
         raise _email_taken(email)
     _check_password(password)

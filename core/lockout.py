@@ -17,6 +17,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 
 from core.api.errors import error_body
+from core.emails import email_normalized
 
 
 class LockoutBackend(AxesStandaloneBackend):
@@ -37,7 +38,7 @@ def lockout_username(request: HttpRequest, credentials: dict[str, Any] | None) -
     `username`, the API as `email`."""
     source: Any = credentials or request.POST
     value = source.get("username") or source.get("email")
-    return value.strip().lower() if isinstance(value, str) and value.strip() else None
+    return email_normalized(value) if isinstance(value, str) and value.strip() else None
 
 
 def lockout_response(

@@ -24,6 +24,7 @@ from localflavor.us.us_states import US_STATES
 
 from clinic import serializers, services
 from core.api import throttling
+from core.emails import email_normalized
 from core.errors import DomainError
 
 # A form the browser sent wrong answers 400, with the form and its errors again.
@@ -73,8 +74,8 @@ class SignInForm(AuthenticationForm):
     )
 
     def clean_username(self) -> str:
-        # Emails are stored lower-case; the API's sign-in lowers them too (token_obtain).
-        return str(self.cleaned_data["username"]).lower()
+        # Stored as core.emails spells them, as the API's sign-in reads them (token_obtain).
+        return email_normalized(str(self.cleaned_data["username"]))
 
 
 class SignInView(auth_views.LoginView):

@@ -19,6 +19,7 @@ import redis
 from rest_framework import throttling
 from rest_framework.request import Request
 
+from core.emails import email_normalized
 from core.net import client_address
 
 log = logging.getLogger(__name__)
@@ -85,5 +86,5 @@ class AccountThrottle(_SharedCounters, throttling.SimpleRateThrottle):
         email = data.get("email") if isinstance(data, Mapping) else None
         if not isinstance(email, str) or not email.strip():
             return None  # nothing to count: the request fails validation
-        digest = hashlib.sha256(email.strip().lower().encode("utf-8", "backslashreplace")).hexdigest()
+        digest = hashlib.sha256(email_normalized(email).encode("utf-8", "backslashreplace")).hexdigest()
         return self.cache_format % {"scope": self.scope, "ident": digest}
