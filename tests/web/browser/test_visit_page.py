@@ -1,0 +1,93 @@
+"""The visit page in Chromium: a join link opened before the window (the countdown) and during
+it (the room's link), on a phone and a desktop. The live server's clock is the real one, so the
+visits are booked around now."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from django.utils import timezone
+
+from scheduling.models import Slot
+from scheduling.services import bookings
+from scheduling.video import Participant, join_url, video_visit_create
+from tests.factories import BookingFactory, SlotFactory, SpecialistFactory, UserFactory
+
+
+def _booking_starting_in(minutes: int):
+    """A confirmed visit with its links. Near visits are inserted directly: booking_create
+    rightly refuses a visit sooner than the minimum notice."""
+    start = (timezone.now() + dt.timedelta(minutes=minutes)).replace(second=0, microsecond=0)
+    specialist = SpecialistFactory(
+        user=UserFactory(first_name="Oliver", last_name="Sacks", role="specialist"), credentials="MD"
+    )
+    booking = BookingFactory(slot=SlotFactory(specialist=specialist, start=start, status=Slot.Status.BOOKED))
+    video_visit_create(booking=booking)
+    return booking
+
+
+def _path(booking) -> str:
+    return "/v/" + join_url(booking, Participant.PATIENT).rsplit("/", 1)[1]
+
+
+@pytest.mark.parametrize("viewport", ["page", "phone_page"])
+def test_before_the_window_the_page_counts_down_to_the_opening(
+    transactional_db, request, viewport, axe_check, screenshot
+):
+    booking = _booking_starting_in(60 * 3)
+    page = request.getfixturevalue(viewport)
+    response = page.goto(_path(booking))
+    assert response.status == 200
+    assert page.get_by_role(
+        "heading", level=1, name="Your video visit with Dr. Oliver Sacks, MD"
+    ).is_visible()
+    assert page.get_by_role("heading", name=re.compile(r"^The room opens at .+ E[SD]T$")).is_visible()
+    countdown = page.get_by_text(re.compile(r"Opens in \d+:\d\d:\d\d"))
+    assert countdown.is_visible()  # the script ran under the CSP
+    first = countdown.inner_text()
+    # It counts (no sleep: wait until the text changes).
+    page.wait_for_function("first => !document.body.innerText.includes(first)", arg=first)
+    assert not page.get_by_text("Tremor").count()
+    axe_check(page)
+    screenshot(page, "visit-before")
+
+
+@pytest.mark.parametrize("viewport", ["page", "phone_page"])
+def test_during_the_window_the_page_offers_the_room(
+    transactional_db, request, viewport, axe_check, screenshot, settings
+):
+    settings.VIDEO_PROVIDER = "url"
+    settings.VIDEO_URL_TEMPLATE = "https://meet.example/{room}"
+    booking = _booking_starting_in(5)
+    page = request.getfixturevalue(viewport)
+    response = page.goto(_path(booking))
+    assert response.status == 200
+    assert page.get_by_role("heading", name="The room is open").is_visible()
+    enter = page.get_by_role("link", name="Enter the video room (opens in a new tab)")
+    assert enter.get_attribute("href") == f"https://meet.example/{booking.video.room}"
+    axe_check(page)
+    screenshot(page, "visit-open")
+
+
+@pytest.mark.parametrize("viewport", ["page", "phone_page"])
+def test_a_cancelled_visit_says_so(transactional_db, request, viewport, axe_check, screenshot):
+    booking = _booking_starting_in(60 * 72)
+    path = _path(booking)
+    bookings.booking_cancel(booking=booking, by=booking.patient.user)
+    page = request.getfixturevalue(viewport)
+    response = page.goto(path)
+    assert response.status == 410
+    assert page.get_by_role("heading", level=1, name="This visit was cancelled").is_visible()
+    assert page.get_by_role("link", name="Book another visit").is_visible()
+    axe_check(page)
+    screenshot(page, "visit-cancelled")
+
+
+def test_an_unknown_link_answers_a_page(page, axe_check, screenshot):
+    response = page.goto("/v/not-a-real-token-at-all")
+    assert response.status == 404
+    assert page.get_by_role("heading", level=1, name="We can't find this visit").is_visible()
+    axe_check(page)
+    screenshot(page, "visit-not-found")
