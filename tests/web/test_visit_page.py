@@ -73,7 +73,7 @@ def test_during_the_window_the_page_links_out_to_the_room(client, booking, setti
     assert f'href="https://meet.example/{booking.video.room}"' in page
     assert "Enter the video room" in page
     assert 'rel="noopener noreferrer"' in page  # the token in our URL never reaches the provider
-    assert "visit.js" not in page
+    assert "data-opens-at" not in page  # no countdown
 
 
 def test_during_the_window_with_twilio_the_page_names_the_participant(client, booking, settings):

@@ -91,3 +91,26 @@ def test_an_unknown_link_answers_a_page(page, axe_check, screenshot):
     assert page.get_by_role("heading", level=1, name="We can't find this visit").is_visible()
     axe_check(page)
     screenshot(page, "visit-not-found")
+
+
+def test_the_page_adds_the_time_in_the_devices_zone(browser, live_server, transactional_db, axe_check):
+    from tests.web.browser.conftest import _open
+
+    booking = _booking_starting_in(60 * 3)
+    pages = _open(browser, live_server, viewport={"width": 390, "height": 844}, timezone_id="Europe/Berlin")
+    page = next(pages)
+    page.goto(_path(booking))
+    # The page's zone is the clinic's (anonymous viewer); the device's is named beside it.
+    assert page.get_by_text(re.compile(r"on this device \(Europe/Berlin\)")).is_visible()
+    axe_check(page)
+    next(pages, None)  # closes the context, checking the CSP held
+
+
+def test_before_the_visit_the_camera_and_microphone_can_be_tested(transactional_db, page):
+    booking = _booking_starting_in(60 * 3)
+    page.goto(_path(booking))
+    page.get_by_role("button", name="Test my camera and microphone").click()
+    # Headless Chromium has no camera: the check says so, plainly, instead of failing silently.
+    status = page.get_by_role("status").filter(has_text=re.compile("camera"))
+    status.wait_for()
+    assert "camera" in status.inner_text()
