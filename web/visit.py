@@ -16,6 +16,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.vary import vary_on_headers
 
+from core.csp import TWILIO_VIDEO
 from core.errors import NotFound
 from scheduling import video
 from scheduling.api import VisitJoinView
@@ -52,4 +53,8 @@ def visit_page(request: HttpRequest, token: str) -> HttpResponse:
         # Named on the button, so that a person knows where the link takes them.
         "room_host": urlsplit(room.url).hostname if room and room.url else None,
     }
-    return render(request, "web/visit/page.html", context, status=410 if link.state.closed else 200)
+    response = render(request, "web/visit/page.html", context, status=410 if link.state.closed else 200)
+    if room and room.access_token:
+        # django-csp's per-response addition, as its csp_update decorator sets it.
+        response._csp_update = TWILIO_VIDEO  # type: ignore[attr-defined]
+    return response

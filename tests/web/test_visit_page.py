@@ -76,7 +76,7 @@ def test_during_the_window_the_page_links_out_to_the_room(client, booking, setti
     assert "data-opens-at" not in page  # no countdown
 
 
-def test_during_the_window_with_twilio_the_page_names_the_participant(client, booking, settings):
+def test_during_the_window_with_twilio_the_page_opens_the_room_itself(client, booking, settings):
     settings.VIDEO_PROVIDER = "twilio"
     settings.TWILIO_ACCOUNT_SID = "AC" + "0" * 32
     settings.TWILIO_API_KEY_SID = "SK" + "0" * 32
@@ -84,7 +84,18 @@ def test_during_the_window_with_twilio_the_page_names_the_participant(client, bo
     with time_machine.travel(booking.slot.start):
         response = client.get(path_of(booking, Participant.SPECIALIST), HTTP_ACCEPT=BROWSER)
     assert response.status_code == 200
-    assert f"specialist-{booking.pk}" in response.content.decode()
+    page = response.content.decode()
+    assert f"You join as specialist-{booking.pk}" in page
+    assert f'data-room="{booking.video.room}"' in page
+    assert 'data-token="ey' in page  # the participant's own access token (a JWT)
+    assert 'src="/static/web/vendor/twilio-video-2.36.0.min.js"' in page  # vendored, pinned
+    # Only this page lets the browser reach Twilio's signalling.
+    assert "wss://*.twilio.com" in response["Content-Security-Policy"]
+
+
+def test_other_pages_keep_the_strict_policy(client, booking):
+    response = client.get(path_of(booking), HTTP_ACCEPT=BROWSER)
+    assert "twilio" not in response["Content-Security-Policy"]
 
 
 def test_after_the_end_the_page_says_the_visit_has_ended_with_410(client, booking):

@@ -114,3 +114,54 @@ def test_before_the_visit_the_camera_and_microphone_can_be_tested(transactional_
     status = page.get_by_role("status").filter(has_text=re.compile("camera"))
     status.wait_for()
     assert "camera" in status.inner_text()
+
+
+def test_with_twilio_the_sdk_loads_under_the_policy_and_a_failure_is_said(
+    transactional_db, page, settings, axe_check, screenshot
+):
+    settings.VIDEO_PROVIDER = "twilio"
+    settings.TWILIO_ACCOUNT_SID = "AC" + "0" * 32
+    settings.TWILIO_API_KEY_SID = "SK" + "0" * 32
+    settings.TWILIO_API_KEY_SECRET = "an-api-key-secret-of-32-bytes-or-more"
+    booking = _booking_starting_in(5)
+    page.goto(_path(booking))
+    assert page.evaluate("window.Twilio.Video.version") == "2.36.0"
+    assert page.get_by_text(f"You join as patient-{booking.pk}").is_visible()
+    assert not page.get_by_role("button", name="Leave").is_visible()  # only once in the room
+    page.get_by_role("button", name="Join the video visit").click()
+    # No camera here and no Twilio account behind the token: the page says what to do.
+    page.get_by_role("status").filter(has_text="could not be opened").wait_for(timeout=30_000)
+    assert page.get_by_role("button", name="Join the video visit").is_enabled()
+    axe_check(page)
+    screenshot(page, "visit-open-twilio")
+
+
+def test_with_twilio_and_a_camera_the_sdk_reaches_for_twilio_within_the_policy(
+    browser, live_server, transactional_db, settings
+):
+    """Chromium's fake camera and microphone get the SDK past the devices to Twilio's signalling
+    (unreachable from here): the page's policy must let it try, and the page says it failed."""
+    from tests.web.browser.conftest import CHROMIUM, _open
+
+    settings.VIDEO_PROVIDER = "twilio"
+    settings.TWILIO_ACCOUNT_SID = "AC" + "0" * 32
+    settings.TWILIO_API_KEY_SID = "SK" + "0" * 32
+    settings.TWILIO_API_KEY_SECRET = "an-api-key-secret-of-32-bytes-or-more"
+    booking = _booking_starting_in(5)
+    with_camera = browser.browser_type.launch(
+        executable_path=CHROMIUM,
+        args=["--no-sandbox", "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"],
+    )
+    try:
+        pages = _open(with_camera, live_server, viewport={"width": 1280, "height": 800})
+        page = next(pages)
+        page.context.grant_permissions(["camera", "microphone"])
+        requests: list[str] = []
+        page.on("websocket", lambda socket: requests.append(socket.url))
+        page.goto(_path(booking))
+        page.get_by_role("button", name="Join the video visit").click()
+        page.get_by_role("status").filter(has_text="could not be opened").wait_for(timeout=60_000)
+        assert any(url.startswith("wss://global.vss.twilio.com/") for url in requests), requests
+        next(pages, None)  # closes the context, failing on any refusal by the policy
+    finally:
+        with_camera.close()
