@@ -14,6 +14,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.vary import vary_on_headers
 
 from core.csp import TWILIO_VIDEO
@@ -25,12 +26,15 @@ _join_json = VisitJoinView.as_view()
 
 
 # The page opens the visit to whoever holds the link: no browser or proxy keeps a copy. One URL,
-# two representations: caches must key on Accept.
+# two representations: caches must key on Accept. Exempt from CSRF as the API's view is: nothing
+# here changes state, and another method gets the API's 405.
+@csrf_exempt
 @never_cache
 @vary_on_headers("Accept")
 def join_link(request: HttpRequest, token: str) -> HttpResponse:
     """`/v/<token>`: the visit page for a browser, the API's JSON for a machine."""
-    if request.get_preferred_type(["application/json", "text/html"]) == "text/html":
+    page = request.method in ("GET", "HEAD")
+    if page and request.get_preferred_type(["application/json", "text/html"]) == "text/html":
         return visit_page(request, token)
     response: HttpResponse = _join_json(request, token=token)
     return response

@@ -166,3 +166,13 @@ def test_the_close_time_is_shown_in_the_room(client, booking, settings):
     with time_machine.travel(booking.slot.start):
         page = client.get(path_of(booking), HTTP_ACCEPT=BROWSER).content.decode()
     assert f"The room closes at {local_time(booking.slot.end, NEW_YORK)}" in page
+
+
+@pytest.mark.parametrize("method", ["post", "put", "delete"])
+def test_another_method_gets_the_apis_405(booking, method):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)  # a 405, not a CSRF failure
+    assert getattr(client, method)(path_of(booking), HTTP_ACCEPT=BROWSER).status_code == 405
+    response = getattr(client, method)(path_of(booking), HTTP_ACCEPT="application/json")
+    assert response.json()["code"] == "method_not_allowed"
