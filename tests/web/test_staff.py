@@ -124,3 +124,11 @@ def test_staff_without_the_admin_role_may_not_act_for_patients(url):
     assert client.post(url.format(pk=booking.pk), {"reason": "x"}).status_code == 403
     assert f'href="{BOOK}"' not in client.get("/admin/scheduling/booking/").content.decode()
     assert Booking.objects.get(pk=booking.pk).status == "confirmed"
+
+
+def test_a_patients_admin_page_offers_to_book_for_them(desk):
+    patient = PatientFactory()
+    page = desk.get(f"/admin/clinic/patient/{patient.pk}/change/").content.decode()
+    assert f'href="{BOOK}?patient={patient.pk}"' in page
+    form = desk.get(f"{BOOK}?patient={patient.pk}").content.decode()
+    assert f'value="{patient.pk}"' in form
