@@ -10,7 +10,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from api import health
 from api.urls import exact
 from core.csp import SWAGGER_UI
-from scheduling.api import VisitJoinView
+from web.visit import join_link
 
 urlpatterns = [
     path("api/v1/", include("api.urls")),
@@ -27,8 +27,9 @@ urlpatterns = [
             ),
         ]
     ),
-    # The join link patients tap in a reminder: short enough for one SMS segment.
-    path("v/<str:token>", VisitJoinView.as_view(), name="visit-join-short"),
+    # The join link patients tap in a reminder: short enough for one SMS segment. A browser gets
+    # the visit page, a machine the JSON of visits/join/{token}/ (web/visit.py).
+    path("v/<str:token>", join_link, name="visit-join-short"),
     # Before the admin's own URLs, whose catch-all would take /admin/queue/.
     path("", include("web.urls")),
     path("admin/", admin.site.urls),

@@ -30,6 +30,10 @@ from rest_framework.renderers import BrowsableAPIRenderer
 # Added to the policy's own sources ('self'), not in place of them.
 BROWSABLE_API: dict[str, Any] = {"style-src": [UNSAFE_INLINE]}
 SWAGGER_UI: dict[str, Any] = {"style-src": [UNSAFE_INLINE], "img-src": ["data:"]}
+# The visit page's room with the twilio provider: Twilio Video's SDK (vendored in web/static)
+# signals over WebSockets to Twilio (wss://<region>.vss.twilio.com, wss://sdkgw.<region>.twilio.com).
+# The media itself is WebRTC, which the policy does not govern.
+TWILIO_VIDEO: dict[str, Any] = {"connect-src": ["'self'", "wss://*.twilio.com", "https://*.twilio.com"]}
 
 
 # What a view, a template or the renderer may have asked of this answer's policy.

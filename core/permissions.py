@@ -40,6 +40,13 @@ class IsPatient(BasePermission):
         return has_role(request.user, Role.PATIENT)
 
 
+class IsPatientOrAdmin(BasePermission):
+    message = "Only patients and clinic admins can do this."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return has_role(request.user, Role.PATIENT) or is_admin(request.user)
+
+
 class IsSpecialistOrAdmin(BasePermission):
     message = "Only specialists and admins can do this."
 

@@ -27,7 +27,7 @@ from core.api.openapi import FOUND, SIGNED_IN, operation
 from core.api.parsers import JSONParser
 from core.api.validation import validated
 from core.errors import InvalidInput
-from core.permissions import IsPatient, IsSpecialistOrAdmin, is_admin
+from core.permissions import IsPatientOrAdmin, IsSpecialistOrAdmin, is_admin
 from scheduling import ics, selectors, serializers, video
 from scheduling.models import AvailabilityRule, Booking, Slot, TimeOff
 from scheduling.services import bookings, rules, slots, time_off
@@ -261,7 +261,7 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     def get_permissions(self) -> list[BasePermission]:
         if self.action == "create":
-            return [IsPatient()]
+            return [IsPatientOrAdmin()]
         if self.action in ("complete", "no_show"):
             return [IsSpecialistOrAdmin()]
         return [IsAuthenticated()]
@@ -287,6 +287,7 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             slot_id=data["slot"],
             reason=data["reason"],
             idempotency_key=_idempotency_key(request),
+            patient=data.get("patient"),
         )
         response = Response(self.get_serializer(result.booking).data, status=status.HTTP_201_CREATED)
         if result.replayed:

@@ -123,6 +123,8 @@ class NextAvailableSearch(serializers.Serializer):
 
 class BookingIn(serializers.Serializer):
     slot = id_field()
+    # Admins book for a patient, named by their user id; a patient books for themselves.
+    patient = id_field(required=False)
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 

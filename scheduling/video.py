@@ -116,11 +116,40 @@ def grant(visit: VideoVisit, participant: Participant) -> JoinGrant:
     )
 
 
-def visit_join(token: str) -> JoinGrant:
-    """Enter a visit with a join token: inside its window only, and only while it is confirmed."""
+class JoinState(StrEnum):
+    """Where a visit stands for the holder of its link."""
+
+    TOO_EARLY = "too_early"  # before the window: the room opens JOIN_WINDOW_MINUTES before the start
+    OPEN = "open"
+    ENDED = "ended"
+    CANCELLED = "cancelled"
+    RESCHEDULED = "rescheduled"  # moved: the new booking has new links
+
+    @property
+    def closed(self) -> bool:
+        return self in (JoinState.ENDED, JoinState.CANCELLED, JoinState.RESCHEDULED)
+
+
+@dataclass(frozen=True)
+class JoinLink:
+    """The visit a join token opens, its participant, and where the visit stands now."""
+
+    visit: VideoVisit
+    participant: Participant
+    window: JoinWindow
+    state: JoinState
+
+    @property
+    def booking(self) -> Booking:
+        return self.visit.booking
+
+
+def join_link_get(token: str) -> JoinLink:
+    """The visit of a join token (NotFound for none) and its state: the one rule of when a link
+    opens the room, for the JSON answer (`visit_join`) and the visit page alike."""
     digest = token_hash(token)
     visit = (
-        VideoVisit.objects.select_related("booking__slot")
+        VideoVisit.objects.select_related("booking__slot__specialist__user", "booking__slot__visit_type")
         .filter(Q(patient_token_sha256=digest) | Q(specialist_token_sha256=digest))
         .first()
     )
@@ -130,12 +159,28 @@ def visit_join(token: str) -> JoinGrant:
     booking = visit.booking
     window = join_window(booking)
     now = timezone.now()
-    if booking.status in (Booking.Status.CANCELLED, Booking.Status.RESCHEDULED) or now >= window.closes_at:
+    if booking.status == Booking.Status.CANCELLED:
+        state = JoinState.CANCELLED
+    elif booking.status == Booking.Status.RESCHEDULED:
+        state = JoinState.RESCHEDULED
+    elif now >= window.closes_at:
+        state = JoinState.ENDED
+    elif now < window.opens_at:
+        state = JoinState.TOO_EARLY
+    else:
+        state = JoinState.OPEN
+    return JoinLink(visit=visit, participant=participant, window=window, state=state)
+
+
+def visit_join(token: str) -> JoinGrant:
+    """Enter a visit with a join token: inside its window only, and only while it is confirmed."""
+    link = join_link_get(token)
+    if link.state.closed:
         raise Gone("This visit is closed.", code="visit_closed")
-    if now < window.opens_at:
+    if link.state == JoinState.TOO_EARLY:
         raise Forbidden(
             f"The visit opens {settings.JOIN_WINDOW_MINUTES} minutes before the start.",
             code="too_early",
-            opens_at=window.opens_at.isoformat().replace("+00:00", "Z"),
+            opens_at=link.window.opens_at.isoformat().replace("+00:00", "Z"),
         )
-    return grant(visit, participant)
+    return grant(link.visit, link.participant)

@@ -8,18 +8,23 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
+from django.urls import URLPattern, path
 
 from clinic.models import User
 from core.admin import Audited, ViewOnly
+from core.permissions import is_admin
 from notifications.admin import NotificationInline
 from scheduling.models import Booking
 from scheduling.services.bookings import booking_reasons_read
+from web import staff
 
 
 @admin.register(Booking)
 class BookingAdmin(ViewOnly, Audited, admin.ModelAdmin):
     """View only: a booking changes through the services (the API), which claim slots, keep the
-    policies, notify the patient and write the audit trail; a hand edit here would do none."""
+    policies, notify the patient and write the audit trail; a hand edit here would do none. So
+    the admin's "Book a visit for a patient", "Move visit" and "Cancel visit" are forms of
+    their own calling those services (web/staff.py)."""
 
     list_display = ["id", "patient", "slot", "status", "created_at", "cancelled_by"]
     list_filter = ["status", "cancelled_by", ("created_at", admin.DateFieldListFilter)]
@@ -46,3 +51,28 @@ class BookingAdmin(ViewOnly, Audited, admin.ModelAdmin):
         if obj is not None and isinstance(request.user, User):
             booking_reasons_read(by=request.user, bookings=[obj])
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def get_urls(self) -> list[URLPattern]:
+        wrap = self.admin_site.admin_view
+        return [
+            path("book/", wrap(staff.book_for_patient), name="scheduling_booking_book"),
+            path("<int:pk>/cancel/", wrap(staff.cancel_for_patient), name="scheduling_booking_cancel"),
+            path("<int:pk>/move/", wrap(staff.move_for_patient), name="scheduling_booking_move"),
+            *super().get_urls(),
+        ]
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        extra = {**(extra_context or {}), "can_act_for_patient": is_admin(request.user)}
+        return super().changeform_view(request, object_id, form_url, extra)
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        extra = {**(extra_context or {}), "can_act_for_patient": is_admin(request.user)}
+        return super().changelist_view(request, extra)

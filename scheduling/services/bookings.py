@@ -27,6 +27,7 @@ from clinic.models import Patient, User
 from core import rows
 from core.audit import audit_event_record
 from core.errors import Conflict, Forbidden, InvalidInput
+from core.permissions import is_admin
 from scheduling import video
 from scheduling.models import Booking, IdempotencyKey, Slot, TimeOff
 from scheduling.services.slots import slot_claim, slot_release, slot_unavailable
@@ -138,24 +139,51 @@ def _replay(user: User, key: str, request_hash: str) -> BookingResult | None:
 
 
 def booking_create(
-    *, user: User, slot_id: int, reason: str = "", idempotency_key: str | None = None
+    *,
+    user: User,
+    slot_id: int,
+    reason: str = "",
+    idempotency_key: str | None = None,
+    patient: int | None = None,
 ) -> BookingResult:
-    """Book a slot for the patient `user`. With an idempotency key, a repeat returns the first
-    booking."""
+    """Book a slot for the patient `user`, or, when `user` is an admin, for the patient whose
+    user id is `patient` (the clinic booking for someone who called): the same claim, policies
+    and messages, with the admin in the audit trail. With an idempotency key, a repeat returns
+    the first booking."""
+    patient_user = _booked_for(user, patient)
     request_hash = _request_hash(slot_id, reason)
     try:
-        return _booking_create(user, slot_id, reason, idempotency_key, request_hash)
+        return _booking_create(patient_user, user, slot_id, reason, idempotency_key, request_hash)
     except IntegrityError:
         # Two requests with one key raced: the loser's transaction rolled back whole (its
         # claim included); answer it with the winner's booking.
-        if idempotency_key and (found := _replay(user, idempotency_key, request_hash)):
+        if idempotency_key and (found := _replay(patient_user, idempotency_key, request_hash)):
             return found
         raise
 
 
+def _booked_for(user: User, patient: int | None) -> User:
+    """The user of the patient a booking is for: the caller, or the patient an admin names."""
+    if not is_admin(user):
+        if patient is not None and patient != user.pk:
+            raise InvalidInput(
+                "Only the clinic books for another patient.",
+                fields={"patient": ["Only the clinic books for another patient."]},
+            )
+        return user
+    if patient is None:
+        raise InvalidInput(
+            "Name the patient to book for.", fields={"patient": ["Name the patient to book for."]}
+        )
+    found = User.objects.filter(pk=patient, patient__isnull=False).first()
+    if found is None:
+        raise InvalidInput("No such patient.", fields={"patient": ["No such patient."]})
+    return found
+
+
 @transaction.atomic
 def _booking_create(
-    user: User, slot_id: int, reason: str, idempotency_key: str | None, request_hash: str
+    user: User, by: User, slot_id: int, reason: str, idempotency_key: str | None, request_hash: str
 ) -> BookingResult:
     patient = _lock_patient(user)
     if idempotency_key and (found := _replay(user, idempotency_key, request_hash)):
@@ -166,7 +194,7 @@ def _booking_create(
     booking = _insert_confirmed(patient=patient, slot=slot, reason=reason)
     video.video_visit_create(booking=booking)
     booking_changed.send(sender=Booking, booking=booking, action=BookingAction.CONFIRMED, previous=None)
-    _audit(patient.user, BookingAction.CONFIRMED, booking, None)
+    _audit(by, BookingAction.CONFIRMED, booking, None)
     if idempotency_key:
         IdempotencyKey.objects.create(
             user=patient.user, key=idempotency_key, request_hash=request_hash, booking=booking

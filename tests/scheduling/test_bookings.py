@@ -68,10 +68,13 @@ def test_a_taken_slot_answers_409_slot_unavailable(patient_client):
     assert Booking.objects.count() == 1
 
 
-def test_only_patients_book(specialist_client, admin_client):
+def test_only_patients_book_and_admins_only_for_a_named_patient(specialist_client, admin_client):
+    # An admin books for a patient (tests/scheduling/test_bookings_by_admin.py), never unnamed.
     slot = SlotFactory()
     assert book(specialist_client, slot).status_code == 403
-    assert book(admin_client, slot).status_code == 403
+    response = book(admin_client, slot)
+    assert response.status_code == 400
+    assert "patient" in response.json()["fields"]
 
 
 @pytest.mark.parametrize(

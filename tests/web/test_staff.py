@@ -1,0 +1,134 @@
+"""Clinic staff book, cancel and move visits for patients from the Django admin's booking pages,
+through the patients' own services: the same claim, policies and messages, the admin in the
+audit trail; only the API's admin role may."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.test import Client
+from django.utils import timezone
+
+from clinic.models import User
+from core.models import AuditEvent
+from notifications.models import Notification
+from scheduling.models import Booking, Slot
+from scheduling.services.slots import SLOT_UNAVAILABLE
+from tests.factories import BookingFactory, PatientFactory, SlotFactory
+
+pytestmark = pytest.mark.django_db
+
+BOOK = "/admin/scheduling/booking/book/"
+
+
+@pytest.fixture
+def admin() -> User:
+    return User.objects.create_superuser(email="desk@clinic.example", password="x" * 12)
+
+
+@pytest.fixture
+def desk(admin) -> Client:
+    client = Client()
+    client.force_login(admin)
+    return client
+
+
+def soon_booking() -> Booking:
+    """A visit in two hours: inside the patients' cancellation window, so they must call."""
+    start = (timezone.now() + dt.timedelta(hours=2)).replace(second=0, microsecond=0)
+    return BookingFactory(slot=SlotFactory(start=start, status=Slot.Status.BOOKED))
+
+
+def test_the_booking_list_offers_to_book_for_a_patient(desk):
+    page = desk.get("/admin/scheduling/booking/").content.decode()
+    assert f'href="{BOOK}"' in page
+
+
+def test_an_admin_books_for_a_patient_as_the_patient_would(desk, admin):
+    patient, slot = PatientFactory(), SlotFactory()
+    assert desk.get(f"{BOOK}?patient={patient.pk}").status_code == 200
+    response = desk.post(BOOK, {"patient": patient.pk, "slot": slot.pk, "reason": "Called in"})
+    booking = Booking.objects.get(patient=patient)
+    assert response.status_code == 302
+    assert response["Location"] == f"/admin/scheduling/booking/{booking.pk}/change/"
+    assert (booking.slot_id, booking.status, booking.reason) == (slot.pk, "confirmed", "Called in")
+    assert Notification.objects.filter(booking=booking, kind="booking_confirmed").exists()
+    assert AuditEvent.objects.get(object_id=booking.pk, action="booking.confirmed").actor == admin
+
+
+def test_a_refused_booking_shows_the_form_again_with_the_reason(desk):
+    patient = PatientFactory()
+    taken = BookingFactory().slot
+    response = desk.post(BOOK, {"patient": patient.pk, "slot": taken.pk})
+    assert response.status_code == 400
+    assert response.context["form"].errors["slot"] == [SLOT_UNAVAILABLE]  # beside its field
+    assert not Booking.objects.filter(patient=patient).exists()
+
+
+@pytest.mark.parametrize("body", [{}, {"patient": "abc", "slot": "1"}, {"patient": "999999", "slot": "-1"}])
+def test_a_malformed_booking_form_answers_400_beside_its_fields(desk, body):
+    response = desk.post(BOOK, body)
+    assert response.status_code == 400
+    assert "errorlist" in response.content.decode()
+
+
+def test_an_admin_cancels_inside_the_patients_window(desk, admin):
+    booking = soon_booking()
+    page = desk.get(f"/admin/scheduling/booking/{booking.pk}/change/").content.decode()
+    assert f'href="/admin/scheduling/booking/{booking.pk}/cancel/"' in page
+    response = desk.post(f"/admin/scheduling/booking/{booking.pk}/cancel/", {"reason": "Patient called"})
+    assert response.status_code == 302
+    booking.refresh_from_db()
+    assert (booking.status, booking.cancelled_by) == ("cancelled", "admin")
+    assert Slot.objects.get(pk=booking.slot_id).status == Slot.Status.OPEN
+    assert Notification.objects.filter(booking=booking, kind="booking_cancelled").exists()
+    assert AuditEvent.objects.get(object_id=booking.pk, action="booking.cancelled").actor == admin
+
+
+def test_an_admin_moves_a_visit_to_another_slot(desk):
+    booking = soon_booking()
+    target = SlotFactory(specialist=booking.slot.specialist, visit_type=booking.slot.visit_type)
+    response = desk.post(f"/admin/scheduling/booking/{booking.pk}/move/", {"slot": target.pk})
+    assert response.status_code == 302
+    booking.refresh_from_db()
+    assert booking.status == "rescheduled"
+    new = Booking.objects.get(rescheduled_from=booking)
+    assert new.slot_id == target.pk
+    assert response["Location"] == f"/admin/scheduling/booking/{new.pk}/change/"
+
+
+def test_a_cancelled_visit_cannot_be_cancelled_again(desk):
+    booking = BookingFactory(status=Booking.Status.CANCELLED)
+    response = desk.post(f"/admin/scheduling/booking/{booking.pk}/cancel/", {})
+    assert response.status_code == 400
+    assert "The booking is cancelled." in response.content.decode()
+
+
+@pytest.mark.parametrize("action", ["cancel", "move"])
+def test_an_unknown_booking_answers_404(desk, action):
+    assert desk.get(f"/admin/scheduling/booking/999999/{action}/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "url", [BOOK, "/admin/scheduling/booking/{pk}/cancel/", "/admin/scheduling/booking/{pk}/move/"]
+)
+def test_staff_without_the_admin_role_may_not_act_for_patients(url):
+    booking = BookingFactory()
+    watcher = User.objects.create_user(email="watch@clinic.example", password="x" * 12, is_staff=True)
+    watcher.user_permissions.add(Permission.objects.get(codename="view_booking"))
+    client = Client()
+    client.force_login(watcher)
+    assert client.get(url.format(pk=booking.pk)).status_code == 403
+    assert client.post(url.format(pk=booking.pk), {"reason": "x"}).status_code == 403
+    assert f'href="{BOOK}"' not in client.get("/admin/scheduling/booking/").content.decode()
+    assert Booking.objects.get(pk=booking.pk).status == "confirmed"
+
+
+def test_a_patients_admin_page_offers_to_book_for_them(desk):
+    patient = PatientFactory()
+    page = desk.get(f"/admin/clinic/patient/{patient.pk}/change/").content.decode()
+    assert f'href="{BOOK}?patient={patient.pk}"' in page
+    form = desk.get(f"{BOOK}?patient={patient.pk}").content.decode()
+    assert f'value="{patient.pk}"' in form
