@@ -140,7 +140,7 @@ def find(request: HttpRequest) -> HttpResponse:
 class WeekForm(forms.Form):
     """The query of a specialist's page: which week, for which state, which visit type."""
 
-    week = forms.IntegerField(min_value=0, max_value=MAX_WEEKS, required=False)
+    week = forms.IntegerField(min_value=0, max_value=MAX_WEEKS, required=False, widget=forms.HiddenInput)
     state = forms.ChoiceField(label=_("State you are in"), choices=US_STATES, required=False)
     visit_type = forms.TypedChoiceField(label=_("Visit type"), coerce=int, required=False, empty_value=None)
 
@@ -263,19 +263,19 @@ def book(request: HttpRequest, slot_id: int) -> HttpResponse:
             except DomainError as exc:
                 # Refused: nothing was stored under the key, so the same form may try again.
                 refusal = exc
-                _errors_from(form, exc)
+                slot.refresh_from_db(fields=["status"])
             else:
                 return redirect("web:visit", pk=result.booking.pk)
         status = refusal.status if refusal else INVALID
     else:
         form = BookForm(initial={"key": uuid.uuid4()})
         status = 200
-    taken = refusal is not None or not slot.is_open
     context = {
         "slot": slot,
         "form": form,
-        "taken": taken,
-        "alternatives": _alternatives(slot, patient) if taken else [],
+        "refusal": refusal.detail if refusal else None,
+        "taken": not slot.is_open,
+        "alternatives": _alternatives(slot, patient) if refusal or not slot.is_open else [],
     }
     return render(request, "web/patient/book.html", context, status=status)
 
