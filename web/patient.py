@@ -97,10 +97,19 @@ class FindForm(forms.Form):
         choices=US_STATES,
         help_text=_("Specialists must be licensed in the state where you are during the visit."),
     )
+    visit_type = forms.TypedChoiceField(
+        label=_("Visit type"),
+        coerce=int,
+        required=False,
+        empty_value=None,
+        help_text=_("A follow-up needs an earlier visit with the same specialist."),
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _choices(self, "specialty", _specialty_choices())
+        kinds = VisitType.objects.order_by("-new_patient", "name")
+        _choices(self, "visit_type", [("", _("Any visit type")), *((v.pk, v.name) for v in kinds)])
 
 
 def _specialists(ids: Iterable[int]) -> dict[int, Specialist]:
@@ -123,7 +132,9 @@ def find(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return render(request, "web/patient/find.html", {"form": form}, status=INVALID)
     search = form.cleaned_data
-    found = selectors.slots_next_available(specialty=search["specialty"], state=search["state"])[:PAGE_SIZE]
+    found = selectors.slots_next_available(
+        specialty=search["specialty"], state=search["state"], visit_type=search["visit_type"]
+    )[:PAGE_SIZE]
     people = _specialists(s.specialist_id for s in found)
     kinds = _visit_types(s.visit_type_id for s in found)
     results = [

@@ -14,7 +14,7 @@ from django.utils import timezone
 from clinic.models import User
 from scheduling.models import Booking, Slot
 from scheduling.services import bookings
-from tests.factories import BookingFactory, PatientFactory, SlotFactory, SpecialistFactory
+from tests.factories import BookingFactory, FollowUpFactory, PatientFactory, SlotFactory, SpecialistFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -256,3 +256,29 @@ def test_wrong_methods_answer_405(patient_web, patient):
     assert patient_web.get(f"/visits/{booking.pk}/cancel/").status_code == 405
     assert patient_web.delete("/visits/").status_code == 405
     assert patient_web.post("/find/").status_code == 405
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/book/99999999999999999999/", "/visits/99999999999999999999/", "/specialists/99999999999999999999/"],
+)
+def test_an_id_too_large_for_the_database_answers_404(patient_web, path):
+    assert patient_web.get(path).status_code == 404
+
+
+def test_the_specialists_week_pages_forward_and_back(client, doctor):
+    SlotFactory(specialist=doctor, start=_at(1))
+    first = client.get(f"/specialists/{doctor.pk}/", {"state": "NY"})
+    assert (first.context["previous_week"], first.context["next_week"]) == (None, 1)
+    second = client.get(f"/specialists/{doctor.pk}/", {"state": "NY", "week": 1})
+    assert (second.context["previous_week"], second.context["next_week"]) == (0, 2)
+    assert b"No free times this week." in second.content
+
+
+def test_find_narrows_to_a_visit_type(client, doctor):
+    follow_up = SlotFactory(specialist=doctor, start=_at(2), visit_type=FollowUpFactory())
+    consult = SlotFactory(specialist=doctor, start=_at(3))
+    search = {"specialty": "chronic-pain", "state": "NY"}
+    assert [r["slot"].id for r in client.get("/find/", search).context["results"]] == [follow_up.pk]
+    narrowed = client.get("/find/", {**search, "visit_type": consult.visit_type_id})
+    assert [r["slot"].id for r in narrowed.context["results"]] == [consult.pk]
