@@ -369,6 +369,7 @@ def visit_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     except DomainError as exc:
         form.add_error(None, exc.detail)
         return _visit_page(request, _booking(request, pk), cancel_form=form, status=exc.status)
+    messages.success(request, _("Your visit is cancelled, and its time is free for others."))
     return redirect("web:visit", pk=booking.pk)
 
 
@@ -405,6 +406,7 @@ def visit_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
                 _errors_from(form, exc)
                 status = exc.status
             else:
+                messages.success(request, _("Your visit is moved; the old time is freed."))
                 return redirect("web:visit", pk=new.pk)
     context = {
         "booking": booking,

@@ -110,6 +110,7 @@ def test_find_book_see_cancel_and_find_the_slot_again(page, sign_in, axe_check, 
 
     page.get_by_label("Why are you cancelling? (optional)").fill("Feeling better")
     page.get_by_role("button", name="Cancel this visit").click()
+    expect(page.get_by_role("status")).to_contain_text("Your visit is cancelled")
     expect(page.get_by_role("main")).to_contain_text("Cancelled")
     booking.refresh_from_db()
     assert booking.status == Booking.Status.CANCELLED
@@ -157,6 +158,7 @@ def test_the_profile_shows_errors_beside_fields_and_saves(page, sign_in, axe_che
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_role("status")).to_contain_text("Your profile is saved.")
     expect(page.get_by_role("contentinfo")).to_contain_text("America/Los_Angeles")
+    _check(page, axe_check, screenshot, "profile-saved")
     patient.refresh_from_db()
     assert (str(patient.phone), patient.sms_opt_in) == ("+12125550177", False)
 
