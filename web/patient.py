@@ -272,6 +272,10 @@ def book(request: HttpRequest, slot_id: int) -> HttpResponse:
                     idempotency_key=str(form.cleaned_data["key"]),
                 )
             except DomainError as exc:
+                if exc.code == "idempotency_key_reused":
+                    # This form already booked, and was changed and sent again: the booking stands.
+                    messages.warning(request, _("This form was already sent: your booking is below."))
+                    return redirect("web:visits")
                 # Refused: nothing was stored under the key, so the same form may try again.
                 refusal = exc
                 slot.refresh_from_db(fields=["status"])
@@ -485,6 +489,16 @@ class ProfileForm(forms.Form):
         return self.cleaned_data
 
 
+def _changed(patient: Patient, validated: dict[str, Any]) -> dict[str, Any]:
+    """What the form changes: the page sends every field, PATCH `me/` only those it changes, and
+    the audit trail and the messages waiting to be sent should see only real changes."""
+    current = {
+        name: getattr(patient.user if name in ("first_name", "last_name") else patient, name)
+        for name in validated
+    }
+    return {name: value for name, value in validated.items() if str(value) != str(current[name])}
+
+
 @patient_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def profile(request: HttpRequest) -> HttpResponse:
@@ -495,7 +509,7 @@ def profile(request: HttpRequest) -> HttpResponse:
         form = ProfileForm(request.POST)
         if form.is_valid():
             try:
-                profile_update(user=user, changes=form.validated)
+                profile_update(user=user, changes=_changed(patient, form.validated))
             except DomainError as exc:
                 _errors_from(form, exc)
             else:

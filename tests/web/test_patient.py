@@ -12,6 +12,7 @@ from django.test import Client
 from django.utils import timezone
 
 from clinic.models import User
+from core.models import AuditEvent
 from scheduling.models import Booking, Slot
 from scheduling.services import bookings
 from tests.factories import BookingFactory, FollowUpFactory, PatientFactory, SlotFactory, SpecialistFactory
@@ -282,3 +283,29 @@ def test_find_narrows_to_a_visit_type(client, doctor):
     assert [r["slot"].id for r in client.get("/find/", search).context["results"]] == [follow_up.pk]
     narrowed = client.get("/find/", {**search, "visit_type": consult.visit_type_id})
     assert [r["slot"].id for r in narrowed.context["results"]] == [consult.pk]
+
+
+def test_a_form_sent_again_with_another_reason_leads_to_the_booking_made(patient_web, doctor):
+    slot = SlotFactory(specialist=doctor, start=_at(3))
+    key = str(uuid.uuid4())
+    _book(patient_web, slot, key=key)
+    response = _book(patient_web, slot, reason="Changed my mind about the wording", key=key)
+    assert response.status_code == 302 and response["Location"] == "/visits/"
+    assert Booking.objects.get(slot=slot).reason == "Back pain"
+
+
+def test_saving_the_profile_records_only_what_changed(patient_web, patient):
+    same = {
+        "first_name": patient.user.first_name,
+        "last_name": patient.user.last_name,
+        "phone": str(patient.phone),
+        "state": "NY",
+        "timezone": "America/New_York",
+        "email_opt_in": "on",
+        "sms_opt_in": "on",
+    }
+    assert patient_web.post("/profile/", same).status_code == 302
+    assert not AuditEvent.objects.filter(action__in=["user.updated", "patient.updated"]).exists()
+    patient_web.post("/profile/", {**same, "sms_opt_in": ""})
+    event = AuditEvent.objects.get(action="patient.updated")
+    assert event.after["changed"] == ["sms_opt_in"]
