@@ -309,3 +309,20 @@ def test_saving_the_profile_records_only_what_changed(patient_web, patient):
     patient_web.post("/profile/", {**same, "sms_opt_in": ""})
     event = AuditEvent.objects.get(action="patient.updated")
     assert event.after["changed"] == ["sms_opt_in"]
+
+
+def test_my_visits_costs_the_same_few_queries_for_many_visits(
+    patient_web, patient, django_assert_max_num_queries
+):
+    for day in range(1, 6):
+        BookingFactory(patient=patient, slot__start=_at(day))
+    with django_assert_max_num_queries(8):
+        assert patient_web.get("/visits/").status_code == 200
+
+
+def test_find_costs_the_same_few_queries_for_many_specialists(client, django_assert_max_num_queries):
+    for day in range(1, 6):
+        SlotFactory(specialist=SpecialistFactory(), start=_at(day))
+    with django_assert_max_num_queries(10):
+        response = client.get("/find/", {"specialty": "chronic-pain", "state": "NY"})
+    assert len(response.context["results"]) == 5
