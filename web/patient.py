@@ -24,6 +24,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 from localflavor.us.us_states import US_STATES
 
@@ -205,6 +206,10 @@ def specialist(request: HttpRequest, pk: int) -> HttpResponse:
         start_before=end_at,
     )[:500]
     kinds = {v.pk: v for v in offered}
+    today_local = timezone.localdate()
+    licensed_here = not state or any(
+        lic.state == state and lic.expires_on >= today_local for lic in person.licenses.all()
+    )
     query = {"state": state or "", "visit_type": form.cleaned_data["visit_type"] or ""}
     context.update(
         days=_days(found, tz, kinds),
@@ -216,6 +221,7 @@ def specialist(request: HttpRequest, pk: int) -> HttpResponse:
         next_week=week + 1 if week + 1 <= MAX_WEEKS else None,
         query=query,
         state=state,
+        licensed_here=licensed_here,
     )
     return render(request, "web/patient/specialist.html", context)
 
@@ -236,15 +242,16 @@ class BookForm(forms.Form):
     key = forms.UUIDField(widget=forms.HiddenInput)
 
 
-def _alternatives(slot: Slot, patient: Patient) -> list[BookableSlot]:
-    """The specialist's next free slots of the same visit type, else of any."""
-    found = selectors.slots_bookable(
-        specialist=slot.specialist_id, state=patient.state, visit_type=slot.visit_type_id
-    )
-    first = found[:ALTERNATIVES]
-    return (
-        first or selectors.slots_bookable(specialist=slot.specialist_id, state=patient.state)[:ALTERNATIVES]
-    )
+def _alternatives(slot: Slot, patient: Patient, refusal: DomainError | None) -> list[BookableSlot]:
+    """The specialist's next free slots of the same visit type (of a new-patient visit when a
+    follow-up was refused), else of any."""
+    kind: int | None = slot.visit_type_id
+    if refusal is not None and refusal.code == "follow_up_requires_prior_visit":
+        first_visit = slot.specialist.visit_types.filter(new_patient=True).order_by("name").first()
+        kind = first_visit.pk if first_visit else None
+    search = {"specialist": slot.specialist_id, "state": patient.state}
+    found = selectors.slots_bookable(**search, visit_type=kind)[:ALTERNATIVES] if kind else []
+    return found or selectors.slots_bookable(**search)[:ALTERNATIVES]
 
 
 def _slot(pk: int) -> Slot:
@@ -290,7 +297,7 @@ def book(request: HttpRequest, slot_id: int) -> HttpResponse:
         "form": form,
         "refusal": refusal.detail if refusal else None,
         "taken": not slot.is_open,
-        "alternatives": _alternatives(slot, patient) if refusal or not slot.is_open else [],
+        "alternatives": _alternatives(slot, patient, refusal) if refusal or not slot.is_open else [],
     }
     return render(request, "web/patient/book.html", context, status=status)
 
@@ -334,6 +341,21 @@ def _changeable(booking: Booking) -> bool:
     return booking.status == Booking.Status.CONFIRMED and booking.slot.start - timezone.now() >= window
 
 
+def _reminders() -> str:
+    """The reminder offsets as a person reads them: "24 hours and 1 hour"."""
+    spans = []
+    for seconds in settings.REMINDER_OFFSETS:
+        if seconds % 3600 == 0:
+            hours = seconds // 3600
+            spans.append(ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours})
+        else:
+            minutes = max(1, seconds // 60)
+            spans.append(ngettext("%(n)d minute", "%(n)d minutes", minutes) % {"n": minutes})
+    if len(spans) < 2:
+        return "".join(spans)
+    return _("%(first)s and %(last)s") % {"first": ", ".join(spans[:-1]), "last": spans[-1]}
+
+
 def _visit_page(
     request: HttpRequest, booking: Booking, *, cancel_form: CancelForm | None = None, status: int = 200
 ) -> HttpResponse:
@@ -348,6 +370,7 @@ def _visit_page(
         "changeable": _changeable(booking),
         "window_hours": settings.CANCELLATION_WINDOW_HOURS,
         "clinic_phone": settings.CLINIC_PHONE,
+        "reminders": _reminders(),
         "cancel_form": cancel_form or CancelForm(),
     }
     return render(request, "web/patient/visit.html", context, status=status)

@@ -326,3 +326,23 @@ def test_find_costs_the_same_few_queries_for_many_specialists(client, django_ass
     with django_assert_max_num_queries(10):
         response = client.get("/find/", {"specialty": "chronic-pain", "state": "NY"})
     assert len(response.context["results"]) == 5
+
+
+def test_the_confirmation_names_the_reminders_of_each_channel(patient_web, patient, settings):
+    settings.REMINDER_OFFSETS = [86400, 3600]
+    booking = BookingFactory(patient=patient, slot__start=_at(3))
+    page = patient_web.get(f"/visits/{booking.pk}/").content.decode()
+    assert page.count("reminders 24 hours and 1 hour before the visit") == 2  # email and SMS
+
+
+def test_a_refused_follow_up_offers_first_visits(patient_web, doctor):
+    follow_up = SlotFactory(specialist=doctor, start=_at(2), visit_type=FollowUpFactory())
+    consult = SlotFactory(specialist=doctor, start=_at(4))
+    response = _book(patient_web, follow_up)
+    assert response.status_code == 400
+    assert [s.id for s in response.context["alternatives"]] == [consult.pk]
+
+
+def test_the_specialists_page_says_when_they_are_not_licensed_in_the_state(client, doctor):
+    response = client.get(f"/specialists/{doctor.pk}/", {"state": "CA"})
+    assert b"not licensed in CA" in response.content
