@@ -61,7 +61,12 @@ def test_find_prefills_the_patients_state(patient_web, patient):
 
 @pytest.mark.parametrize(
     "query",
-    [{"specialty": "nope", "state": "NY"}, {"specialty": "chronic-pain", "state": "ZZ"}, {"specialty": ""}],
+    [
+        {"specialty": "nope", "state": "NY"},
+        {"specialty": "chronic-pain", "state": "ZZ"},
+        {"specialty": "chronic-pain\x00", "state": "NY"},
+        {"specialty": ""},
+    ],
 )
 def test_a_malformed_search_answers_400_with_the_form(client, query):
     response = client.get("/find/", query)
@@ -140,7 +145,13 @@ def test_a_policy_refusal_is_shown_beside_the_form(patient_web, doctor, settings
 
 
 @pytest.mark.parametrize(
-    "body", [{}, {"reason": "x", "key": "not-a-uuid"}, {"reason": "x" * 2001, "key": str(uuid.uuid4())}]
+    "body",
+    [
+        {},
+        {"reason": "x", "key": "not-a-uuid"},
+        {"reason": "x" * 2001, "key": str(uuid.uuid4())},
+        {"reason": "nul\x00", "key": str(uuid.uuid4())},
+    ],
 )
 def test_a_malformed_booking_answers_400(patient_web, doctor, body):
     slot = SlotFactory(specialist=doctor, start=_at(3))
@@ -242,7 +253,14 @@ def test_the_profile_saves_through_the_same_rules_as_me(patient_web, patient):
 
 
 @pytest.mark.parametrize(
-    ("field", "value"), [("phone", "12345"), ("state", "ZZ"), ("timezone", "Mars/Base"), ("first_name", "")]
+    ("field", "value"),
+    [
+        ("phone", "12345"),
+        ("state", "ZZ"),
+        ("timezone", "Mars/Base"),
+        ("first_name", ""),
+        ("last_name", "nul\x00"),
+    ],
 )
 def test_profile_errors_appear_beside_their_fields(patient_web, patient, field, value):
     response = patient_web.post("/profile/", {**PROFILE, field: value})
