@@ -388,6 +388,9 @@ CLINIC_NAME = env.str("CLINIC_NAME", default="Neuro Clinic")
 # The zone the pages show times in to a visitor who is not signed in (a signed-in patient or
 # specialist sees their profile's zone).
 CLINIC_TIMEZONE = env.str("CLINIC_TIMEZONE", default="America/New_York")
+# The number the pages give patients who must call (e.g. to change a visit inside the
+# cancellation window).
+CLINIC_PHONE = env.str("CLINIC_PHONE", default="+1 212 555 0100")
 SMS_BACKEND = env.str("SMS_BACKEND", default="console")
 SMS_RATE_LIMIT = env.str("SMS_RATE_LIMIT", default="1/s")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}

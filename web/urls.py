@@ -10,7 +10,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
-from web import accounts, dashboard, views
+from web import accounts, dashboard, patient, views
 
 pages = [
     path("", views.home, name="home"),
@@ -40,9 +40,16 @@ pages = [
     ),
     path("signup/", accounts.signup, name="signup"),
     # Placeholders, replaced by each area's pages.
-    path("find/", views.coming_soon, {"title": _("Find a visit")}, name="find"),
-    path("visits/", views.coming_soon, {"title": _("My visits")}, name="visits"),
-    path("profile/", views.coming_soon, {"title": _("Profile")}, name="profile"),
+    # The patient's pages (web/patient.py).
+    path("find/", patient.find, name="find"),
+    path("specialists/<int:pk>/", patient.specialist, name="specialist"),
+    path("book/<int:slot_id>/", patient.book, name="book"),
+    path("visits/", patient.visits, name="visits"),
+    path("visits/<int:pk>/", patient.visit, name="visit"),
+    path("visits/<int:pk>/cancel/", patient.visit_cancel, name="visit_cancel"),
+    path("visits/<int:pk>/reschedule/", patient.visit_reschedule, name="visit_reschedule"),
+    path("visits/<int:pk>/calendar.ics", patient.visit_calendar, name="visit_calendar"),
+    path("profile/", patient.profile, name="profile"),
     path("week/", views.coming_soon, {"title": _("My week")}, name="week"),
     path("hours/", views.coming_soon, {"title": _("Weekly hours")}, name="hours"),
     path("time-off/", views.coming_soon, {"title": _("Time off")}, name="time_off"),
