@@ -30,7 +30,7 @@ URL := http://127.0.0.1:$(PORT)
 run: migrate
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py seed_demo
-	@echo "Open $(URL)/api/docs/  (admin: $(URL)/admin/, queue: $(URL)/admin/queue/)"
+	@echo "Open $(URL)/  (API docs: $(URL)/api/docs/, admin: $(URL)/admin/, queue: $(URL)/admin/queue/)"
 	PATH="$(CURDIR)/$(BIN):$$PATH" PUBLIC_BASE_URL="$${PUBLIC_BASE_URL:-$(URL)}" \
 		$(BIN)/honcho start -f Procfile -p $(PORT) $(filter web,$(PROCESSES)) $(filter-out web,$(PROCESSES))
 

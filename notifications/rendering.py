@@ -39,7 +39,9 @@ def message_context(
         "when": _local_time(start, patient_timezone),
         "doctor": f"Dr. {doctor_last_name}",
         "join_url": join_url,
-        "bookings_url": f"{settings.PUBLIC_BASE_URL}/",
+        "bookings_url": f"{settings.PUBLIC_BASE_URL}/",  # the home page: short enough for an SMS
+        "visits_url": f"{settings.PUBLIC_BASE_URL}/visits/",  # the patient's visits (web/)
+        "find_url": f"{settings.PUBLIC_BASE_URL}/find/",
         "join_window_minutes": settings.JOIN_WINDOW_MINUTES,
     }
 

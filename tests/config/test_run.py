@@ -75,7 +75,9 @@ def web_command(line: str) -> str:
 def test_make_run_serves_on_port_8000_by_default():
     lines = make_run()
     assert web_command(honcho_line(lines)) == "python manage.py runserver 127.0.0.1:8000 --noreload"
-    assert any("Open http://127.0.0.1:8000/api/docs/" in line for line in lines)
+    assert any(
+        "Open http://127.0.0.1:8000/  (API docs: http://127.0.0.1:8000/api/docs/" in line for line in lines
+    )
 
 
 def test_make_run_serves_on_the_port_given():

@@ -74,3 +74,23 @@ def test_messages_show_the_time_in_the_patients_timezone_and_the_join_link(reali
     assert f"{local.hour % 12 or 12}:30 {local:%p %Z}" in sms
     assert "Dr. Okafor-Whitfield" in sms
     assert "https://visits.neuroclinic.com/v/" in sms
+
+
+def test_emails_link_the_patients_pages_and_those_pages_exist(settings):
+    from django.urls import resolve
+
+    from notifications.rendering import message_context, render_message
+
+    settings.PUBLIC_BASE_URL = "https://clinic.example"
+    data = message_context(
+        start=dt.datetime(2027, 1, 5, 15, tzinfo=dt.UTC),
+        patient_timezone=ZoneInfo("America/New_York"),
+        doctor_last_name="Okafor",
+        join_url="https://clinic.example/v/token",
+    )
+    confirmed = render_message(channel="email", kind="booking_confirmed", data=data)
+    cancelled = render_message(channel="email", kind="booking_cancelled", data=data)
+
+    assert "https://clinic.example/visits/" in confirmed.text and "/visits/" in confirmed.html
+    assert "https://clinic.example/find/" in cancelled.text and "/find/" in cancelled.html
+    assert resolve("/visits/").url_name and resolve("/find/").url_name  # pages, not 404s
