@@ -54,5 +54,8 @@ bench: install
 bench-notifications: install
 	$(BIN)/python -m bench.reminders
 
+bench-pages: install
+	$(BIN)/python -m bench.pages
+
 clean:
 	rm -rf $(VENV) var
