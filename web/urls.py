@@ -10,7 +10,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
-from web import accounts, dashboard, views
+from web import accounts, dashboard, specialist, views
 
 pages = [
     path("", views.home, name="home"),
@@ -43,9 +43,15 @@ pages = [
     path("find/", views.coming_soon, {"title": _("Find a visit")}, name="find"),
     path("visits/", views.coming_soon, {"title": _("My visits")}, name="visits"),
     path("profile/", views.coming_soon, {"title": _("Profile")}, name="profile"),
-    path("week/", views.coming_soon, {"title": _("My week")}, name="week"),
-    path("hours/", views.coming_soon, {"title": _("Weekly hours")}, name="hours"),
-    path("time-off/", views.coming_soon, {"title": _("Time off")}, name="time_off"),
+    # The specialist's workspace (web/specialist.py).
+    path("week/", specialist.week, name="week"),
+    path("week/visits/<int:pk>/completed/", specialist.visit_complete, name="visit_complete"),
+    path("week/visits/<int:pk>/no-show/", specialist.visit_no_show, name="visit_no_show"),
+    path("hours/", specialist.hours, name="hours"),
+    path("hours/<int:pk>/", specialist.hours_edit, name="hours_edit"),
+    path("hours/<int:pk>/delete/", specialist.hours_delete, name="hours_delete"),
+    path("time-off/", specialist.time_off_page, name="time_off"),
+    path("time-off/<int:pk>/delete/", specialist.time_off_delete, name="time_off_delete"),
 ]
 
 # admin_view lets only active staff in and sends the rest to the admin's login; each view then
