@@ -3,7 +3,8 @@ one address, that pair is refused for `AXES_COOLOFF_TIME`, in the Django admin, 
 sign-in and the API's `auth/token/` alike (each passes its request to `authenticate()`).
 
 The failures are counted by the email as the sign-in normalises it and by `core.net`'s client
-address. Under /api/ a lockout answers 429 in the API's error shape; elsewhere a plain page.
+address. Under /api/ a lockout answers 429 in the API's error shape; elsewhere the page
+`429.html` (the pages' app provides it, as it does 404.html).
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from axes.backends import AxesStandaloneBackend
-from axes.helpers import get_cool_off, get_lockout_message
+from axes.helpers import get_cool_off
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.loader import render_to_string
 
 from core.api.errors import error_body
 
@@ -48,7 +50,8 @@ def lockout_response(
             error_body("Too many failed sign-ins: try again later.", "throttled"), status=429
         )
     else:
-        response = HttpResponse(get_lockout_message(), status=429, content_type="text/plain; charset=utf-8")
+        body = render_to_string("429.html", request=request)
+        response = HttpResponse(body, status=429)
     if retry_after:
         response["Retry-After"] = retry_after
     return response

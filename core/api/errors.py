@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.db import DataError, IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.views.defaults import page_not_found, server_error
+from django.views.defaults import bad_request, page_not_found, permission_denied, server_error
 from rest_framework import exceptions, status
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
@@ -156,8 +156,13 @@ def handler500(request: HttpRequest) -> HttpResponse:
 
 
 def handler400(request: HttpRequest, exception: Exception) -> HttpResponse:
-    return JsonResponse(error_body("Bad request.", "bad_request"), status=400)
+    if _wants_api_error(request):
+        return JsonResponse(error_body("Bad request.", "bad_request"), status=400)
+    # A page's 400 is a page (web/templates/400.html), as its 404 and 500 are.
+    return bad_request(request, exception)
 
 
 def handler403(request: HttpRequest, exception: Exception) -> HttpResponse:
-    return JsonResponse(error_body("You do not have permission.", "permission_denied"), status=403)
+    if _wants_api_error(request):
+        return JsonResponse(error_body("You do not have permission.", "permission_denied"), status=403)
+    return permission_denied(request, exception)

@@ -136,6 +136,7 @@ def test_the_lockout_applies_to_the_sign_in_page(client):
         client.post("/accounts/login/", {"username": user.email, "password": "wrong"})
     response = client.post("/accounts/login/", {"username": user.email, "password": PASSWORD})
     assert response.status_code == 429
+    assert "Too many attempts" in response.content.decode()
     assert "_auth_user_id" not in client.session
 
 

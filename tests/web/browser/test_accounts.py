@@ -122,3 +122,17 @@ def test_the_account_pages_on_a_phone(phone_page, axe_check, screenshot):
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Welcome, Alex")).to_be_visible()
     _check(page, axe_check, screenshot, "signed-up")
+
+
+def test_a_locked_out_sign_in_is_a_page_that_says_what_to_do(page, axe_check, screenshot):
+    user = PatientFactory().user
+    page.goto("/accounts/login/")
+    for _ in range(5):
+        page.get_by_label("Email").fill(user.email)
+        page.get_by_label("Password").fill("wrong-password")
+        page.get_by_role("button", name="Sign in").click()
+        if page.get_by_role("heading", name="Too many attempts").count():
+            break
+    expect(page.get_by_role("heading", name="Too many attempts")).to_be_visible()
+    expect(page.get_by_role("link", name="Reset your password")).to_be_visible()
+    _check(page, axe_check, screenshot, "locked-out")

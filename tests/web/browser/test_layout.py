@@ -80,3 +80,11 @@ def test_axe_runs_under_the_csp_and_finds_a_violation(page, axe_check):
     page.evaluate("() => document.querySelector('label[for=id_username]').remove()")
     with pytest.raises(AssertionError, match="label"):
         axe_check(page)
+
+
+def test_a_missing_page_is_a_page_in_the_sites_look(page, axe_check, screenshot):
+    response = page.goto("/no-such-page/")
+    assert response is not None and response.status == 404
+    assert page.get_by_role("heading", name="Page not found").is_visible()
+    axe_check(page)
+    screenshot(page, "not-found")
