@@ -74,11 +74,12 @@ def specialist_page(view: SpecialistView[P]) -> Callable[Concatenate[HttpRequest
 
 
 def _put_errors(form: forms.Form, error: DomainError) -> None:
-    """A service's refusal beside the fields it names, else above the form."""
-    for name, errors in (error.fields or {}).items():
-        for message in errors:
-            form.add_error(name if name in form.fields else None, message)
-    if not error.fields or not any(name in form.fields for name in error.fields):
+    """A service's refusal beside the fields it names, else above the form. The sentence is the
+    error's own detail: its per-field messages speak the API's field names."""
+    named = [name for name in error.fields or {} if name in form.fields]
+    for name in named:
+        form.add_error(name, error.detail)
+    if not named:
         form.add_error(None, error.detail)
 
 
@@ -86,7 +87,7 @@ def _put_errors(form: forms.Form, error: DomainError) -> None:
 
 
 class WeekForm(forms.Form):
-    week = forms.DateField(required=False, label=_("Week of"))
+    week = forms.DateField(required=False, label=_("Week of"), widget=forms.DateInput(attrs={"type": "date"}))
 
 
 def _monday(day: dt.date) -> dt.date:
@@ -100,8 +101,10 @@ def _week_page(
     zone = specialist.timezone
     now = timezone.now()
     today = now.astimezone(zone).date()
-    form = WeekForm(request.GET)
-    if not form.is_valid():
+    form = WeekForm(request.GET if "week" in request.GET else None, initial={"week": today})
+    if not form.is_bound:
+        monday = _monday(today)
+    elif not form.is_valid():
         status, monday = INVALID, _monday(today)
     else:
         monday = _monday(form.cleaned_data["week"] or today)
@@ -181,7 +184,9 @@ class RuleForm(forms.Form):
     weekday = forms.TypedChoiceField(label=_("Day"), choices=WEEKDAYS, coerce=int)
     start_time = forms.TimeField(label=_("From"), widget=forms.TimeInput(attrs={"type": "time"}))
     end_time = forms.TimeField(label=_("Until"), widget=forms.TimeInput(attrs={"type": "time"}))
-    visit_type = forms.ModelChoiceField(label=_("Visit type"), queryset=VisitType.objects.none())
+    visit_type = forms.ModelChoiceField(
+        label=_("Visit type"), queryset=VisitType.objects.none(), empty_label=_("Choose a visit type")
+    )
     valid_from = forms.DateField(
         label=_("Starting on"),
         required=False,
