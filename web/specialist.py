@@ -49,6 +49,8 @@ WEEKDAYS = [
 # Visits still waiting for an outcome are shown this far back; upcoming ones this far ahead.
 OUTCOME_DAYS = 14
 UPCOMING_DAYS = 7
+# How far from today a page's dates may reach: further is a typo, or a probe for an overflow.
+REACH = dt.timedelta(days=5 * 365)
 
 P = ParamSpec("P")
 SpecialistView = Callable[Concatenate[HttpRequest, Specialist, P], HttpResponse]
@@ -88,6 +90,12 @@ def _put_errors(form: forms.Form, error: DomainError) -> None:
 
 class WeekForm(forms.Form):
     week = forms.DateField(required=False, label=_("Week of"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean_week(self) -> dt.date | None:
+        week: dt.date | None = self.cleaned_data["week"]
+        if week is not None and abs(week - timezone.now().date()) > REACH:
+            raise forms.ValidationError(_("Choose a week within five years of today."))
+        return week
 
 
 def _monday(day: dt.date) -> dt.date:
@@ -334,6 +342,21 @@ class TimeOffForm(forms.Form):
         help_text=_("Optional; patients never see it."),
     )
     cancel_conflicting = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def clean_end(self) -> dt.datetime:
+        end: dt.datetime = self.cleaned_data["end"]
+        now = timezone.now()
+        if end <= now:
+            raise forms.ValidationError(_("This time is already past."))
+        if end > now + REACH:
+            raise forms.ValidationError(_("Choose a time within five years from now."))
+        return end
+
+    def clean_start(self) -> dt.datetime:
+        start: dt.datetime = self.cleaned_data["start"]
+        if start < timezone.now() - REACH:
+            raise forms.ValidationError(_("Choose a time within five years from now."))
+        return start
 
 
 def _time_off_page(

@@ -20,6 +20,7 @@ from tests.factories import BookingFactory, PatientFactory, RuleFactory, SlotFac
 pytestmark = pytest.mark.django_db
 
 NY = ZoneInfo("America/New_York")
+NEXT_YEAR = dt.date.today().year + 1
 
 
 @pytest.fixture
@@ -306,10 +307,13 @@ def _hidden(page: str) -> dict[str, str]:
 @pytest.mark.parametrize(
     ("data", "field"),
     [
-        ({"start": "2030-01-01T10:00", "end": "2030-01-01T09:00"}, "end"),
-        ({"start": "yesterday", "end": "2030-01-01T09:00"}, "start"),
-        ({"start": "2030-01-01T10:00"}, "end"),
-        ({"start": "2030-01-01T10:00", "end": "2030-01-01T11:00", "reason": "x" * 201}, "reason"),
+        ({"start": f"{NEXT_YEAR}-01-15T10:00", "end": f"{NEXT_YEAR}-01-15T09:00"}, "end"),
+        ({"start": "yesterday", "end": f"{NEXT_YEAR}-01-15T09:00"}, "start"),
+        ({"start": f"{NEXT_YEAR}-01-15T10:00"}, "end"),
+        (
+            {"start": f"{NEXT_YEAR}-01-15T10:00", "end": f"{NEXT_YEAR}-01-15T11:00", "reason": "x" * 201},
+            "reason",
+        ),
     ],
 )
 def test_bad_time_off_answers_400_with_the_error_beside_the_field(client, doctor, data, field):
@@ -358,3 +362,35 @@ def test_the_week_page_is_quick_in_queries(client, doctor, django_assert_max_num
             _booked(doctor, timezone.now() + dt.timedelta(hours=hours * 3))
     with django_assert_max_num_queries(12):
         assert client.get("/week/").status_code == 200
+
+
+@pytest.mark.parametrize("week", ["9999-12-31", "0001-01-01"])
+def test_a_week_out_of_range_answers_400_not_a_crash(client, doctor, week):
+    response = client.get("/week/", {"week": week})
+    assert response.status_code == 400
+    assert response.context["form"].errors["week"]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"start": "9999-12-31T22:00", "end": "9999-12-31T23:59"},
+        {"start": "0001-01-01T00:00", "end": "0001-01-01T05:00"},
+    ],
+)
+def test_time_off_out_of_range_answers_400_not_a_crash(client, doctor, data):
+    response = client.post("/time-off/", data)
+    assert response.status_code == 400
+    assert not TimeOff.objects.exists()
+
+
+def test_hours_out_of_range_answer_400_or_save_without_a_crash(client, doctor):
+    response = client.post("/hours/", _rule_post(doctor, valid_from="9999-12-31", valid_until="9999-12-31"))
+    assert response.status_code in (302, 400)
+    response = client.post("/hours/", _rule_post(doctor, weekday="1", valid_from="0001-01-01"))
+    assert response.status_code in (302, 400)
+
+
+@pytest.mark.parametrize("path", ["/hours/99999999999999999999/", "/time-off/99999999999999999999/delete/"])
+def test_an_id_out_of_range_answers_404(client, doctor, path):
+    assert client.post(path).status_code == 404
