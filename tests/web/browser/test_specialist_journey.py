@@ -77,6 +77,18 @@ def test_a_specialist_sets_hours_sees_slots_and_resolves_time_off_over_a_visit(
     expect(page.get_by_role("cell", name="Monday", exact=True)).to_be_visible()
     _check(page, axe_check, screenshot, "specialist-hours")
 
+    # A change of mind: the mornings end at 12:00 after all, said twice to see the edit page.
+    page.get_by_role("link", name="Edit Monday 9:00 AM").click()
+    expect(page.get_by_label("Until")).to_have_value(re.compile("^12:00"))
+    _check(page, axe_check, screenshot, "specialist-hours-edit")
+    page.get_by_label("Until").fill("11:00")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_role("status")).to_contain_text(re.compile(r"\d+ slots removed over the next 60 days"))
+    page.get_by_role("link", name="Edit Monday 9:00 AM").click()
+    page.get_by_label("Until").fill("12:00")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_role("status")).to_contain_text(re.compile(r"\d+ slots added over the next 60 days"))
+
     # Next week's Monday shows three open morning slots, and Tuesday the booked visit.
     page.get_by_role("link", name="See your week").click()
     page.get_by_role("link", name="Next week").click()
