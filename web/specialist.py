@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 from rest_framework.exceptions import APIException
 
 from clinic.access import caller, specialist_of
@@ -88,14 +88,17 @@ def _put_errors(form: forms.Form, error: DomainError) -> None:
 # --- My week ----------------------------------------------------------------------------------
 
 
+def _within_reach(day: dt.date | None) -> dt.date | None:
+    if day is not None and abs(day - timezone.now().date()) > REACH:
+        raise forms.ValidationError(_("Choose a date within five years of today."))
+    return day
+
+
 class WeekForm(forms.Form):
     week = forms.DateField(required=False, label=_("Week of"), widget=forms.DateInput(attrs={"type": "date"}))
 
     def clean_week(self) -> dt.date | None:
-        week: dt.date | None = self.cleaned_data["week"]
-        if week is not None and abs(week - timezone.now().date()) > REACH:
-            raise forms.ValidationError(_("Choose a week within five years of today."))
-        return week
+        return _within_reach(self.cleaned_data["week"])
 
 
 def _monday(day: dt.date) -> dt.date:
@@ -155,6 +158,7 @@ def _week_page(
     return render(request, "web/specialist/week.html", context, status=status)
 
 
+@require_safe
 @specialist_page
 def week(request: HttpRequest, specialist: Specialist) -> HttpResponse:
     """A week of the specialist's own slots, and their visits from today on."""
@@ -207,6 +211,12 @@ class RuleForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text=_("Empty: no end."),
     )
+
+    def clean_valid_from(self) -> dt.date | None:
+        return _within_reach(self.cleaned_data["valid_from"])
+
+    def clean_valid_until(self) -> dt.date | None:
+        return _within_reach(self.cleaned_data["valid_until"])
 
     def __init__(self, *args: Any, specialist: Specialist, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
