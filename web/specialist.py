@@ -352,6 +352,16 @@ class TimeOffForm(forms.Form):
         help_text=_("Optional; patients never see it."),
     )
     cancel_conflicting = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    # The visits the confirmation listed (ids, comma-separated): only those are cancelled.
+    listed = forms.CharField(required=False, max_length=2000, widget=forms.HiddenInput)
+
+    def clean_listed(self) -> list[int]:
+        text = self.cleaned_data["listed"]
+        if not all(part.isdigit() and len(part) < 12 for part in text.split(",") if part):
+            # Above the form: a hidden field's error has no place beside it.
+            self.add_error(None, _("This confirmation is not valid: start again."))
+            return []
+        return sorted(int(part) for part in text.split(",") if part)
 
     def clean_end(self) -> dt.datetime:
         end: dt.datetime = self.cleaned_data["end"]
@@ -394,33 +404,56 @@ def time_off_page(request: HttpRequest, specialist: Specialist) -> HttpResponse:
     form = TimeOffForm(request.POST)
     if not form.is_valid():
         return _time_off_page(request, form, status=INVALID)
+    interval = {name: form.cleaned_data[name] for name in ("start", "end", "reason")}
     try:
-        time_off.time_off_create(specialist=specialist, by=user, **form.cleaned_data)
-    except Conflict as exc:
-        if exc.code != "conflicting_bookings":
-            raise
-        conflicts = list(
-            selectors.booking_list(user=user)
-            .filter(pk__in=exc.extra.get("bookings", []))
-            .select_related("patient__user")
-            .order_by("slot__start")
-        )
-        # The confirmation posts the same time off again, now cancelling those visits.
-        confirm = TimeOffForm(initial={**form.cleaned_data, "cancel_conflicting": True})
-        return render(
-            request,
-            "web/specialist/time_off_conflict.html",
-            {"form": form, "confirm": confirm, "conflicts": conflicts},
-            status=CONFLICT,
-        )
+        # Always asked without cancelling first: the confirmation cancels exactly the visits it
+        # listed, and a visit booked while the specialist read the list is shown, not cancelled.
+        try:
+            time_off.time_off_create(specialist=specialist, by=user, **interval)
+        except Conflict as exc:
+            found = sorted(exc.extra.get("bookings", []))
+            if exc.code != "conflicting_bookings":
+                raise
+            if not form.cleaned_data["cancel_conflicting"] or found != form.cleaned_data["listed"]:
+                return _time_off_conflict(
+                    request, form, found, changed=form.cleaned_data["cancel_conflicting"]
+                )
+            time_off.time_off_create(specialist=specialist, by=user, cancel_conflicting=True, **interval)
+            messages.success(
+                request, _("Time off added. The visits in it are cancelled and the patients told.")
+            )
+            return redirect("web:time_off")
     except DomainError as exc:
         _put_errors(form, exc)
         return _time_off_page(request, form, status=INVALID)
-    if form.cleaned_data["cancel_conflicting"]:
-        messages.success(request, _("Time off added. The visits in it are cancelled and the patients told."))
-    else:
-        messages.success(request, _("Time off added."))
+    messages.success(request, _("Time off added."))
     return redirect("web:time_off")
+
+
+def _time_off_conflict(
+    request: HttpRequest, form: TimeOffForm, found: list[int], *, changed: bool
+) -> HttpResponse:
+    user = caller(request)  # type: ignore[arg-type]
+    conflicts = list(
+        selectors.booking_list(user=user)
+        .filter(pk__in=found)
+        .select_related("patient__user")
+        .order_by("slot__start")
+    )
+    # The confirmation posts the same time off again, with the visits it cancels.
+    interval = {name: form.cleaned_data[name] for name in ("start", "end", "reason")}
+    confirm = TimeOffForm(
+        initial={**interval, "cancel_conflicting": True, "listed": ",".join(map(str, found))}
+    )
+    context = {
+        # "Change the time off" starts from the same times, as a new request (it cancels nothing).
+        "form": TimeOffForm(initial=interval),
+        "confirm": confirm,
+        "conflicts": conflicts,
+        "changed": changed,
+        **interval,
+    }
+    return render(request, "web/specialist/time_off_conflict.html", context, status=CONFLICT)
 
 
 @require_POST

@@ -395,3 +395,38 @@ def test_hours_out_of_range_answer_400_beside_the_field(client, doctor, field, v
 @pytest.mark.parametrize("path", ["/hours/99999999999999999999/", "/time-off/99999999999999999999/delete/"])
 def test_an_id_out_of_range_answers_404(client, doctor, path):
     assert client.post(path).status_code == 404
+
+
+def test_a_visit_booked_while_deciding_is_shown_not_cancelled(client, doctor):
+    start = (timezone.now() + dt.timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
+    first = _booked(doctor, start)
+    data = {"start": _local(start - dt.timedelta(hours=3)), "end": _local(start + dt.timedelta(hours=3))}
+    posted = _hidden(client.post("/time-off/", data).content.decode())
+    second = _booked(doctor, start + dt.timedelta(hours=1))  # booked meanwhile
+    response = client.post("/time-off/", posted)
+    assert response.status_code == 409
+    assert "changed while you were deciding" in response.content.decode()
+    assert not TimeOff.objects.exists()
+    for booking in (first, second):
+        booking.refresh_from_db()
+        assert booking.status == Booking.Status.CONFIRMED
+    # The new confirmation lists both, and cancels both.
+    client.post("/time-off/", _hidden(response.content.decode()))
+    assert set(Booking.objects.values_list("status", flat=True)) == {Booking.Status.CANCELLED}
+
+
+def test_a_forged_confirmation_answers_400(client, doctor):
+    start = timezone.now() + dt.timedelta(days=2)
+    data = {"start": _local(start), "end": _local(start + dt.timedelta(hours=1))}
+    response = client.post("/time-off/", {**data, "cancel_conflicting": "True", "listed": "1,x"})
+    assert response.status_code == 400
+    assert "not valid" in response.content.decode()
+
+
+def test_the_change_form_on_the_conflict_page_cancels_nothing(client, doctor):
+    start = (timezone.now() + dt.timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
+    _booked(doctor, start)
+    data = {"start": _local(start - dt.timedelta(hours=3)), "end": _local(start + dt.timedelta(hours=3))}
+    page = client.post("/time-off/", data).content.decode()
+    change = page.split('id="change-heading"')[1].split("</form>")[0]
+    assert 'name="cancel_conflicting"' in change and 'value="True"' not in change
