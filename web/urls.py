@@ -1,16 +1,14 @@
 """Pages (mounted at the root by config.urls): the pages for people under the `web` namespace,
 and the reminder queue's dashboard, which lives in the admin's look and login at /admin/queue/.
 
-Page authors: add your paths to `pages` (names are `web:<name>`); the placeholders below answer
-"coming soon" until their area replaces them.
+Page authors: add your paths to `pages` (names are `web:<name>`).
 """
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, reverse_lazy
-from django.utils.translation import gettext_lazy as _
 
-from web import accounts, dashboard, patient, views
+from web import accounts, dashboard, patient, specialist, views
 
 pages = [
     path("", views.home, name="home"),
@@ -39,7 +37,6 @@ pages = [
         name="password_reset_complete",
     ),
     path("signup/", accounts.signup, name="signup"),
-    # Placeholders, replaced by each area's pages.
     # The patient's pages (web/patient.py).
     path("find/", patient.find, name="find"),
     path("specialists/<int:pk>/", patient.specialist, name="specialist"),
@@ -50,9 +47,15 @@ pages = [
     path("visits/<int:pk>/reschedule/", patient.visit_reschedule, name="visit_reschedule"),
     path("visits/<int:pk>/calendar.ics", patient.visit_calendar, name="visit_calendar"),
     path("profile/", patient.profile, name="profile"),
-    path("week/", views.coming_soon, {"title": _("My week")}, name="week"),
-    path("hours/", views.coming_soon, {"title": _("Weekly hours")}, name="hours"),
-    path("time-off/", views.coming_soon, {"title": _("Time off")}, name="time_off"),
+    # The specialist's workspace (web/specialist.py).
+    path("week/", specialist.week, name="week"),
+    path("week/visits/<int:pk>/completed/", specialist.visit_complete, name="visit_complete"),
+    path("week/visits/<int:pk>/no-show/", specialist.visit_no_show, name="visit_no_show"),
+    path("hours/", specialist.hours, name="hours"),
+    path("hours/<int:pk>/", specialist.hours_edit, name="hours_edit"),
+    path("hours/<int:pk>/delete/", specialist.hours_delete, name="hours_delete"),
+    path("time-off/", specialist.time_off_page, name="time_off"),
+    path("time-off/<int:pk>/delete/", specialist.time_off_delete, name="time_off_delete"),
 ]
 
 # admin_view lets only active staff in and sends the rest to the admin's login; each view then

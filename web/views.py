@@ -1,4 +1,4 @@
-"""The home page, and the placeholder of pages still to come."""
+"""The home page."""
 
 from __future__ import annotations
 
@@ -9,7 +9,3 @@ from django.shortcuts import render
 def home(request: HttpRequest) -> HttpResponse:
     """Signed out: what the clinic is, and the ways in. Signed in: the role's pages."""
     return render(request, "web/home.html")
-
-
-def coming_soon(request: HttpRequest, title: str) -> HttpResponse:
-    return render(request, "web/coming_soon.html", {"title": title})
