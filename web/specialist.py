@@ -405,28 +405,29 @@ def time_off_page(request: HttpRequest, specialist: Specialist) -> HttpResponse:
     if not form.is_valid():
         return _time_off_page(request, form, status=INVALID)
     interval = {name: form.cleaned_data[name] for name in ("start", "end", "reason")}
+    cancel = form.cleaned_data["cancel_conflicting"]
     try:
-        # Always asked without cancelling first: the confirmation cancels exactly the visits it
-        # listed, and a visit booked while the specialist read the list is shown, not cancelled.
-        try:
-            time_off.time_off_create(specialist=specialist, by=user, **interval)
-        except Conflict as exc:
-            found = sorted(exc.extra.get("bookings", []))
-            if exc.code != "conflicting_bookings":
-                raise
-            if not form.cleaned_data["cancel_conflicting"] or found != form.cleaned_data["listed"]:
-                return _time_off_conflict(
-                    request, form, found, changed=form.cleaned_data["cancel_conflicting"]
-                )
-            time_off.time_off_create(specialist=specialist, by=user, cancel_conflicting=True, **interval)
-            messages.success(
-                request, _("Time off added. The visits in it are cancelled and the patients told.")
-            )
-            return redirect("web:time_off")
+        # One call: the confirmation cancels exactly the visits it listed (`expected`), and a
+        # visit booked while the specialist read the list is shown, not cancelled.
+        time_off.time_off_create(
+            specialist=specialist,
+            by=user,
+            cancel_conflicting=cancel,
+            expected=form.cleaned_data["listed"] if cancel else None,
+            **interval,
+        )
+    except Conflict as exc:
+        if exc.code != "conflicting_bookings":
+            _put_errors(form, exc)
+            return _time_off_page(request, form, status=INVALID)
+        return _time_off_conflict(request, form, sorted(exc.extra.get("bookings", [])), changed=cancel)
     except DomainError as exc:
         _put_errors(form, exc)
         return _time_off_page(request, form, status=INVALID)
-    messages.success(request, _("Time off added."))
+    if cancel:
+        messages.success(request, _("Time off added. The visits listed are cancelled and the patients told."))
+    else:
+        messages.success(request, _("Time off added."))
     return redirect("web:time_off")
 
 

@@ -4,6 +4,7 @@ refuses, or cancels on request, the confirmed visits that fall in it."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 
 from django.db import transaction
 
@@ -28,9 +29,13 @@ def time_off_create(
     end: dt.datetime,
     reason: str = "",
     cancel_conflicting: bool = False,
+    expected: Collection[int] | None = None,
     by: User | None = None,
 ) -> TimeOff:
-    """Close every slot the interval touches; refuse if confirmed bookings fall in it.
+    """Close every slot the interval touches; refuse if confirmed bookings fall in it, unless
+    `cancel_conflicting`. With `expected` (the ids of the bookings the person was shown), it
+    cancels only if those are exactly the bookings in it, and refuses otherwise, naming them:
+    a visit booked while they decided is shown to them, never cancelled unseen.
 
     Open slots are blocked *before* the bookings are read: a booking claiming one of them
     concurrently either committed first (and the read below sees it) or finds it blocked.
@@ -50,11 +55,12 @@ def time_off_create(
     # A cancel or reschedule that committed while we waited for those locks released its slot
     # as open after our first pass: close it too.
     slot_block(time_off=off)
-    if conflicting and not cancel_conflicting:
+    found = sorted(b.pk for b in conflicting)
+    if conflicting and (not cancel_conflicting or (expected is not None and found != sorted(expected))):
         raise Conflict(
             "Confirmed bookings fall in this time off.",
             code="conflicting_bookings",
-            bookings=[b.pk for b in conflicting],
+            bookings=found,
         )
     by = by or specialist.user
     for booking in conflicting:

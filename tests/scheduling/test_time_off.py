@@ -45,6 +45,28 @@ def test_time_off_with_cancel_conflicting_cancels_and_blocks(specialist_client, 
     assert booking.slot.status == Slot.Status.BLOCKED
 
 
+def test_time_off_cancels_only_the_bookings_the_person_was_shown(specialist):
+    from core.errors import Conflict
+    from scheduling.models import Booking, TimeOff
+
+    shown = BookingFactory(slot__specialist=specialist)
+    unseen = BookingFactory(slot__specialist=specialist, slot__start=shown.slot.end)
+    interval = {"start": shown.slot.start, "end": unseen.slot.end}
+
+    with pytest.raises(Conflict) as refused:
+        time_off.time_off_create(
+            specialist=specialist, cancel_conflicting=True, expected=[shown.pk], **interval
+        )
+
+    assert refused.value.extra["bookings"] == sorted([shown.pk, unseen.pk])
+    assert not TimeOff.objects.exists()
+    assert set(Booking.objects.values_list("status", flat=True)) == {"confirmed"}
+    time_off.time_off_create(
+        specialist=specialist, cancel_conflicting=True, expected=[unseen.pk, shown.pk], **interval
+    )
+    assert set(Booking.objects.values_list("status", flat=True)) == {"cancelled"}
+
+
 def test_time_off_blocks_slots_it_overlaps_even_in_part_and_deleting_it_reopens_them(
     specialist_client, specialist
 ):
