@@ -1,5 +1,5 @@
 """The patient's pages: find the earliest visit, a specialist's free slots by week, book, my
-visits (cancel, reschedule, the .ics), and the profile.
+visits (cancel, reschedule, the .ics). Visits are web/visits.py, the profile web/profile.py.
 
 Thin views over the API's own selectors and services (scheduling.selectors, scheduling.services
 .bookings, clinic.services.profile_update): the rules live there, and a refusal (a DomainError)
@@ -24,20 +24,17 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 from localflavor.us.us_states import US_STATES
 
 from clinic import selectors as clinic_selectors
-from clinic import serializers as clinic_serializers
 from clinic.models import Patient, Specialist, Specialty, User, VisitType
-from clinic.services import profile_update
 from core.errors import DomainError
-from scheduling import ics, selectors, video
-from scheduling.models import Booking, Slot
+from scheduling import selectors
+from scheduling.models import Slot
 from scheduling.services import bookings
 from scheduling.sql import BookableSlot
-from web.accounts import INVALID, _zone_choices
+from web.accounts import INVALID
 from web.context import viewer_timezone
 
 PAGE_SIZE = 20  # specialists on the "see a neurologist soon" page
@@ -61,18 +58,18 @@ def patient_required(view: View) -> View:
     return wrapper
 
 
-def _patient(request: HttpRequest) -> Patient | None:
+def signed_in_patient(request: HttpRequest) -> Patient | None:
     user = request.user
     return getattr(user, "patient", None) if user.is_authenticated else None
 
 
-def _choices(form: forms.Form, name: str, choices: Any) -> None:
+def set_choices(form: forms.Form, name: str, choices: Any) -> None:
     field = form.fields[name]
     assert isinstance(field, forms.ChoiceField)
     field.choices = choices
 
 
-def _errors_from(form: forms.Form, exc: DomainError) -> None:
+def errors_from(form: forms.Form, exc: DomainError) -> None:
     """A service's refusal beside the fields it names, else above the form."""
     placed = False
     for name, errors in (exc.fields or {}).items():
@@ -108,9 +105,9 @@ class FindForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        _choices(self, "specialty", _specialty_choices())
+        set_choices(self, "specialty", _specialty_choices())
         kinds = VisitType.objects.order_by("-new_patient", "name")
-        _choices(self, "visit_type", [("", _("Any visit type")), *((v.pk, v.name) for v in kinds)])
+        set_choices(self, "visit_type", [("", _("Any visit type")), *((v.pk, v.name) for v in kinds)])
 
 
 def _specialists(ids: Iterable[int]) -> dict[int, Specialist]:
@@ -125,7 +122,7 @@ def _visit_types(ids: Iterable[int]) -> dict[int, VisitType]:
 def find(request: HttpRequest) -> HttpResponse:
     """The earliest bookable visit of each matching specialist, soonest first (the selector of
     `slots/next-available/`)."""
-    patient = _patient(request)
+    patient = signed_in_patient(request)
     if "specialty" not in request.GET:
         initial = {"state": patient.state if patient else "NY"}
         return render(request, "web/patient/find.html", {"form": FindForm(initial=initial)})
@@ -159,7 +156,7 @@ class WeekForm(forms.Form):
     def __init__(self, *args: Any, visit_types: Iterable[VisitType], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         kinds = [("", _("Any visit type")), *((v.pk, v.name) for v in visit_types)]
-        _choices(self, "visit_type", kinds)
+        set_choices(self, "visit_type", kinds)
 
 
 @dataclass(frozen=True)
@@ -169,7 +166,7 @@ class FreeSlot:
     kind: VisitType | None
 
 
-def _days(
+def slots_by_day(
     found: Iterable[BookableSlot], tz: Any, kinds: dict[int, VisitType]
 ) -> list[tuple[dt.date, list[FreeSlot]]]:
     """Free slots by day in the viewer's zone, each with its visit type."""
@@ -190,7 +187,7 @@ def specialist(request: HttpRequest, pk: int) -> HttpResponse:
     context: dict[str, Any] = {"specialist": person, "form": form, "offered": offered}
     if not form.is_valid():
         return render(request, "web/patient/specialist.html", context, status=INVALID)
-    patient = _patient(request)
+    patient = signed_in_patient(request)
     week = form.cleaned_data["week"] or 0
     state = form.cleaned_data["state"] or (patient.state if patient else None)
     tz = viewer_timezone(request)
@@ -212,7 +209,7 @@ def specialist(request: HttpRequest, pk: int) -> HttpResponse:
     )
     query = {"state": state or "", "visit_type": form.cleaned_data["visit_type"] or ""}
     context.update(
-        days=_days(found, tz, kinds),
+        days=slots_by_day(found, tz, kinds),
         several_kinds=len(offered) > 1,
         week=week,
         week_start=start_at,
@@ -265,7 +262,7 @@ def _slot(pk: int) -> Slot:
 @require_http_methods(["GET", "HEAD", "POST"])
 def book(request: HttpRequest, slot_id: int) -> HttpResponse:
     slot = _slot(slot_id)
-    patient = _patient(request)
+    patient = signed_in_patient(request)
     assert patient is not None  # a patient user always has a Patient row
     refusal: DomainError | None = None
     if request.method == "POST":
@@ -303,249 +300,3 @@ def book(request: HttpRequest, slot_id: int) -> HttpResponse:
 
 
 # --- My visits --------------------------------------------------------------------------------------
-
-
-def _bookings(request: HttpRequest) -> Any:
-    assert isinstance(request.user, User)
-    return selectors.booking_list(user=request.user).select_related(
-        "slot__specialist__user", "slot__visit_type"
-    )
-
-
-def _booking(request: HttpRequest, pk: int) -> Booking:
-    """The patient's own booking, else 404 (another's reads as none at all)."""
-    return get_object_or_404(_bookings(request), pk=pk)
-
-
-@patient_required
-@require_http_methods(["GET", "HEAD"])
-def visits(request: HttpRequest) -> HttpResponse:
-    now = timezone.now()
-    mine = list(_bookings(request).order_by("slot__start"))
-    upcoming = [b for b in mine if b.status == Booking.Status.CONFIRMED and b.slot.end > now]
-    past = [b for b in reversed(mine) if b not in upcoming]
-    return render(request, "web/patient/visits.html", {"upcoming": upcoming, "past": past})
-
-
-class CancelForm(forms.Form):
-    reason = forms.CharField(
-        label=_("Why are you cancelling? (optional)"),
-        max_length=500,
-        required=False,
-        widget=forms.TextInput,
-    )
-
-
-def _changeable(booking: Booking) -> bool:
-    window = dt.timedelta(hours=settings.CANCELLATION_WINDOW_HOURS)
-    return booking.status == Booking.Status.CONFIRMED and booking.slot.start - timezone.now() >= window
-
-
-def _reminders() -> str:
-    """The reminder offsets as a person reads them: "24 hours and 1 hour"."""
-    spans = []
-    for seconds in settings.REMINDER_OFFSETS:
-        if seconds % 3600 == 0:
-            hours = seconds // 3600
-            spans.append(ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours})
-        else:
-            minutes = max(1, seconds // 60)
-            spans.append(ngettext("%(n)d minute", "%(n)d minutes", minutes) % {"n": minutes})
-    if len(spans) < 2:
-        return "".join(spans)
-    return _("%(first)s and %(last)s") % {"first": ", ".join(spans[:-1]), "last": spans[-1]}
-
-
-def _visit_page(
-    request: HttpRequest, booking: Booking, *, cancel_form: CancelForm | None = None, status: int = 200
-) -> HttpResponse:
-    patient = _patient(request)
-    context = {
-        "booking": booking,
-        "patient": patient,
-        "join_url": video.join_url(booking, video.Participant.PATIENT)
-        if booking.status == Booking.Status.CONFIRMED
-        else None,
-        "upcoming": booking.status == Booking.Status.CONFIRMED and booking.slot.end > timezone.now(),
-        "changeable": _changeable(booking),
-        "window_hours": settings.CANCELLATION_WINDOW_HOURS,
-        "clinic_phone": settings.CLINIC_PHONE,
-        "reminders": _reminders(),
-        "cancel_form": cancel_form or CancelForm(),
-    }
-    return render(request, "web/patient/visit.html", context, status=status)
-
-
-@patient_required
-@require_http_methods(["GET", "HEAD"])
-def visit(request: HttpRequest, pk: int) -> HttpResponse:
-    """One visit: time, join link, add to calendar, the messages to expect, cancel, move."""
-    return _visit_page(request, _booking(request, pk))
-
-
-@patient_required
-@require_POST
-def visit_cancel(request: HttpRequest, pk: int) -> HttpResponse:
-    booking = _booking(request, pk)
-    form = CancelForm(request.POST)
-    if not form.is_valid():
-        return _visit_page(request, booking, cancel_form=form, status=INVALID)
-    assert isinstance(request.user, User)
-    try:
-        bookings.booking_cancel(booking=booking, by=request.user, reason=form.cleaned_data["reason"])
-    except DomainError as exc:
-        form.add_error(None, exc.detail)
-        return _visit_page(request, _booking(request, pk), cancel_form=form, status=exc.status)
-    messages.success(request, _("Your visit is cancelled, and its time is free for others."))
-    return redirect("web:visit", pk=booking.pk)
-
-
-class RescheduleForm(forms.Form):
-    slot = forms.TypedChoiceField(label=_("New time"), coerce=int, widget=forms.RadioSelect)
-
-
-@patient_required
-@require_http_methods(["GET", "HEAD", "POST"])
-def visit_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
-    """Move a visit to another free slot of the same specialist and visit type."""
-    booking = _booking(request, pk)
-    patient = _patient(request)
-    assert patient is not None
-    tz = viewer_timezone(request)
-    free = selectors.slots_bookable(
-        specialist=booking.slot.specialist_id, state=patient.state, visit_type=booking.slot.visit_type_id
-    )[:30]
-    form = RescheduleForm(request.POST if request.method == "POST" else None)
-    # Any free slot id is acceptable to the form; the service decides whether it may be taken.
-    _choices(form, "slot", [(s.id, s.start.astimezone(tz).isoformat()) for s in free])
-    status = 200
-    if request.method == "POST":
-        status = INVALID
-        if not _changeable(booking):
-            form.add_error(None, _("This visit can no longer be changed online."))
-        elif form.is_valid():
-            assert isinstance(request.user, User)
-            try:
-                new = bookings.booking_reschedule(
-                    booking=booking, slot_id=form.cleaned_data["slot"], by=request.user
-                )
-            except DomainError as exc:
-                _errors_from(form, exc)
-                status = exc.status
-            else:
-                messages.success(request, _("Your visit is moved; the old time is freed."))
-                return redirect("web:visit", pk=new.pk)
-    context = {
-        "booking": booking,
-        "form": form,
-        "days": _days(free, tz, {}),
-        "changeable": _changeable(booking),
-        "window_hours": settings.CANCELLATION_WINDOW_HOURS,
-        "clinic_phone": settings.CLINIC_PHONE,
-    }
-    return render(request, "web/patient/reschedule.html", context, status=status)
-
-
-@patient_required
-@require_http_methods(["GET", "HEAD"])
-def visit_calendar(request: HttpRequest, pk: int) -> HttpResponse:
-    """The visit's .ics (no PHI), as `bookings/{id}/calendar.ics` gives it, for the session."""
-    booking = _booking(request, pk)
-    response = HttpResponse(ics.booking_ics(booking), content_type="text/calendar; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="visit-{booking.pk}.ics"'
-    return response
-
-
-# --- Profile ----------------------------------------------------------------------------------------
-
-
-class ProfileForm(forms.Form):
-    """The fields of PATCH `me/`; the API's serializer (ProfileIn) checks them."""
-
-    first_name = forms.CharField(max_length=150, widget=forms.TextInput(attrs={"autocomplete": "given-name"}))
-    last_name = forms.CharField(max_length=150, widget=forms.TextInput(attrs={"autocomplete": "family-name"}))
-    phone = forms.CharField(
-        label=_("Mobile phone"),
-        max_length=32,
-        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
-        help_text=_("With the country code, e.g. +12125550123. Text reminders go to this number."),
-    )
-    state = forms.ChoiceField(
-        label=_("State you live in"),
-        choices=US_STATES,
-        help_text=_("Searches show specialists licensed in this state."),
-    )
-    timezone = forms.ChoiceField(
-        label=_("Time zone"), help_text=_("Every time on these pages and in your messages is shown in it.")
-    )
-    email_opt_in = forms.BooleanField(
-        label=_("Email me confirmations and reminders"),
-        required=False,
-        help_text=_("Opting out of email stops confirmations and reminders by email."),
-    )
-    sms_opt_in = forms.BooleanField(
-        label=_("Text me reminders (SMS)"),
-        required=False,
-        help_text=_(
-            "Opting out of SMS stops reminders by SMS, at once, including those already planned. "
-            "Message and data rates may apply."
-        ),
-    )
-
-    validated: dict[str, Any]
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        _choices(self, "timezone", _zone_choices())
-
-    def clean(self) -> dict[str, Any]:
-        super().clean()
-        if self.errors:
-            return self.cleaned_data
-        checked = clinic_serializers.ProfileIn(data=self.cleaned_data)
-        if not checked.is_valid():
-            for name, errors in checked.errors.items():
-                for error in errors:
-                    self.add_error(name if name in self.fields else None, str(error))
-            return self.cleaned_data
-        self.validated = dict(checked.validated_data)
-        return self.cleaned_data
-
-
-def _changed(patient: Patient, validated: dict[str, Any]) -> dict[str, Any]:
-    """What the form changes: the page sends every field, PATCH `me/` only those it changes, and
-    the audit trail and the messages waiting to be sent should see only real changes."""
-    current = {
-        name: getattr(patient.user if name in ("first_name", "last_name") else patient, name)
-        for name in validated
-    }
-    return {name: value for name, value in validated.items() if str(value) != str(current[name])}
-
-
-@patient_required
-@require_http_methods(["GET", "HEAD", "POST"])
-def profile(request: HttpRequest) -> HttpResponse:
-    patient = _patient(request)
-    assert patient is not None
-    user = patient.user
-    if request.method == "POST":
-        form = ProfileForm(request.POST)
-        if form.is_valid():
-            try:
-                profile_update(user=user, changes=_changed(patient, form.validated))
-            except DomainError as exc:
-                _errors_from(form, exc)
-            else:
-                messages.success(request, _("Your profile is saved."))
-                return redirect("web:profile")
-        return render(request, "web/patient/profile.html", {"form": form}, status=INVALID)
-    initial = {
-        "first_name": user.first_name,
-        "last_name": user.last_name,
-        "phone": str(patient.phone),
-        "state": patient.state,
-        "timezone": str(patient.timezone),
-        "email_opt_in": patient.email_opt_in,
-        "sms_opt_in": patient.sms_opt_in,
-    }
-    return render(request, "web/patient/profile.html", {"form": ProfileForm(initial=initial)})

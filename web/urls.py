@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, reverse_lazy
 
-from web import accounts, dashboard, patient, specialist, views
+from web import accounts, dashboard, patient, profile, specialist, time_off, views, visits
 
 pages = [
     path("", views.home, name="home"),
@@ -41,12 +41,12 @@ pages = [
     path("find/", patient.find, name="find"),
     path("specialists/<int:pk>/", patient.specialist, name="specialist"),
     path("book/<int:slot_id>/", patient.book, name="book"),
-    path("visits/", patient.visits, name="visits"),
-    path("visits/<int:pk>/", patient.visit, name="visit"),
-    path("visits/<int:pk>/cancel/", patient.visit_cancel, name="visit_cancel"),
-    path("visits/<int:pk>/reschedule/", patient.visit_reschedule, name="visit_reschedule"),
-    path("visits/<int:pk>/calendar.ics", patient.visit_calendar, name="visit_calendar"),
-    path("profile/", patient.profile, name="profile"),
+    path("visits/", visits.visits, name="visits"),
+    path("visits/<int:pk>/", visits.visit, name="visit"),
+    path("visits/<int:pk>/cancel/", visits.visit_cancel, name="visit_cancel"),
+    path("visits/<int:pk>/reschedule/", visits.visit_reschedule, name="visit_reschedule"),
+    path("visits/<int:pk>/calendar.ics", visits.visit_calendar, name="visit_calendar"),
+    path("profile/", profile.profile, name="profile"),
     # The specialist's workspace (web/specialist.py).
     path("week/", specialist.week, name="week"),
     path("week/visits/<int:pk>/completed/", specialist.visit_complete, name="visit_complete"),
@@ -54,8 +54,8 @@ pages = [
     path("hours/", specialist.hours, name="hours"),
     path("hours/<int:pk>/", specialist.hours_edit, name="hours_edit"),
     path("hours/<int:pk>/delete/", specialist.hours_delete, name="hours_delete"),
-    path("time-off/", specialist.time_off_page, name="time_off"),
-    path("time-off/<int:pk>/delete/", specialist.time_off_delete, name="time_off_delete"),
+    path("time-off/", time_off.time_off_page, name="time_off"),
+    path("time-off/<int:pk>/delete/", time_off.time_off_delete, name="time_off_delete"),
 ]
 
 # admin_view lets only active staff in and sends the rest to the admin's login; each view then

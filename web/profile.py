@@ -1,0 +1,113 @@
+"""The patient's profile page: name, phone, state, time zone and the message choices, through
+the API's own validation (`clinic.serializers.ProfileIn`) and `clinic.services.profile_update`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_http_methods
+from localflavor.us.us_states import US_STATES
+
+from clinic import serializers as clinic_serializers
+from clinic.models import Patient
+from clinic.services import profile_update
+from core.errors import DomainError
+from web.accounts import INVALID, _zone_choices
+from web.patient import errors_from, patient_required, set_choices, signed_in_patient
+
+
+class ProfileForm(forms.Form):
+    """The fields of PATCH `me/`; the API's serializer (ProfileIn) checks them."""
+
+    first_name = forms.CharField(max_length=150, widget=forms.TextInput(attrs={"autocomplete": "given-name"}))
+    last_name = forms.CharField(max_length=150, widget=forms.TextInput(attrs={"autocomplete": "family-name"}))
+    phone = forms.CharField(
+        label=_("Mobile phone"),
+        max_length=32,
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+        help_text=_("With the country code, e.g. +12125550123. Text reminders go to this number."),
+    )
+    state = forms.ChoiceField(
+        label=_("State you live in"),
+        choices=US_STATES,
+        help_text=_("Searches show specialists licensed in this state."),
+    )
+    timezone = forms.ChoiceField(
+        label=_("Time zone"), help_text=_("Every time on these pages and in your messages is shown in it.")
+    )
+    email_opt_in = forms.BooleanField(
+        label=_("Email me confirmations and reminders"),
+        required=False,
+        help_text=_("Opting out of email stops confirmations and reminders by email."),
+    )
+    sms_opt_in = forms.BooleanField(
+        label=_("Text me reminders (SMS)"),
+        required=False,
+        help_text=_(
+            "Opting out of SMS stops reminders by SMS, at once, including those already planned. "
+            "Message and data rates may apply."
+        ),
+    )
+
+    validated: dict[str, Any]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        set_choices(self, "timezone", _zone_choices())
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        if self.errors:
+            return self.cleaned_data
+        checked = clinic_serializers.ProfileIn(data=self.cleaned_data)
+        if not checked.is_valid():
+            for name, errors in checked.errors.items():
+                for error in errors:
+                    self.add_error(name if name in self.fields else None, str(error))
+            return self.cleaned_data
+        self.validated = dict(checked.validated_data)
+        return self.cleaned_data
+
+
+def _changed(patient: Patient, validated: dict[str, Any]) -> dict[str, Any]:
+    """What the form changes: the page sends every field, PATCH `me/` only those it changes, and
+    the audit trail and the messages waiting to be sent should see only real changes."""
+    current = {
+        name: getattr(patient.user if name in ("first_name", "last_name") else patient, name)
+        for name in validated
+    }
+    return {name: value for name, value in validated.items() if str(value) != str(current[name])}
+
+
+@patient_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def profile(request: HttpRequest) -> HttpResponse:
+    patient = signed_in_patient(request)
+    assert patient is not None
+    user = patient.user
+    if request.method == "POST":
+        form = ProfileForm(request.POST)
+        if form.is_valid():
+            try:
+                profile_update(user=user, changes=_changed(patient, form.validated))
+            except DomainError as exc:
+                errors_from(form, exc)
+            else:
+                messages.success(request, _("Your profile is saved."))
+                return redirect("web:profile")
+        return render(request, "web/patient/profile.html", {"form": form}, status=INVALID)
+    initial = {
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "phone": str(patient.phone),
+        "state": patient.state,
+        "timezone": str(patient.timezone),
+        "email_opt_in": patient.email_opt_in,
+        "sms_opt_in": patient.sms_opt_in,
+    }
+    return render(request, "web/patient/profile.html", {"form": ProfileForm(initial=initial)})
