@@ -47,8 +47,7 @@ def local(value: dt.datetime | None, tz: ZoneInfo | str | None = None) -> str:
     """Day, date and time with the zone: "Mon 7 Dec, 9:00 AM EST"."""
     if not isinstance(value, dt.datetime):
         return ""
-    moment, zone = _localized(value, tz)
-    return f"{moment:%a} {moment.day} {moment:%b}, {_clock(moment)} {_abbreviation(moment, zone)}"
+    return f"{local_day(value, tz)}, {local_time(value, tz)}"
 
 
 @register.filter
