@@ -7,6 +7,7 @@ import datetime as dt
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from localflavor.us.models import USStateField
 from phonenumber_field.modelfields import PhoneNumberField
 from timezone_field import TimeZoneField
@@ -52,6 +53,13 @@ class User(AbstractUser):
         return self.email
 
 
+class Language(models.TextChoices):
+    """The languages messages and pages speak (settings.LANGUAGES lists the same codes)."""
+
+    EN = "en", _("English")
+    ES = "es", _("Spanish")
+
+
 class Patient(models.Model):
     """A patient's contact details and consents. Its primary key is the user's id."""
 
@@ -61,6 +69,8 @@ class Patient(models.Model):
     timezone = TimeZoneField(default="America/New_York")
     sms_opt_in = models.BooleanField(default=False)
     email_opt_in = models.BooleanField(default=True)
+    # The language of the patient's messages and pages (and of their caregivers' messages).
+    language = models.CharField(max_length=8, choices=Language.choices, default=Language.EN)
 
     def __str__(self) -> str:
         # Operators tell patients apart by name (select the user along in lists).
@@ -115,6 +125,10 @@ class Specialist(models.Model):
     visit_types = models.ManyToManyField(VisitType, related_name="specialists", blank=True)
     accepting_new_patients = models.BooleanField(default=True)
     is_active = models.BooleanField(default=True)
+    # Alerts of visits booked, cancelled or moved in the next 48 hours (API.md, "Web pages").
+    phone = PhoneNumberField(blank=True)
+    sms_alerts = models.BooleanField(default=False)
+    email_alerts = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

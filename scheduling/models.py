@@ -139,6 +139,8 @@ class Booking(models.Model):
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.CharField(max_length=500, blank=True)
     cancelled_by = models.CharField(max_length=12, choices=Actor.choices, blank=True)
+    # When the patient said they will attend (an SMS reply `1`, or on the page).
+    attendance_confirmed_at = models.DateTimeField(null=True, blank=True)
     rescheduled_from = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="rescheduled_to"
     )

@@ -126,6 +126,7 @@ def test_an_edit_in_the_django_admin_names_fields_and_inline_rows_without_their_
         "timezone": "America/New_York",
         "accepting_new_patients": "on",
         "is_active": "on",
+        "email_alerts": "on",
         "visit_types": [v.pk for v in specialist.visit_types.all()],
         "licenses-TOTAL_FORMS": "2",
         "licenses-INITIAL_FORMS": "1",
