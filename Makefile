@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run worker test lint bench migrate clean
+.PHONY: install run worker test lint bench migrate messages clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || \
@@ -47,6 +47,16 @@ lint: install
 
 test: install
 	$(BIN)/python -m pytest
+
+# The translations: each app's locale/<lang>/LC_MESSAGES/django.po brought up to date with its
+# strings, then compiled (needs GNU gettext). Translate the new msgids in the .po files, run it
+# again, and commit the .po and .mo files both (tests/config/test_translations.py checks them).
+LOCALE_APPS := clinic notifications web
+messages: install
+	for app in $(LOCALE_APPS); do \
+		(cd $$app && ../$(BIN)/python ../manage.py makemessages --locale es --no-obsolete --add-location file) || exit 1; \
+	done
+	$(BIN)/python manage.py compilemessages --ignore .venv
 
 bench: install
 	$(BIN)/python -m bench.run

@@ -12,7 +12,7 @@ from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import serializers
 from timezone_field.rest_framework import TimeZoneSerializerField
 
-from clinic.models import Specialist, Specialty, User, VisitType
+from clinic.models import Language, Specialist, Specialty, User, VisitType
 from core.api.fields import id_field
 from core.api.shapes import Shape
 
@@ -97,6 +97,7 @@ class ProfileOut(Shape):
     phone = serializers.SerializerMethodField()
     state = serializers.CharField(source="patient.state", allow_null=True)
     timezone = serializers.SerializerMethodField()
+    language = serializers.ChoiceField(choices=Language.choices, source="patient.language", allow_null=True)
     sms_opt_in = serializers.BooleanField(source="patient.sms_opt_in", allow_null=True)
     email_opt_in = serializers.BooleanField(source="patient.email_opt_in", allow_null=True)
 
@@ -117,6 +118,7 @@ class ProfileIn(serializers.Serializer):
     phone = PhoneNumberField(required=False)
     state = serializers.ChoiceField(choices=US_STATES, required=False)
     timezone = TimeZoneField(required=False)
+    language = serializers.ChoiceField(choices=Language.choices, required=False)
     sms_opt_in = serializers.BooleanField(required=False)
     email_opt_in = serializers.BooleanField(required=False)
 

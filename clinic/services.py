@@ -18,7 +18,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from knox.models import AuthToken
 
-from clinic.models import Patient, Specialist, Specialty, StateLicense, User, VisitType
+from clinic.models import Language, Patient, Specialist, Specialty, StateLicense, User, VisitType
 from clinic.signals import patient_contact_changed
 from core.audit import audit_event_record
 from core.emails import email_normalized
@@ -98,6 +98,7 @@ def patient_register(
     timezone: ZoneInfo,
     sms_opt_in: bool = False,
     email_opt_in: bool = True,
+    language: str = Language.EN,
 ) -> tuple[User, IssuedToken]:
     email = email_normalized(email)
     # Everything else is checked before the email is looked up: a request that could not make
@@ -119,6 +120,7 @@ def patient_register(
         timezone=timezone,
         sms_opt_in=sms_opt_in,
         email_opt_in=email_opt_in,
+        language=language,
     )
     audit_event_record(
         actor=user,
@@ -199,7 +201,7 @@ def tokens_purge_expired() -> int:
     return deleted
 
 
-PATIENT_FIELDS = frozenset({"phone", "state", "timezone", "sms_opt_in", "email_opt_in"})
+PATIENT_FIELDS = frozenset({"phone", "state", "timezone", "language", "sms_opt_in", "email_opt_in"})
 USER_FIELDS = frozenset({"first_name", "last_name"})
 
 

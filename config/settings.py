@@ -93,9 +93,13 @@ MIDDLEWARE = [
     "core.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # A visitor's language from the language cookie or Accept-Language; a signed-in patient's
+    # from their profile (web.language, once the user is known).
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "web.language.PatientLanguageMiddleware",
     "core.api.caching.NoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -138,7 +142,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "clinic.authentication.PasswordChangeRevokesTokens"},
 ]
 
-LANGUAGE_CODE = "en-us"
+# The languages of the pages and the messages (clinic.models.Language holds the same codes), each
+# named in its own language for the switch on the pages. Each app carries its own catalogue in
+# <app>/locale/ (`make messages`), the .mo files committed beside the .po files.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("es", "Español")]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

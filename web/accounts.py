@@ -17,8 +17,8 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 from django.views.decorators.debug import sensitive_post_parameters
 from localflavor.us.us_states import US_STATES
 
@@ -147,12 +147,17 @@ class SignUpForm(forms.Form):
     """The fields of `auth/register/`. The form only lays them out: the API's input serializer
     (clinic.serializers.RegisterIn) checks them in clean(), and the service its own rules."""
 
-    first_name = forms.CharField(max_length=150, widget=forms.TextInput(attrs={"autocomplete": "given-name"}))
-    last_name = forms.CharField(max_length=150, widget=forms.TextInput(attrs={"autocomplete": "family-name"}))
+    first_name = forms.CharField(
+        label=_("First name"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "given-name"})
+    )
+    last_name = forms.CharField(
+        label=_("Last name"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "family-name"})
+    )
     email = forms.CharField(
         label=_("Email"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
     )
     password = forms.CharField(
+        label=_("Password"),
         max_length=128,
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
@@ -209,7 +214,8 @@ def signup(request: HttpRequest) -> HttpResponse:
             return _too_many(request, "web/accounts/signup.html", form, wait)
         if form.is_valid():
             try:
-                user, _token = services.patient_register(**form.validated)
+                # The language the visitor reads the pages in becomes the profile's (and the messages').
+                user, _token = services.patient_register(**form.validated, language=get_language())
             except DomainError as exc:
                 for name, errors in (exc.fields or {}).items():
                     for error in errors:

@@ -1,4 +1,4 @@
-"""The patient's profile page: name, phone, state, time zone and the message choices, through
+"""The patient's profile page: name, phone, state, time zone, language and the message choices, through
 the API's own validation (`clinic.serializers.ProfileIn`) and `clinic.services.profile_update`."""
 
 from __future__ import annotations
@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -24,8 +25,12 @@ from web.patient import errors_from, patient_required, set_choices, signed_in_pa
 class ProfileForm(forms.Form):
     """The fields of PATCH `me/`; the API's serializer (ProfileIn) checks them."""
 
-    first_name = forms.CharField(max_length=150, widget=forms.TextInput(attrs={"autocomplete": "given-name"}))
-    last_name = forms.CharField(max_length=150, widget=forms.TextInput(attrs={"autocomplete": "family-name"}))
+    first_name = forms.CharField(
+        label=_("First name"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "given-name"})
+    )
+    last_name = forms.CharField(
+        label=_("Last name"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "family-name"})
+    )
     phone = forms.CharField(
         label=_("Mobile phone"),
         max_length=32,
@@ -39,6 +44,11 @@ class ProfileForm(forms.Form):
     )
     timezone = forms.ChoiceField(
         label=_("Time zone"), help_text=_("Every time on these pages and in your messages is shown in it.")
+    )
+    language = forms.ChoiceField(
+        label=_("Language"),
+        choices=settings.LANGUAGES,
+        help_text=_("The language of these pages and of your messages."),
     )
     email_opt_in = forms.BooleanField(
         label=_("Email me confirmations and reminders"),
@@ -107,6 +117,7 @@ def profile(request: HttpRequest) -> HttpResponse:
         "phone": str(patient.phone),
         "state": patient.state,
         "timezone": str(patient.timezone),
+        "language": patient.language,
         "email_opt_in": patient.email_opt_in,
         "sms_opt_in": patient.sms_opt_in,
     }

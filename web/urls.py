@@ -8,10 +8,12 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, reverse_lazy
 
-from web import accounts, dashboard, patient, profile, specialist, time_off, views, visits
+from web import accounts, dashboard, language, patient, profile, specialist, time_off, views, visits
 
 pages = [
     path("", views.home, name="home"),
+    # The language switch in every page's footer (web/language.py).
+    path("language/", language.language_switch, name="language"),
     # Accounts: Django's auth views with the project's templates (web/accounts.py).
     path("accounts/login/", accounts.SignInView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

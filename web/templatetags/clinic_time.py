@@ -1,4 +1,5 @@
-"""Times as people read them, in the viewer's zone with the zone named.
+"""Times as people read them, in the viewer's zone with the zone named, in the page's language
+(Spanish: "lun 7 dic, 9:00 EST").
 
     {% load clinic_time %}
     {{ booking.start|local:viewer_tz }}      Mon 7 Dec, 9:00 AM EST
@@ -16,6 +17,8 @@ from zoneinfo import ZoneInfo
 
 from django import template
 from django.conf import settings
+from django.utils import formats
+from django.utils.translation import pgettext
 
 register = template.Library()
 
@@ -34,7 +37,9 @@ def _abbreviation(moment: dt.datetime, tz: ZoneInfo) -> str:
 
 
 def _clock(moment: dt.datetime) -> str:
-    return f"{moment.hour % 12 or 12}:{moment:%M} {moment:%p}"
+    # Translators: a time of day on the pages, a Django date format: g:i A is "9:00 AM",
+    # H:i the 24-hour "09:00".
+    return formats.date_format(moment, pgettext("page time format", "g:i A"))
 
 
 def _localized(value: dt.datetime, tz: ZoneInfo | str | None) -> tuple[dt.datetime, ZoneInfo]:
@@ -56,7 +61,9 @@ def local_day(value: dt.datetime | None, tz: ZoneInfo | str | None = None) -> st
     if not isinstance(value, dt.datetime):
         return ""
     moment, _ = _localized(value, tz)
-    return f"{moment:%a} {moment.day} {moment:%b}"
+    # Translators: a day on the pages, a Django date format: D is the day's three-letter name,
+    # j the day of the month, M the month's three-letter name (b: in lower case).
+    return formats.date_format(moment, pgettext("page day format", "D j M"))
 
 
 @register.filter
