@@ -15,17 +15,17 @@ from django.utils import translation
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
-from clinic.models import Language, User
+from clinic.models import Language
 from clinic.services import profile_update
+from web.context import viewer_role
 
 
 def patient_language(request: HttpRequest) -> str | None:
     """The signed-in patient's language; None for anyone else."""
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated or user.role != User.Role.PATIENT:
+    if viewer_role(request) != "patient":
         return None
     # `user.patient` stays cached on the user: the page's time zone (web.context) reads it too.
-    patient = getattr(user, "patient", None)
+    patient = getattr(request.user, "patient", None)
     return patient.language if patient is not None else None
 
 

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 from localflavor.us.us_states import US_STATES
@@ -108,6 +109,8 @@ def profile(request: HttpRequest) -> HttpResponse:
             except DomainError as exc:
                 errors_from(form, exc)
             else:
+                # The rest of this answer, the message included, speaks the language just chosen.
+                translation.activate(form.validated["language"])
                 messages.success(request, _("Your profile is saved."))
                 return redirect("web:profile")
         return render(request, "web/patient/profile.html", {"form": form}, status=INVALID)

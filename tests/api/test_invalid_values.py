@@ -37,6 +37,7 @@ BAD_TIMEZONES = [
 ]
 BAD_PHONES = ["abc", "212-555-0101", "+1555", HUGE, -1, {}, None, LONG, "+1212555\u00000101", "+1\ud800"]
 BAD_STATES = ["XX", "ny ", 5, {}, None, "\u0000\u0000", "\ud800", LONG]
+BAD_LANGUAGES = ["fr", "ES", "es-MX", "", 5, {}, None, "\ud800", LONG]
 BAD_EMAILS = [123, {}, [], None, LONG, "a\u0000@example.com", "\ud800@example.com", "not-an-email"]
 BAD_TIMES = ["25:00", "abc", 123, None, {}, "\u0000", LONG, "12:00\ud800"]
 BAD_DATES = ["2030-02-30", "garbage", 20300101, {}, "\u0000", LONG, "99999-01-01"]
@@ -74,6 +75,7 @@ FIELD_CASES = [
     *_cases("me", "phone", BAD_PHONES),
     *_cases("me", "state", BAD_STATES),
     *_cases("me", "timezone", BAD_TIMEZONES),
+    *_cases("me", "language", BAD_LANGUAGES),
     *_cases("me", "sms_opt_in", BAD_BOOLEANS),
     *_cases("me", "email_opt_in", BAD_BOOLEANS),
     *_cases("specialist_create", "email", BAD_EMAILS),

@@ -48,6 +48,7 @@ def test_register_creates_a_patient_and_returns_a_working_token(anon):
         "phone": "+12125550101",
         "state": "NY",
         "timezone": "America/New_York",
+        "language": "en",
         "sms_opt_in": True,
         "email_opt_in": True,
     }
@@ -122,6 +123,14 @@ def test_patch_me_changes_contact_fields(patient_client, patient):
         "CA",
         "America/Los_Angeles",
     )
+
+
+def test_patch_me_changes_the_language_of_pages_and_messages(patient_client, patient):
+    response = patient_client.patch("/api/v1/me/", {"language": "es"}, format="json")
+    assert response.status_code == 200
+    assert response.json()["language"] == "es"
+    patient.refresh_from_db()
+    assert patient.language == "es"
 
 
 def test_specialist_cannot_set_patient_fields_on_me(specialist_client):

@@ -238,6 +238,7 @@ PROFILE = {
     "phone": "+12125550199",
     "state": "CA",
     "timezone": "America/Los_Angeles",
+    "language": "en",
     "email_opt_in": "on",
 }
 
@@ -319,6 +320,7 @@ def test_saving_the_profile_records_only_what_changed(patient_web, patient):
         "phone": str(patient.phone),
         "state": "NY",
         "timezone": "America/New_York",
+        "language": "en",
         "email_opt_in": "on",
         "sms_opt_in": "on",
     }
