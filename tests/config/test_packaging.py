@@ -100,6 +100,13 @@ def test_every_template_static_file_and_translation_is_in_the_wheel(source, whee
     assert sorted(data - wheel) == []
 
 
+def test_the_wheel_ships_the_compiled_translations(source, wheel):
+    # Django reads only the .mo files: without them the pages and messages stay English.
+    compiled = {name for name in product_files(source) if name.endswith(".mo")}
+    assert compiled, "no compiled catalogue in the tree (make messages)"
+    assert sorted(compiled - wheel) == []
+
+
 def test_the_wheel_holds_neither_tests_nor_benchmarks(source, wheel):
     shipped = {name.split("/", 1)[0] for name in wheel if ".dist-info/" not in name}
     assert shipped == set(top_level_packages(source))
