@@ -51,7 +51,7 @@ test: install
 # The translations: each app's locale/<lang>/LC_MESSAGES/django.po brought up to date with its
 # strings, then compiled (needs GNU gettext). Translate the new msgids in the .po files, run it
 # again, and commit the .po and .mo files both (tests/config/test_translations.py checks them).
-LOCALE_APPS := clinic notifications web
+LOCALE_APPS := clinic notifications scheduling web
 messages: install
 	for app in $(LOCALE_APPS); do \
 		(cd $$app && ../$(BIN)/python ../manage.py makemessages --locale es --no-obsolete --add-location file) || exit 1; \

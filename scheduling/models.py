@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 from clinic.models import Patient, Specialist, VisitType
 
@@ -61,13 +62,14 @@ class TimeOff(models.Model):
 
 
 class Slot(models.Model):
+    # The labels are the pages' (web/): translated there.
     class Status(models.TextChoices):
-        OPEN = "open"
-        BOOKED = "booked"
-        BLOCKED = "blocked"  # closed by time off (`time_off`); reopens when the time off goes
+        OPEN = "open", _("Open")
+        BOOKED = "booked", _("Booked")
+        BLOCKED = "blocked", _("Blocked")  # closed by time off (`time_off`); reopens when the time off goes
         # Offered no more, kept only as the slot of past or cancelled bookings: it holds no
         # time, so the specialist's rules may offer that time again.
-        RETIRED = "retired"
+        RETIRED = "retired", _("Retired")
 
     specialist = models.ForeignKey(Specialist, on_delete=models.CASCADE, related_name="slots")
     visit_type = models.ForeignKey(VisitType, on_delete=models.PROTECT, related_name="+")
@@ -117,12 +119,13 @@ class Slot(models.Model):
 
 
 class Booking(models.Model):
+    # The labels are the pages' (web/): translated there.
     class Status(models.TextChoices):
-        CONFIRMED = "confirmed"
-        CANCELLED = "cancelled"
-        RESCHEDULED = "rescheduled"
-        COMPLETED = "completed"
-        NO_SHOW = "no_show"
+        CONFIRMED = "confirmed", _("Confirmed")
+        CANCELLED = "cancelled", _("Cancelled")
+        RESCHEDULED = "rescheduled", _("Rescheduled")
+        COMPLETED = "completed", _("Completed")
+        NO_SHOW = "no_show", _("No Show")
 
     class Actor(models.TextChoices):
         PATIENT = "patient"

@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.utils import translation
 
 ROOT = Path(__file__).resolve().parents[2]
 # The apps whose strings are marked for translation (the Makefile's LOCALE_APPS).
-APPS = ["clinic", "notifications", "web"]
+APPS = ["clinic", "notifications", "scheduling", "web"]
 LANGUAGES = [code for code, _ in settings.LANGUAGES if code != settings.LANGUAGE_CODE]
 CATALOGUES = [
     ROOT / app / "locale" / language / "LC_MESSAGES" / "django.po" for app in APPS for language in LANGUAGES
@@ -80,3 +81,22 @@ def test_the_catalogue_has_every_string_the_app_marks(po: Path, tmp_path: Path):
         ["msgcmp", "--use-untranslated", str(po), str(fresh)], capture_output=True, text=True
     )
     assert compared.returncode == 0, f"run make messages and translate: {compared.stderr}"
+
+
+@pytest.mark.parametrize("po", CATALOGUES, ids=ids)
+def test_no_catalogue_of_an_app_listed_earlier_hides_a_translation(po: Path):
+    # The apps listed first in INSTALLED_APPS win: the admin's "Change" ("Modificar") would
+    # replace the language switch's; a msgctxt keeps a msgid apart.
+    language = po.parts[-3]
+    with po.with_suffix(".mo").open("rb") as mo:
+        catalogue = gettext.GNUTranslations(mo)._catalog  # type: ignore[attr-defined]
+    hidden = {}
+    with translation.override(language):
+        for key, wanted in catalogue.items():
+            if not key or isinstance(key, tuple):  # the header, and plural forms
+                continue
+            context, _, msgid = key.rpartition("\x04")
+            served = translation.pgettext(context, msgid) if context else translation.gettext(msgid)
+            if served != wanted:
+                hidden[key] = served
+    assert hidden == {}
