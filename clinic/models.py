@@ -8,6 +8,7 @@ from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 from localflavor.us.models import USStateField
 from phonenumber_field.modelfields import PhoneNumberField
 from timezone_field import TimeZoneField
@@ -75,6 +76,24 @@ class Patient(models.Model):
     def __str__(self) -> str:
         # Operators tell patients apart by name (select the user along in lists).
         return self.user.get_full_name() or self.user.email
+
+
+# The names of the specialties that ship with migration 0002 and of the demo's visit types
+# (seed_demo), marked for makemessages: the pages show a row's name through gettext
+# (`{% translate specialty.name %}`), which finds these in the page's language and leaves a
+# name the clinic typed itself as it is.
+SHIPPED_NAMES = (
+    gettext_noop("Headache and migraine"),
+    gettext_noop("Chronic pain"),
+    gettext_noop("Epilepsy"),
+    gettext_noop("Sleep"),
+    gettext_noop("Movement disorders"),
+    gettext_noop("Multiple sclerosis"),
+    gettext_noop("Neuromuscular"),
+    gettext_noop("General neurology"),
+    gettext_noop("New patient consultation"),
+    gettext_noop("Follow-up visit"),
+)
 
 
 class Specialty(models.Model):

@@ -23,6 +23,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 from localflavor.us.us_states import US_STATES
@@ -85,7 +86,8 @@ def errors_from(form: forms.Form, exc: DomainError) -> None:
 
 
 def _specialty_choices() -> list[tuple[str, str]]:
-    return [(s.slug, s.name) for s in Specialty.objects.order_by("name")]
+    named = [(s.slug, gettext(s.name)) for s in Specialty.objects.all()]
+    return sorted(named, key=lambda choice: choice[1])  # in the page's language's order
 
 
 class FindForm(forms.Form):
@@ -107,7 +109,9 @@ class FindForm(forms.Form):
         super().__init__(*args, **kwargs)
         set_choices(self, "specialty", _specialty_choices())
         kinds = VisitType.objects.order_by("-new_patient", "name")
-        set_choices(self, "visit_type", [("", _("Any visit type")), *((v.pk, v.name) for v in kinds)])
+        set_choices(
+            self, "visit_type", [("", _("Any visit type")), *((v.pk, gettext(v.name)) for v in kinds)]
+        )
 
 
 def _specialists(ids: Iterable[int]) -> dict[int, Specialist]:
@@ -155,7 +159,7 @@ class WeekForm(forms.Form):
 
     def __init__(self, *args: Any, visit_types: Iterable[VisitType], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        kinds = [("", _("Any visit type")), *((v.pk, v.name) for v in visit_types)]
+        kinds = [("", _("Any visit type")), *((v.pk, gettext(v.name)) for v in visit_types)]
         set_choices(self, "visit_type", kinds)
 
 

@@ -21,8 +21,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.functional import Promise
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST, require_safe
 from rest_framework.exceptions import APIException
 
@@ -190,13 +190,20 @@ visit_no_show = _visit_outcome(bookings.booking_no_show, _("%(name)s's visit is 
 # --- Weekly hours -----------------------------------------------------------------------------
 
 
+class VisitTypeField(forms.ModelChoiceField):
+    """A visit type, named in the page's language (clinic.models.SHIPPED_NAMES)."""
+
+    def label_from_instance(self, obj: VisitType) -> str:
+        return gettext(obj.name)
+
+
 class RuleForm(forms.Form):
     """The fields of a rule (`RuleIn` of the API); the service checks the rules of the clinic."""
 
     weekday = forms.TypedChoiceField(label=_("Day"), choices=WEEKDAYS, coerce=int)
     start_time = forms.TimeField(label=_("From"), widget=forms.TimeInput(attrs={"type": "time"}))
     end_time = forms.TimeField(label=_("Until"), widget=forms.TimeInput(attrs={"type": "time"}))
-    visit_type = forms.ModelChoiceField(
+    visit_type = VisitTypeField(
         label=_("Visit type"), queryset=VisitType.objects.none(), empty_label=_("Choose a visit type")
     )
     valid_from = forms.DateField(

@@ -64,6 +64,31 @@ def test_a_visit_shows_its_day_and_month_in_spanish(patient):
     assert f"{local:%H}:30" in html  # the 24-hour clock of Spanish pages
 
 
+def test_the_shipped_specialties_and_visit_types_are_named_in_the_pages_language(patient):
+    patient.language = "es"
+    patient.save()
+    booking = BookingFactory(patient=patient, slot__start=timezone.now() + dt.timedelta(days=2))
+    client = signed_in(patient)
+
+    find = client.get("/find/").content.decode()
+    visit = client.get(f"/visits/{booking.pk}/").content.decode()
+
+    assert "Cefalea y migraña" in find and "Headache and migraine" not in find
+    assert "Primera consulta" in visit and "New patient consultation" not in visit
+
+
+def test_a_name_the_clinic_typed_itself_stays_as_typed(patient):
+    patient.language = "es"
+    patient.save()
+    booking = BookingFactory(
+        patient=patient,
+        slot__start=timezone.now() + dt.timedelta(days=2),
+        slot__visit_type__slug="botox",
+        slot__visit_type__name="Botox for migraine",
+    )
+    assert "Botox for migraine" in signed_in(patient).get(f"/visits/{booking.pk}/").content.decode()
+
+
 def test_an_anonymous_visitor_asking_for_spanish_gets_spanish(client):
     response = client.get("/", headers={"accept-language": "es-MX,es;q=0.9,en;q=0.5"})
     html = response.content.decode()
