@@ -47,7 +47,7 @@ def _local_time(start: dt.datetime, zone: dt.tzinfo) -> str:
     # Translators: the date and time of a visit in a message, a Django date format
     # (https://docs.djangoproject.com/en/stable/ref/templates/builtins/#date): D is the day's
     # three-letter name, M the month's, b the month's in lower case, j the day, g:i A the
-    # 12-hour clock, H:i the 24-hour one. Keep it short: the SMS must fit one segment.
+    # 12-hour clock, G:i the 24-hour one. Keep it short: the SMS must fit one segment.
     form = pgettext("message date format", "D M j, g:i A")
     # "Tue Dec 1, 3:00 PM EST": short enough for one SMS segment, unambiguous with its zone.
     return f"{formats.date_format(local, form)} {local:%Z}"

@@ -189,6 +189,15 @@ def test_times_are_shown_in_the_zone_with_its_name():
     assert zone_name(new_york) == "America/New_York"
 
 
+def test_times_read_in_spanish_on_a_spanish_page():
+    from django.utils import translation
+
+    moment = dt.datetime(2026, 12, 5, 14, 0, tzinfo=dt.UTC)  # a Saturday
+    with translation.override("es"):
+        assert local(moment, "America/New_York") == "sáb 5 dic, 9:00 EST"
+        assert local_time(moment, "Asia/Dubai") == "18:00 hora de Asia/Dubai"
+
+
 def test_the_viewers_zone_is_their_profiles_else_the_clinics(settings):
     settings.CLINIC_TIMEZONE = "America/Denver"
     request = RequestFactory().get("/")

@@ -61,7 +61,7 @@ def test_a_visit_shows_its_day_and_month_in_spanish(patient):
     html = signed_in(patient).get(f"/visits/{booking.pk}/").content.decode()
 
     assert f"{SPANISH_DAYS[local.weekday()]} {local.day} {SPANISH_MONTHS[local.month - 1]}" in html
-    assert f"{local:%H}:30" in html  # the 24-hour clock of Spanish pages
+    assert f"{local.hour}:30" in html  # the 24-hour clock of Spanish pages
 
 
 def test_the_shipped_specialties_and_visit_types_are_named_in_the_pages_language(patient):

@@ -33,12 +33,13 @@ def _zone(tz: ZoneInfo | str | None) -> ZoneInfo:
 def _abbreviation(moment: dt.datetime, tz: ZoneInfo) -> str:
     # "EST", "CET"; a zone without a letters abbreviation ("+03") is named by its IANA name.
     abbr = moment.tzname() or ""
-    return abbr if abbr.isalpha() else f"{tz.key} time"
+    # Translators: a time zone without a letters abbreviation, named by its IANA name.
+    return abbr if abbr.isalpha() else pgettext("time zone", "%(zone)s time") % {"zone": tz.key}
 
 
 def _clock(moment: dt.datetime) -> str:
     # Translators: a time of day on the pages, a Django date format: g:i A is "9:00 AM",
-    # H:i the 24-hour "09:00".
+    # G:i the 24-hour "9:00".
     return formats.date_format(moment, pgettext("page time format", "g:i A"))
 
 
