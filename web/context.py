@@ -1,4 +1,5 @@
-"""What every page's template knows: the clinic's name, the viewer's role and time zone."""
+"""What every page's template knows: the clinic's name, the viewer's role and time zone, and the
+languages of the switch."""
 
 from __future__ import annotations
 
@@ -38,4 +39,7 @@ def clinic(request: HttpRequest) -> dict[str, Any]:
         # Lazy: a page that shows no time (the admin's) makes no query for the profile.
         "viewer_tz": SimpleLazyObject(lambda: viewer_timezone(request)),
         "viewer_role": viewer_role(request),
+        # Each named in its own language, whatever the page's (Django's get_available_languages
+        # would translate "English" into the page's language).
+        "languages": settings.LANGUAGES,
     }

@@ -169,6 +169,12 @@ def test_every_page_offers_the_switch_in_each_language(client):
     assert '<option value="en" lang="en" selected>English</option>' in html
 
 
+def test_the_switch_names_each_language_in_that_language_on_a_spanish_page(client):
+    html = client.get("/", headers={"accept-language": "es"}).content.decode()
+    assert '<option value="en" lang="en">English</option>' in html
+    assert '<option value="es" lang="es" selected>Español</option>' in html
+
+
 def test_a_new_patient_factory_speaks_english():
     # The tests above rely on it: a patient who never chose speaks the clinic's default.
     assert PatientFactory().language == "en"
