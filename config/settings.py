@@ -35,7 +35,9 @@ PUBLIC_SECRET_KEYS = ("insecure-dev-key-set-SECRET_KEY-in-production", "change-m
 SECRET_KEY = env.str("SECRET_KEY", default=PUBLIC_SECRET_KEYS[0])
 if PRODUCTION and SECRET_KEY in PUBLIC_SECRET_KEYS:
     raise ImproperlyConfigured("SECRET_KEY is the public default: set SECRET_KEY (ENVIRONMENT=production).")
-SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = PRODUCTION
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = LANGUAGE_COOKIE_SECURE = PRODUCTION
+# The language switch's cookie (web.language): no script of the pages reads it.
+LANGUAGE_COOKIE_HTTPONLY = True
 SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365 if PRODUCTION else 0
 # A clinic's domain serves nothing over plain HTTP: its subdomains included, and fit for the
 # browsers' preload list. A domain with HTTP-only subdomains turns these off.

@@ -27,6 +27,7 @@ def test_production_refuses_the_console_backends(settings_from_env):
 def test_production_turns_on_secure_cookies_and_hsts(settings_from_env):
     production = settings_from_env(ENVIRONMENT="production", SECRET_KEY=KEY, **SENDING)
     assert production.SESSION_COOKIE_SECURE and production.CSRF_COOKIE_SECURE
+    assert production.LANGUAGE_COOKIE_SECURE and production.LANGUAGE_COOKIE_HTTPONLY
     assert production.SECURE_HSTS_SECONDS >= 60 * 60 * 24 * 365
     assert production.SECURE_HSTS_INCLUDE_SUBDOMAINS and production.SECURE_HSTS_PRELOAD
     own_subdomains = settings_from_env(
