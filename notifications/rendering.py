@@ -35,13 +35,22 @@ def message_context(
     """Everything a message may say, from plain values: the send task reads them in one
     statement of its own rather than as a graph of model instances (see services/sending.py)."""
     return {
-        "clinic": settings.CLINIC_NAME,
+        **clinic_context(),
         "when": _local_time(start, patient_timezone),
         "doctor": f"Dr. {doctor_last_name}",
         "join_url": join_url,
+    }
+
+
+def clinic_context() -> dict[str, object]:
+    """What every message may say, whatever it is about: the clinic and its pages."""
+    return {
+        "clinic": settings.CLINIC_NAME,
+        "clinic_phone": settings.CLINIC_PHONE,
         "bookings_url": f"{settings.PUBLIC_BASE_URL}/",  # the home page: short enough for an SMS
         "visits_url": f"{settings.PUBLIC_BASE_URL}/visits/",  # the patient's visits (web/)
         "find_url": f"{settings.PUBLIC_BASE_URL}/find/",
+        "week_url": f"{settings.PUBLIC_BASE_URL}/week/",  # the specialist's week (web/)
         "join_window_minutes": settings.JOIN_WINDOW_MINUTES,
     }
 

@@ -14,9 +14,8 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
-from clinic.services import patients_sms_opt_in_by_phone
 from notifications.models import Notification, WebhookReceipt
-from notifications.services.writing import notifications_skip_channel
+from notifications.services.consent import phone_opt_in, phone_opt_out
 
 Status = Notification.Status
 
@@ -86,7 +85,7 @@ def inbound_keyword(body: str) -> bool | None:
 
 @transaction.atomic
 def notification_inbound_sms(*, message_sid: str, sender: str, body: str) -> bool | None:
-    """Opt the sender's patients out of SMS (STOP family) or back in (START family); None if
+    """Opt the sender's number out of SMS (STOP family) or back in (START family); None if
     the body is no keyword, or this message was received already (a replay). Every message
     leaves its receipt, whatever it says: whatever an answer does, it does once."""
     if not _first_receipt(message_sid, WebhookReceipt.INBOUND):
@@ -94,9 +93,10 @@ def notification_inbound_sms(*, message_sid: str, sender: str, body: str) -> boo
     opt_in = inbound_keyword(body)
     if opt_in is None:
         return None
-    for patient in patients_sms_opt_in_by_phone(phone=sender, opt_in=opt_in):
-        if not opt_in:
-            notifications_skip_channel(patient=patient, channel=Notification.Channel.SMS)
+    if opt_in:
+        phone_opt_in(phone=sender)
+    else:
+        phone_opt_out(phone=sender)
     return opt_in
 
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from clinic.models import Patient
 from notifications import sql
-from notifications.models import Notification
+from notifications.models import PATIENT, Notification, booking_subject
 from scheduling.models import Booking
 from scheduling.signals import BookingAction
 
@@ -40,16 +40,27 @@ def _write(booking: Booking, messages: list[tuple[str, int, dt.datetime]]) -> No
     # transaction, and building them as models cost the booking more than storing them.
     channels = recipients(booking.patient)
     if channels and messages:
-        sql.insert_pending(booking_id=booking.pk, messages=messages, recipients=channels, now=timezone.now())
+        sql.insert_pending(
+            subject=booking_subject(booking.pk),
+            audience=PATIENT,
+            booking_id=booking.pk,
+            messages=messages,
+            recipients=channels,
+            now=timezone.now(),
+        )
 
 
-def _announce(booking: Booking, kind: str, now: dt.datetime) -> None:
+def _reminders(booking: Booking, now: dt.datetime) -> list[tuple[str, int, dt.datetime]]:
+    # No reminder whose time has passed: a visit booked 3 hours ahead gets the 1 h one only.
     reminders = [
         (Kind.REMINDER, offset, booking.slot.start - dt.timedelta(seconds=offset))
         for offset in settings.REMINDER_OFFSETS
     ]
-    # No reminder whose time has passed: a visit booked 3 hours ahead gets the 1 h one only.
-    _write(booking, [(kind, 0, now), *[r for r in reminders if r[2] > now]])
+    return [r for r in reminders if r[2] > now]
+
+
+def _announce(booking: Booking, kind: str, now: dt.datetime) -> None:
+    _write(booking, [(kind, 0, now), *_reminders(booking, now)])
 
 
 def _cancel_pending(booking: Booking) -> None:
@@ -79,7 +90,10 @@ def notifications_skip_channel(*, patient: Patient, channel: str) -> int:
     """An opt-out takes effect at once: the patient's waiting messages on that channel end
     `skipped`. Returns how many."""
     return Notification.objects.filter(
-        booking__patient=patient, channel=channel, status__in=[Status.PENDING, Status.QUEUED]
+        booking__patient=patient,
+        audience=PATIENT,
+        channel=channel,
+        status__in=[Status.PENDING, Status.QUEUED],
     ).update(status=Status.SKIPPED, updated_at=timezone.now())
 
 
@@ -95,6 +109,41 @@ def notifications_follow_contact(*, patient: Patient, changed: frozenset[str]) -
             notifications_skip_channel(patient=patient, channel=channel)
     if changed & {"phone", "email"}:
         notifications_readdress(patient=patient)
+    if "sms_opt_in" in changed and patient.sms_opt_in:
+        notifications_restore_reminders(patient=patient, channel=Notification.Channel.SMS)
+
+
+def notifications_restore_reminders(*, patient: Patient, channel: str) -> int:
+    """The patient accepts `channel` again: the reminders of their upcoming visits whose send
+    time has not passed come back, those skipped by the opt-out as pending again and those of
+    visits booked meanwhile written anew. Returns how many came back."""
+    now = timezone.now()
+    address = recipients(patient).get(channel)
+    if address is None:
+        return 0
+    upcoming = list(
+        Booking.objects.filter(
+            patient=patient, status=Booking.Status.CONFIRMED, slot__start__gt=now
+        ).select_related("slot")
+    )
+    restored = Notification.objects.filter(
+        booking__in=upcoming,
+        audience=PATIENT,
+        kind=Kind.REMINDER,
+        channel=channel,
+        status=Status.SKIPPED,
+        send_at__gt=now,
+    ).update(status=Status.PENDING, recipient=address, attempts=0, updated_at=now)
+    for booking in upcoming:
+        sql.insert_pending(
+            subject=booking_subject(booking.pk),
+            audience=PATIENT,
+            booking_id=booking.pk,
+            messages=_reminders(booking, now),
+            recipients={channel: address},
+            now=now,
+        )
+    return restored
 
 
 def notifications_readdress(*, patient: Patient) -> int:
@@ -106,7 +155,10 @@ def notifications_readdress(*, patient: Patient) -> int:
     for channel, address in recipients(patient).items():
         moved += (
             Notification.objects.filter(
-                booking__patient=patient, channel=channel, status__in=[Status.PENDING, Status.QUEUED]
+                booking__patient=patient,
+                audience=PATIENT,
+                channel=channel,
+                status__in=[Status.PENDING, Status.QUEUED],
             )
             .exclude(recipient=address)
             .update(recipient=address, updated_at=timezone.now())

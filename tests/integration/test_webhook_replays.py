@@ -8,7 +8,7 @@ import pytest
 from core.models import AuditEvent
 from notifications.models import Notification, WebhookReceipt
 from notifications.services import callbacks
-from tests.factories import BookingFactory, PatientFactory
+from tests.factories import NotificationFactory, PatientFactory
 from tests.integration.race import race
 
 RACERS = 8
@@ -34,8 +34,7 @@ def test_one_inbound_stop_delivered_at_once_many_times_acts_once():
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_one_status_callback_delivered_at_once_many_times_applies_once():
-    Notification.objects.create(
-        booking=BookingFactory(),
+    NotificationFactory(
         kind=Notification.Kind.BOOKING_CONFIRMED,
         channel=Notification.Channel.SMS,
         recipient="+12125550199",

@@ -41,7 +41,11 @@ def every_notification(booking):
     assert kinds == {"booking_confirmed", "reminder", "booking_cancelled"}
     for channel in ("sms", "email"):
         Notification.objects.create(
-            booking=booking, kind="booking_rescheduled", channel=channel, send_at=booking.created_at
+            booking=booking,
+            subject=f"booking:{booking.pk}",
+            kind="booking_rescheduled",
+            channel=channel,
+            send_at=booking.created_at,
         )
     return list(Notification.objects.filter(booking=booking))
 

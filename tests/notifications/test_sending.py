@@ -12,6 +12,7 @@ from django.utils import timezone
 from notifications.backends.sms import LocmemSmsBackend
 from notifications.models import Notification
 from notifications.services import dispatch, sending, steering
+from notifications.services.consent import phone_blocked
 from scheduling.services import bookings
 from tests.factories import PatientFactory, SlotFactory
 from tests.twilio_fake import ACCOUNT_SID, AUTH_TOKEN
@@ -223,12 +224,13 @@ def test_a_failure_is_recorded_without_the_number_twilio_names(twilio, booking):
     assert f"number {'*' * (len(row.recipient) - 4)}{row.recipient[-4:]} is not" in row.last_error
 
 
-def test_21610_unsubscribed_also_opts_the_patient_out(twilio, booking):
+def test_21610_unsubscribed_also_opts_the_number_out(twilio, booking):
     row = queued(booking)
     twilio.fail_next(400, code=21610)
     sending.notification_send(notification_id=row.pk)
     booking.patient.refresh_from_db()
     assert booking.patient.sms_opt_in is False
+    assert phone_blocked(row.recipient)
     assert set(
         Notification.objects.filter(booking=booking, channel="sms", kind="reminder").values_list(
             "status", flat=True

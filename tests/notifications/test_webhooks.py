@@ -7,12 +7,14 @@ from urllib.parse import urlencode
 import pytest
 from twilio.request_validator import RequestValidator
 
+from clinic.services import profile_update
 from core.models import AuditEvent
 from notifications.models import Notification, WebhookReceipt
 from notifications.services import dispatch, sending
+from notifications.services.consent import phone_blocked
 from notifications.tasks import webhook_receipts_purge_task
 from scheduling.services import bookings
-from tests.factories import PatientFactory, SlotFactory
+from tests.factories import NotificationFactory, PatientFactory, SlotFactory
 from tests.twilio_fake import AUTH_TOKEN
 
 pytestmark = pytest.mark.django_db
@@ -250,3 +252,67 @@ def test_the_purge_drops_old_status_receipts_and_keeps_inbound_ones(anon, sent):
 def test_every_inbound_message_leaves_its_receipt_keyword_or_not(anon):
     inbound(anon, "what time is my visit?", sid="SM" + "7" * 32)
     assert WebhookReceipt.objects.filter(message_sid="SM" + "7" * 32, event="inbound").exists()
+
+
+def sms_statuses(booking, kind="reminder"):
+    rows = Notification.objects.filter(booking=booking, channel="sms", kind=kind)
+    return sorted(rows.values_list("status", flat=True))
+
+
+def test_a_number_that_replied_stop_gets_nothing_though_the_profile_opts_back_in(anon):
+    patient = PatientFactory(phone="+12125550199", sms_opt_in=True)
+    booking = bookings.booking_create(user=patient.user, slot_id=SlotFactory().pk).booking
+    inbound(anon, "STOP")
+    # A profile switch cannot lift Twilio's block: the reminders come back, and are not sent.
+    profile_update(user=patient.user, changes={"sms_opt_in": True})
+    assert sms_statuses(booking) == [Status.PENDING, Status.PENDING]
+
+    dispatch.notification_dispatch_due(enqueue=lambda pk, channel: None, now=booking.slot.start)
+    for row in Notification.objects.filter(booking=booking, channel="sms", kind="reminder"):
+        sending.notification_send(notification_id=row.pk)
+
+    assert sms_statuses(booking) == [Status.SKIPPED, Status.SKIPPED]
+    assert phone_blocked("+12125550199")
+
+
+def test_start_brings_back_the_reminders_still_ahead_and_writes_those_of_visits_booked_meanwhile(anon):
+    patient = PatientFactory(phone="+12125550199", sms_opt_in=True)
+    before = bookings.booking_create(user=patient.user, slot_id=SlotFactory().pk).booking
+    inbound(anon, "STOP")
+    meanwhile = bookings.booking_create(
+        user=patient.user, slot_id=SlotFactory(start=before.slot.start + dt.timedelta(days=1)).pk
+    ).booking
+    assert sms_statuses(meanwhile) == []
+
+    inbound(anon, "START")
+
+    assert sms_statuses(before) == [Status.PENDING, Status.PENDING]
+    assert sms_statuses(meanwhile) == [Status.PENDING, Status.PENDING]
+    # What was said once stays said: the confirmation skipped during the opt-out is not sent late.
+    assert sms_statuses(before, kind="booking_confirmed") == [Status.SKIPPED]
+    assert not phone_blocked("+12125550199")
+
+
+def test_start_does_not_bring_back_a_reminder_whose_time_has_passed(anon, time_machine):
+    patient = PatientFactory(phone="+12125550199", sms_opt_in=True)
+    booking = bookings.booking_create(user=patient.user, slot_id=SlotFactory().pk).booking
+    inbound(anon, "STOP")
+    time_machine.move_to(booking.slot.start - dt.timedelta(hours=2))
+
+    inbound(anon, "START")
+
+    rows = Notification.objects.filter(booking=booking, channel="sms", kind="reminder")
+    assert {(row.offset, row.status) for row in rows} == {(86400, Status.SKIPPED), (3600, Status.PENDING)}
+
+
+def test_stop_skips_waiting_messages_to_that_number_whoever_they_are_for(anon):
+    patient = PatientFactory(phone="+12125550199", sms_opt_in=True)
+    booking = bookings.booking_create(user=patient.user, slot_id=SlotFactory().pk).booking
+    alert = NotificationFactory(
+        booking=booking, audience="specialist", recipient="+12125550199", kind="booking_confirmed"
+    )
+
+    inbound(anon, "STOP")
+
+    alert.refresh_from_db()
+    assert alert.status == Status.SKIPPED
