@@ -150,7 +150,7 @@ class TimeOffViewSet(ScheduleViewSet):
         return _created(
             request,
             serializers.TimeOffIn,
-            time_off.time_off_create,
+            lambda **made: time_off.time_off_create(**made).time_off,
             serializers.TimeOffOut,
             by=caller(request),
         )

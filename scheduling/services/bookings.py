@@ -133,7 +133,7 @@ def _replay(user: User, key: str, request_hash: str) -> BookingResult | None:
     stored = IdempotencyKey.objects.select_related("booking").filter(user=user, key=key).first()
     if stored is None:
         return None
-    if stored.request_hash != request_hash:
+    if stored.request_hash != request_hash or stored.booking is None:
         raise Conflict("This Idempotency-Key was used with another request.", code="idempotency_key_reused")
     return BookingResult(stored.booking, replayed=True)
 
