@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('scheduling', '0006_retired_slots_hold_no_time'),
+        ('scheduling', '0007_attendance_confirmed'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
