@@ -53,11 +53,11 @@ def quiet_send_at(
 
 
 def quiet_now(*, now: dt.datetime, zone: ZoneInfo, latest: dt.datetime | None) -> dt.datetime | None:
-    """At send time: None if a message that can wait may go now to a recipient in `zone`, or
-    when it may (the end of the quiet hours), for a send that a retry or a backoff moved into
-    the night. With `latest` (the visit) a message already inside the window whose end is too
-    late goes now: its last chance before the quiet hours, a few seconds ago, was the moment the
-    dispatcher picked it up."""
+    """At send time, for a message that can wait (a retry or a backoff may have moved it into
+    the night): None if it may go now to a recipient in `zone`, else when it may (the end of the
+    quiet hours). With `latest` (the visit), a message inside a window that ends too late goes
+    now: quiet_send_at put it at the window's start, and the dispatcher picked it up a few
+    seconds after."""
     at = quiet_send_at(due=now, zone=zone, latest=latest, now=now)
     return at if at > now else None
 
