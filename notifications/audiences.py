@@ -45,6 +45,21 @@ def accepts(read: ToSend) -> bool:
     return False
 
 
+def can_wait(read: ToSend) -> bool:
+    """Whether the message may wait out the recipient's quiet hours: a reminder, and an alert to
+    a specialist; never the confirmation of what the patient just did, a cancellation, or an
+    answer to a text."""
+    return read.kind == Kind.REMINDER or read.audience == SPECIALIST
+
+
+def zone(read: ToSend) -> zoneinfo.ZoneInfo | None:
+    """The recipient's time zone, where the message's quiet hours are; None if unknown."""
+    if read.audience == SPECIALIST and read.booking_id is not None:
+        specialist_zone: zoneinfo.ZoneInfo = _booking(read.booking_id).slot.specialist.timezone
+        return specialist_zone
+    return zoneinfo.ZoneInfo(read.patient_timezone) if read.patient_timezone else None
+
+
 def message(read: ToSend) -> Message:
     """The message, rendered for its audience."""
     if read.audience == SPECIALIST and read.booking_id is not None:

@@ -34,6 +34,7 @@ from notifications.backends.sms import SendError
 from notifications.backends.twilio import UNSUBSCRIBED
 from notifications.models import PATIENT, Notification
 from notifications.privacy import mask_contacts
+from notifications.quiet import quiet_now
 from notifications.rendering import Message
 from notifications.services.consent import phone_opt_out
 from notifications.services.writing import ABOUT_THE_VISIT
@@ -87,6 +88,8 @@ def _begin(notification_id: int) -> tuple[Attempt, Message, dt.datetime | None] 
     if not audiences.accepts(read):
         _move(read, Status.SKIPPED, now)
         return None
+    if _quiet_hold(read, now):
+        return None
     message = notification_message(read)
     if not _move(read, Status.SENDING, now):
         return None  # taken meanwhile: by a second task for the row, a cancel, an opt-out
@@ -94,6 +97,20 @@ def _begin(notification_id: int) -> tuple[Attempt, Message, dt.datetime | None] 
         notification_id, read.booking_id, read.audience, read.kind, read.channel, read.recipient
     )
     return attempt, message, earlier_attempt
+
+
+def _quiet_hold(read: ToSend, now: dt.datetime) -> bool:
+    """A message that can wait, found due inside its recipient's quiet hours (a retry's backoff,
+    a queue that ran late, a zone changed since it was written), goes back to `pending` until
+    they end (or until just before the visit it reminds of). Whether it was held."""
+    zone = audiences.zone(read) if audiences.can_wait(read) else None
+    until = quiet_now(now=now, zone=zone, latest=read.start) if zone is not None else None
+    if until is None:
+        return False
+    Notification.objects.filter(pk=read.id, status=Status.QUEUED, updated_at=read.updated_at).update(
+        status=Status.PENDING, send_at=until, updated_at=now
+    )
+    return True
 
 
 def _move(read: ToSend, status: str, now: dt.datetime) -> bool:

@@ -15,6 +15,7 @@ from django.utils import timezone
 from clinic.models import Patient
 from notifications import sql
 from notifications.models import PATIENT, Notification, booking_subject
+from notifications.quiet import quiet_send_at
 from scheduling.models import Booking
 from scheduling.signals import BookingAction
 
@@ -51,12 +52,19 @@ def _write(booking: Booking, messages: list[tuple[str, int, dt.datetime]]) -> No
 
 
 def _reminders(booking: Booking, now: dt.datetime) -> list[tuple[str, int, dt.datetime]]:
-    # No reminder whose time has passed: a visit booked 3 hours ahead gets the 1 h one only.
-    reminders = [
-        (Kind.REMINDER, offset, booking.slot.start - dt.timedelta(seconds=offset))
-        for offset in settings.REMINDER_OFFSETS
-    ]
-    return [r for r in reminders if r[2] > now]
+    """The reminders still ahead, each moved out of the patient's quiet hours. No reminder whose
+    time has passed: a visit booked 3 hours ahead gets the 1 h one only. Two moved to the same
+    instant (both due in the night before an early visit) are one message: the earlier offset's."""
+    start = booking.slot.start
+    zone = booking.patient.timezone
+    reminders: dict[dt.datetime, tuple[str, int, dt.datetime]] = {}
+    for offset in settings.REMINDER_OFFSETS:  # largest first
+        due = start - dt.timedelta(seconds=offset)
+        if due <= now:
+            continue
+        send_at = quiet_send_at(due=due, zone=zone, latest=start, now=now)
+        reminders.setdefault(send_at, (Kind.REMINDER, offset, send_at))
+    return list(reminders.values())
 
 
 def _announce(booking: Booking, kind: str, now: dt.datetime) -> None:
