@@ -81,6 +81,7 @@ def message(read: ToSend) -> Message:
         doctor_last_name=read.specialist_last_name or "",
         join_url=video.join_url_of(nonce, video.Participant.PATIENT) if nonce else None,
     )
+    data["visit_url"] = f"{data['visits_url']}{read.booking_id}/"  # the visit's page (web/)
     return render_message(channel=read.channel, kind=kind, data=data)
 
 

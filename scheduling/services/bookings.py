@@ -313,6 +313,24 @@ def booking_no_show(*, booking: Booking, by: User) -> Booking:
     return _finish(booking, by, Booking.Status.NO_SHOW, BookingAction.NO_SHOW)
 
 
+def booking_confirm_attendance(*, booking: Booking, by: User | None) -> Booking:
+    """The patient says they will attend (on the page, or by replying `1` to a reminder: `by`
+    None, the patient's phone speaking). A second confirmation keeps the first one's time."""
+    with transaction.atomic():
+        booking = _lock_confirmed(booking)
+        if booking.attendance_confirmed_at is None:
+            booking.attendance_confirmed_at = timezone.now()
+            booking.save(update_fields=["attendance_confirmed_at", "updated_at"])
+            audit_event_record(
+                actor=by,
+                action="booking.attendance_confirmed",
+                obj=booking,
+                before=None,
+                after=_state(booking, via="page" if by is not None else "sms"),
+            )
+    return booking
+
+
 def booking_reasons_read(*, by: User, bookings: Iterable[Booking]) -> None:
     """Record that `by` was shown the reasons of these visits: one event per request, naming
     the bookings (API.md), whose object is the first of them. A patient reading their own, and

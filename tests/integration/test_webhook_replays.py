@@ -26,7 +26,7 @@ def test_one_inbound_stop_delivered_at_once_many_times_acts_once():
         lambda _: callbacks.notification_inbound_sms(message_sid=SID, sender="+12125550199", body="STOP"),
     )
 
-    assert sorted(results, key=str) == [False] + [None] * (RACERS - 1)  # False: opted out, once
+    assert sorted(results, key=str) == [None] * (RACERS - 1) + ["opted_out"]  # opted out, once
     assert WebhookReceipt.objects.filter(message_sid=SID).count() == 1
     assert AuditEvent.objects.count() - audit_events <= 1
 

@@ -9,6 +9,7 @@ from twilio.request_validator import RequestValidator
 
 from clinic.services import profile_update
 from core.models import AuditEvent
+from notifications import sql
 from notifications.models import Notification, WebhookReceipt
 from notifications.services import dispatch, sending
 from notifications.services.consent import phone_blocked
@@ -316,3 +317,122 @@ def test_stop_skips_waiting_messages_to_that_number_whoever_they_are_for(anon):
 
     alert.refresh_from_db()
     assert alert.status == Status.SKIPPED
+
+
+def replies(sender="+12125550199"):
+    return list(Notification.objects.filter(kind="reply", recipient=sender).order_by("id"))
+
+
+def reply_text(row):
+    return sending.notification_message(sql.to_send(row.pk)).text
+
+
+@pytest.fixture
+def upcoming():
+    patient = PatientFactory(phone="+12125550199", sms_opt_in=True)
+    return bookings.booking_create(user=patient.user, slot_id=SlotFactory().pk, reason="CANARY aura").booking
+
+
+@pytest.mark.parametrize("word", ["1", " c ", "C"])
+def test_1_or_c_confirms_attendance_of_the_next_visit_and_answers(anon, upcoming, word):
+    inbound(anon, word, sid="SM" + "7" * 32)
+
+    upcoming.refresh_from_db()
+    assert upcoming.attendance_confirmed_at is not None
+    (answer,) = replies()
+    assert (answer.subject, answer.variant, answer.booking_id) == (
+        "inbound:SM" + "7" * 32,
+        "attendance_confirmed",
+        upcoming.pk,
+    )
+    assert "is confirmed" in reply_text(answer)
+
+
+def test_a_replayed_1_answers_once(anon, upcoming):
+    inbound(anon, "1", sid="SM" + "8" * 32)
+    inbound(anon, "1", sid="SM" + "8" * 32)
+
+    assert len(replies()) == 1
+
+
+def test_2_answers_with_a_link_to_the_visit_page(anon, upcoming):
+    inbound(anon, "2")
+
+    (answer,) = replies()
+    assert answer.variant == "manage_link"
+    assert f"https://visits.neuroclinic.example/visits/{upcoming.pk}/" in reply_text(answer)
+    upcoming.refresh_from_db()
+    assert upcoming.status == "confirmed"
+
+
+def test_2_inside_the_cancellation_window_answers_with_the_clinic_phone(
+    anon, upcoming, settings, time_machine
+):
+    settings.CLINIC_PHONE = "+1 212 555 0100"
+    time_machine.move_to(upcoming.slot.start - dt.timedelta(hours=3))
+
+    inbound(anon, "R")
+
+    (answer,) = replies()
+    assert answer.variant == "manage_call"
+    text = reply_text(answer)
+    assert "+1 212 555 0100" in text and "/visits/" not in text
+
+
+def test_anything_else_gets_the_help_once_per_visit(anon, upcoming):
+    inbound(anon, "what time is it again?")
+    inbound(anon, "hello??")
+
+    (answer,) = replies()
+    assert (answer.subject, answer.variant) == (f"booking:{upcoming.pk}", "help")
+    assert "reply 1 to confirm" in reply_text(answer)
+
+
+@pytest.mark.parametrize("word", ["HELP", "info"])
+def test_help_and_info_are_left_to_twilio(anon, upcoming, word):
+    inbound(anon, word)
+
+    assert replies() == []
+
+
+def test_a_number_no_patient_has_gets_no_answer(anon, upcoming):
+    for word in ("1", "2", "hello"):
+        inbound(anon, word, sender="+13105550000")
+
+    assert replies("+13105550000") == []
+    upcoming.refresh_from_db()
+    assert upcoming.attendance_confirmed_at is None
+
+
+def test_a_patient_with_no_visit_ahead_is_told_so(anon):
+    PatientFactory(phone="+12125550199", sms_opt_in=True)
+
+    inbound(anon, "1")
+
+    (answer,) = replies()
+    assert answer.variant == "no_visit" and answer.booking_id is None
+    assert "no upcoming visit" in reply_text(answer)
+
+
+def test_cancel_is_an_opt_out_never_a_cancellation(anon, upcoming):
+    inbound(anon, "CANCEL")
+
+    upcoming.refresh_from_db()
+    assert upcoming.status == "confirmed"
+    assert phone_blocked("+12125550199")
+    assert replies() == []
+
+
+def test_an_answer_goes_out_through_the_pipeline(anon, upcoming, settings, monkeypatch):
+    from notifications.backends.sms import LocmemSmsBackend
+
+    monkeypatch.setattr(LocmemSmsBackend, "outbox", [])
+    inbound(anon, "1")
+    (answer,) = replies()
+    dispatch.notification_dispatch_due(enqueue=lambda pk, channel: None)
+
+    assert sending.notification_send(notification_id=answer.pk) == Status.SENT
+
+    (sent_sms,) = [m for m in LocmemSmsBackend.outbox if "is confirmed" in m.body]
+    assert sent_sms.to == "+12125550199"
+    assert "CANARY" not in sent_sms.body
