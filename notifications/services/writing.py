@@ -12,9 +12,9 @@ import datetime as dt
 from django.conf import settings
 from django.utils import timezone
 
-from clinic.models import Patient
+from clinic.models import Patient, Specialist
 from notifications import sql
-from notifications.models import PATIENT, Notification, booking_subject
+from notifications.models import PATIENT, SPECIALIST, Notification, booking_subject
 from notifications.quiet import quiet_send_at
 from scheduling.models import Booking
 from scheduling.signals import BookingAction
@@ -83,15 +83,69 @@ def notifications_for_booking_change(
     now = timezone.now()
     if action == BookingAction.CONFIRMED:
         _announce(booking, Kind.BOOKING_CONFIRMED, now)
+        _alert(booking, Kind.BOOKING_CONFIRMED, now)
     elif action == BookingAction.RESCHEDULED:
         if previous is not None:
             _cancel_pending(previous)
         _announce(booking, Kind.BOOKING_RESCHEDULED, now)
+        _alert_move(booking, previous, now)
     elif action == BookingAction.CANCELLED:
         _cancel_pending(booking)
         _write(booking, [(Kind.BOOKING_CANCELLED, 0, now)])
+        if booking.cancelled_by != Booking.Actor.SPECIALIST:  # they know: they did it
+            _alert(booking, Kind.BOOKING_CANCELLED, now)
     else:  # completed, no-show: nothing more to say about this visit
         _cancel_pending(booking)
+
+
+# A specialist hears of changes to visits this close (issue 13): further out, their week shows it.
+ALERT_HORIZON = dt.timedelta(hours=48)
+
+
+def specialist_recipients(specialist: Specialist) -> dict[str, str]:
+    """The channels a specialist takes alerts on, each with its address as of now."""
+    found: dict[str, str] = {}
+    if specialist.sms_alerts and specialist.phone:
+        found[Notification.Channel.SMS] = str(specialist.phone)
+    if specialist.email_alerts and specialist.user.email:
+        found[Notification.Channel.EMAIL] = specialist.user.email
+    return found
+
+
+def _close(booking: Booking, now: dt.datetime) -> bool:
+    return now < booking.slot.start <= now + ALERT_HORIZON
+
+
+def _alert(booking: Booking, kind: str, now: dt.datetime) -> None:
+    if _close(booking, now):
+        _alert_write(booking, kind, now)
+
+
+def _alert_move(booking: Booking, previous: Booking | None, now: dt.datetime) -> None:
+    """A visit moved: its specialist hears of it if the old or the new time is close; moved to
+    another specialist, the old one hears it is cancelled and the new one that it is booked."""
+    if previous is None or previous.slot.specialist_id == booking.slot.specialist_id:
+        if _close(booking, now) or (previous is not None and _close(previous, now)):
+            _alert_write(booking, Kind.BOOKING_RESCHEDULED, now)
+        return
+    _alert(previous, Kind.BOOKING_CANCELLED, now)
+    _alert(booking, Kind.BOOKING_CONFIRMED, now)
+
+
+def _alert_write(booking: Booking, kind: str, now: dt.datetime) -> None:
+    """The specialist's alert: the kind of the patient's own message, for the `specialist`
+    audience (which picks its template, with nothing of the patient in it)."""
+    specialist = Specialist.objects.select_related("user").get(pk=booking.slot.specialist_id)
+    channels = specialist_recipients(specialist)
+    if channels:
+        sql.insert_pending(
+            subject=booking_subject(booking.pk),
+            audience=SPECIALIST,
+            booking_id=booking.pk,
+            messages=[(kind, 0, now)],
+            recipients=channels,
+            now=now,
+        )
 
 
 def notifications_skip_channel(*, patient: Patient, channel: str) -> int:
