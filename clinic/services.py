@@ -385,15 +385,6 @@ def visit_type_create(
 
 
 @transaction.atomic
-def patient_sms_opt_in_set(*, patient: Patient, opt_in: bool) -> None:
-    """Set by the system (Twilio says the number refuses messages): the trail's actor is none."""
-    before = {"sms_opt_in": patient.sms_opt_in}
-    Patient.objects.filter(pk=patient.pk).update(sms_opt_in=opt_in)
-    patient.sms_opt_in = opt_in
-    _audit_change(None, "patient.updated", patient, before, ["sms_opt_in"])
-
-
-@transaction.atomic
 def patients_sms_opt_in_by_phone(*, phone: str, opt_in: bool) -> list[Patient]:
     """STOP and START keywords arrive from a phone number: every patient with it follows."""
     patients = list(Patient.objects.select_for_update().filter(phone=phone))

@@ -47,10 +47,10 @@ def visit_types(alias: str) -> str:
 
 def patients(alias: str) -> str:
     """FROM item: every patient, as `alias`, with the columns `id` (the user's), `phone`,
-    `sms_opt_in`, `email_opt_in` and `timezone` (an IANA name)."""
+    `sms_opt_in`, `email_opt_in`, `timezone` (an IANA name) and `language`."""
     return (
-        "(SELECT p.user_id AS id, p.phone, p.sms_opt_in, p.email_opt_in, p.timezone FROM clinic_patient p) "
-        + alias
+        "(SELECT p.user_id AS id, p.phone, p.sms_opt_in, p.email_opt_in, p.timezone, p.language"
+        " FROM clinic_patient p) " + alias
     )
 
 

@@ -4,6 +4,7 @@ The defaults are the embedded first run: SQLite in var/, kombu's server-less fil
 console SMS and email. Production sets DATABASE_URL, CELERY_BROKER_URL and the Twilio keys.
 """
 
+import contextlib
 import datetime as dt
 import os
 import re
@@ -415,6 +416,28 @@ def _seconds(duration: str) -> int:
 REMINDER_OFFSETS = sorted(
     {_seconds(o) for o in env.list("REMINDER_OFFSETS", default=["24h", "1h"])}, reverse=True
 )
+
+
+def _quiet_hours(value: str) -> tuple[dt.time, dt.time] | None:
+    """`21:00-08:00` -> (start, end) as local wall times; `off` -> None."""
+    if value.strip().lower() == "off":
+        return None
+    match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*", value)
+    bounds = None
+    if match:
+        with contextlib.suppress(ValueError):  # 25:00 or 08:75
+            bounds = dt.time(int(match[1]), int(match[2])), dt.time(int(match[3]), int(match[4]))
+    # Equal ends would be an empty window or a whole day: either way not what anyone meant.
+    if bounds is None or bounds[0] == bounds[1]:
+        raise ImproperlyConfigured(
+            f"QUIET_HOURS={value!r}: expected two different local times such as 21:00-08:00, or off"
+        )
+    return bounds
+
+
+# No message that can wait (a reminder) goes out between these local times in the recipient's zone
+# (notifications/quiet.py); the window may cross midnight. `off` turns the rule off.
+QUIET_HOURS = _quiet_hours(env.str("QUIET_HOURS", default="") or "21:00-08:00")
 DISPATCH_BATCH_SIZE = env.int("DISPATCH_BATCH_SIZE", default=500)
 NOTIFICATION_STUCK_SECONDS = env.int("NOTIFICATION_STUCK_SECONDS", default=120)
 NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=5)

@@ -87,13 +87,14 @@ SUMMARY = ("kind", "channel", "status", "send_at", "attempts", "sent_at", "error
 
 @admin.register(Notification)
 class NotificationAdmin(MaskedContacts, ViewOnly, Audited, admin.ModelAdmin):
-    list_display = ["id", "booking", "masked_recipient", *SUMMARY]
-    list_filter = ["status", "channel", "kind", ("send_at", admin.DateFieldListFilter)]
+    list_display = ["id", "booking", "audience", "masked_recipient", *SUMMARY]
+    list_filter = ["status", "channel", "kind", "audience", ("send_at", admin.DateFieldListFilter)]
     search_fields = [
         "booking__patient__user__email",
         "booking__patient__phone",
         "provider_id",
         "=booking__id",
+        "=subject",
     ]
     list_select_related = ["booking"]
     date_hierarchy = "send_at"
@@ -106,8 +107,11 @@ class NotificationAdmin(MaskedContacts, ViewOnly, Audited, admin.ModelAdmin):
     # The change page too shows contact details masked (minimum necessary: an operator tells
     # messages apart by their last digits; the patient's record has the rest).
     fields = (
+        "subject",
+        "audience",
         "booking",
         "kind",
+        "variant",
         "offset",
         "channel",
         "masked_recipient",

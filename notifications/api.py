@@ -122,7 +122,7 @@ EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 class TwilioInboundView(TwilioWebhook):
     @operation(
-        "Inbound SMS: STOP family opts out, START family back in",
+        "Inbound SMS: Twilio's opt-out and opt-in words, and replies that act (1, 2)",
         OpenApiResponse(description="Empty TwiML."),
         403,
         request={"application/x-www-form-urlencoded": serializers.InboundSmsIn},

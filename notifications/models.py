@@ -12,13 +12,38 @@ from django.db.models import Q
 
 from scheduling.models import Booking
 
+# Audiences: the patient, their specialist, or one of the patient's caregivers.
+PATIENT = "patient"
+SPECIALIST = "specialist"
+
+
+def caregiver_audience(caregiver_id: int) -> str:
+    return f"caregiver:{caregiver_id}"
+
+
+def booking_subject(booking_id: int) -> str:
+    return f"booking:{booking_id}"
+
 
 class Notification(models.Model):
+    """One message on one channel to one audience about one subject.
+
+    `subject` names what the message is about (`booking:<id>`, `offer:<id>`, `inbound:<sid>`
+    for an answer to an SMS, `caregiver:<id>` for a consent request), `audience` who it is for
+    (`patient`, `specialist`, `caregiver:<id>`). A specialist's alert and a caregiver's copy of
+    a confirmation have the kind of the patient's own message: what differs is the audience,
+    which picks the template, the address and the consent the send re-checks.
+    """
+
     class Kind(models.TextChoices):
         BOOKING_CONFIRMED = "booking_confirmed"
         REMINDER = "reminder"
         BOOKING_CANCELLED = "booking_cancelled"
         BOOKING_RESCHEDULED = "booking_rescheduled"
+        WAITLIST_OFFER = "waitlist_offer"
+        # An answer to an SMS the patient sent (its `variant` says which answer).
+        REPLY = "reply"
+        CAREGIVER_CONSENT = "caregiver_consent"
 
     class Channel(models.TextChoices):
         SMS = "sms"
@@ -35,11 +60,17 @@ class Notification(models.Model):
         CANCELLED = "cancelled"
         SKIPPED = "skipped"
 
-    # No index of its own: the unique (booking, kind, offset, channel) serves lookups by booking.
+    subject = models.CharField(max_length=80)
+    audience = models.CharField(max_length=32, default=PATIENT)
+    # The booking the message is about, if any (a link for lookups and the admin; `subject` is
+    # what makes the row unique).
     booking = models.ForeignKey(
-        Booking, on_delete=models.CASCADE, related_name="notifications", db_index=False
+        Booking, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
     )
     kind = models.CharField(max_length=24, choices=Kind.choices)
+    # Which of a kind's texts, where it has several (a reply: `attendance_confirmed`,
+    # `manage_link`, `manage_call`, `help`); blank for the others.
+    variant = models.CharField(max_length=24, blank=True)
     # Seconds before the visit for a reminder; 0 for the other kinds (never NULL: NULLs never
     # collide in a unique index, and the row could then be written twice).
     offset = models.PositiveIntegerField(default=0)
@@ -66,9 +97,10 @@ class Notification(models.Model):
     class Meta:
         ordering = ["-send_at", "-id"]
         constraints = [
+            # Writing a message twice writes nothing new.
             models.UniqueConstraint(
-                fields=["booking", "kind", "offset", "channel"],
-                name="one_notification_per_booking_kind_offset_channel",
+                fields=["subject", "kind", "offset", "channel", "audience"],
+                name="one_notification_per_subject_kind_offset_channel_audience",
             ),
         ]
         indexes = [
@@ -92,7 +124,7 @@ class Notification(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.channel} for booking {self.booking_id} ({self.status})"
+        return f"{self.kind} {self.channel} to {self.audience} about {self.subject} ({self.status})"
 
 
 class DispatcherRun(models.Model):
@@ -130,3 +162,18 @@ class WebhookReceipt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} {self.message_sid}"
+
+
+class SmsOptOut(models.Model):
+    """A phone number that replied STOP (or one of Twilio's other opt-out words), whoever it
+    belongs to: Twilio blocks every message to it until it replies START, so nothing is sent to
+    it, whichever audience a message is for, and a profile switch cannot lift it."""
+
+    phone = models.CharField(max_length=32, unique=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "SMS opt-out"
+
+    def __str__(self) -> str:
+        return f"opt-out {self.phone[-4:]}"

@@ -71,20 +71,30 @@ def message_context(
     statement of its own rather than as a graph of model instances (see services/sending.py).
     `language` is the recipient's (`Patient.language`): the day and month names speak it, and
     render_message renders the templates in it."""
-    language = language or settings.LANGUAGE_CODE
-    with translation.override(language):
+    context = clinic_context(language=language)
+    with translation.override(str(context["language"])):
         return {
-            "language": language,
-            "clinic": settings.CLINIC_NAME,
+            **context,
             "when": _local_time(start, patient_timezone),
             # Translators: how a message names the specialist, before their last name.
             "doctor": pgettext("doctor's title", "Dr. %(last_name)s") % {"last_name": doctor_last_name},
             "join_url": join_url,
-            "bookings_url": f"{settings.PUBLIC_BASE_URL}/",  # the home page: short enough for an SMS
-            "visits_url": f"{settings.PUBLIC_BASE_URL}/visits/",  # the patient's visits (web/)
-            "find_url": f"{settings.PUBLIC_BASE_URL}/find/",
-            "join_window_minutes": settings.JOIN_WINDOW_MINUTES,
         }
+
+
+def clinic_context(*, language: str | None = None) -> dict[str, object]:
+    """What every message may say, whatever it is about: the clinic and its pages, and the
+    language render_message renders in."""
+    return {
+        "language": language or settings.LANGUAGE_CODE,
+        "clinic": settings.CLINIC_NAME,
+        "clinic_phone": settings.CLINIC_PHONE,
+        "bookings_url": f"{settings.PUBLIC_BASE_URL}/",  # the home page: short enough for an SMS
+        "visits_url": f"{settings.PUBLIC_BASE_URL}/visits/",  # the patient's visits (web/)
+        "find_url": f"{settings.PUBLIC_BASE_URL}/find/",
+        "week_url": f"{settings.PUBLIC_BASE_URL}/week/",  # the specialist's week (web/)
+        "join_window_minutes": settings.JOIN_WINDOW_MINUTES,
+    }
 
 
 def render_message(

@@ -25,7 +25,13 @@ class InboundSmsIn(serializers.Serializer):
 
 class NotificationOut(Shape):
     id = serializers.IntegerField()
-    booking = serializers.IntegerField(source="booking_id")
+    booking = serializers.IntegerField(
+        source="booking_id", allow_null=True, help_text="The booking it is about; null for none."
+    )
+    subject = serializers.CharField(
+        help_text="What it is about: `booking:<id>`, `offer:<id>`, `inbound:<sid>`."
+    )
+    audience = serializers.CharField(help_text="Who it is for: `patient`, `specialist` or `caregiver:<id>`.")
     kind = serializers.ChoiceField(choices=Notification.Kind.choices)
     offset = serializers.IntegerField(
         help_text="Seconds before the visit; 0 for kinds that are not reminders."

@@ -4,7 +4,7 @@ Why there is any: bench/README.md, "Why some statements are hand-written SQL". R
 column name into typed records (core.rows). The booking, its patient and its specialist are read
 only through `scheduling.sql.booking_messages`, composed into the send's one read.
 
-- `insert_pending`: a booking's notification rows, in one INSERT.
+- `insert_pending`: the rows of one subject for one audience, in one INSERT.
 - `to_send`: one row with everything its send checks and its message says (`ToSend`).
 - `move_as_read`: move a row read by `to_send`, only if it is still as read.
 - `record_sent`: a message the provider accepted, on a row still `sending`.
@@ -27,35 +27,38 @@ from notifications.models import Notification
 from scheduling import sql as scheduling_sql
 
 # The columns left out are the nullable ones (a test holds the list to the model). `ON
-# CONFLICT DO NOTHING` (PostgreSQL, and SQLite since 3.24) skips a row the unique (booking,
-# kind, offset, channel) already holds: writing twice creates nothing new.
+# CONFLICT DO NOTHING` (PostgreSQL, and SQLite since 3.24) skips a row the unique (subject,
+# kind, offset, channel, audience) already holds: writing twice creates nothing new.
 INSERT_SQL = """
 INSERT INTO notifications_notification
-  (booking_id, kind, "offset", channel, recipient, send_at, status, attempts,
-   last_error, error_code, provider_id, created_at, updated_at)
+  (subject, audience, booking_id, kind, variant, "offset", channel, recipient, send_at, status,
+   attempts, last_error, error_code, provider_id, created_at, updated_at)
 VALUES {rows}
 ON CONFLICT DO NOTHING
 """
-_ROW_SQL = "(%s, %s, %s, %s, %s, %s, %s, 0, '', '', '', %s, %s)"
+_ROW_SQL = "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 0, '', '', '', %s, %s)"
 
 
 def insert_pending(
     *,
-    booking_id: int,
+    subject: str,
+    audience: str,
+    booking_id: int | None,
     messages: Iterable[tuple[str, int, dt.datetime]],
     recipients: Mapping[str, str],
     now: dt.datetime,
+    variant: str = "",
 ) -> None:
     """A `pending` row per message (kind, offset, send_at) and channel of `recipients`
-    ({channel: address}), unless the row is there already."""
+    ({channel: address}) about `subject` for `audience`, unless the row is there already."""
     db_time = connection.ops.adapt_datetimefield_value
     created = db_time(now)
     params: list[Any] = []
     count = 0
     for kind, offset, send_at in messages:
         for channel, address in recipients.items():
-            params += [booking_id, kind, offset, channel, address, db_time(send_at)]
-            params += [Notification.Status.PENDING, created, created]
+            params += [subject, audience, booking_id, kind, variant, offset, channel, address]
+            params += [db_time(send_at), Notification.Status.PENDING, created, created]
             count += 1
     if count:
         with connection.cursor() as cursor:
@@ -64,34 +67,43 @@ def insert_pending(
 
 @dataclass(frozen=True)
 class ToSend:
-    """A notification row with what its send re-checks and its message says."""
+    """A notification row with what its send re-checks and its message says. The booking's
+    columns are None for a message about no booking (an offer, an answer to an SMS)."""
 
     id: int
     status: str
+    subject: str
+    audience: str
     kind: str
+    variant: str
     channel: str
     recipient: str
     attempts: int
     sending_at: dt.datetime | None  # when an attempt that never recorded its end began
     updated_at: dt.datetime
-    booking_id: int
-    booking_status: str
-    start: dt.datetime
-    phone: str
-    sms_opt_in: bool
-    email_opt_in: bool
-    patient_timezone: str
-    specialist_last_name: str
+    number_blocked: bool  # the recipient is a phone that replied STOP
+    booking_id: int | None
+    booking_status: str | None
+    start: dt.datetime | None
+    phone: str | None
+    sms_opt_in: bool | None
+    email_opt_in: bool | None
+    patient_id: int | None
+    patient_timezone: str | None
+    patient_language: str | None
+    specialist_last_name: str | None
     video_nonce: str | None
 
 
 # No lock: `move_as_read` lands only on the row as it was read.
 _TO_SEND_SQL = f"""
-SELECT n.id, n.status, n.kind, n.channel, n.recipient, n.attempts, n.sending_at, n.updated_at,
+SELECT n.id, n.status, n.subject, n.audience, n.kind, n.variant, n.channel, n.recipient,
+       n.attempts, n.sending_at, n.updated_at,
+       EXISTS (SELECT 1 FROM notifications_smsoptout o WHERE o.phone = n.recipient) AS number_blocked,
        n.booking_id, m.booking_status, m.start, m.phone, m.sms_opt_in, m.email_opt_in,
-       m.patient_timezone, m.specialist_last_name, m.video_nonce
+       m.patient_id, m.patient_timezone, m.patient_language, m.specialist_last_name, m.video_nonce
 FROM notifications_notification n
-JOIN {scheduling_sql.booking_messages("m")} ON m.booking_id = n.booking_id
+LEFT JOIN {scheduling_sql.booking_messages("m")} ON m.booking_id = n.booking_id
 WHERE n.id = %s
 """
 

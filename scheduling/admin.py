@@ -72,7 +72,7 @@ class TimeOffForm(ServiceForm):
             reason=data["reason"],
             cancel_conflicting=data["cancel_conflicting"],
             by=self.by,
-        )
+        ).time_off
 
 
 @admin.register(TimeOff)
@@ -138,8 +138,8 @@ class SlotAdmin(ServiceAdmin, admin.ModelAdmin):
 
 @admin.register(IdempotencyKey)
 class IdempotencyKeyAdmin(ViewOnly, Audited, admin.ModelAdmin):
-    """Written by the booking service; a hand edit would replay the wrong booking."""
+    """Written by the booking and time-off services; a hand edit would replay the wrong one."""
 
-    list_display = ["key", "user", "booking", "created_at"]
+    list_display = ["key", "user", "booking", "time_off", "created_at"]
     search_fields = ["key", "user__email"]
-    raw_id_fields = ["user", "booking"]
+    raw_id_fields = ["user", "booking", "time_off"]

@@ -27,7 +27,7 @@ from core.api.openapi import FOUND, SIGNED_IN, operation
 from core.api.parsers import JSONParser
 from core.api.validation import validated
 from core.errors import InvalidInput
-from core.permissions import IsPatientOrAdmin, IsSpecialistOrAdmin, is_admin
+from core.permissions import IsPatient, IsPatientOrAdmin, IsSpecialistOrAdmin, is_admin
 from scheduling import ics, selectors, serializers, video
 from scheduling.models import AvailabilityRule, Booking, Slot, TimeOff
 from scheduling.services import bookings, rules, slots, time_off
@@ -150,7 +150,7 @@ class TimeOffViewSet(ScheduleViewSet):
         return _created(
             request,
             serializers.TimeOffIn,
-            time_off.time_off_create,
+            lambda **made: time_off.time_off_create(**made).time_off,
             serializers.TimeOffOut,
             by=caller(request),
         )
@@ -264,6 +264,8 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             return [IsPatientOrAdmin()]
         if self.action in ("complete", "no_show"):
             return [IsSpecialistOrAdmin()]
+        if self.action == "confirm_attendance":
+            return [IsPatient()]
         return [IsAuthenticated()]
 
     def get_queryset(self) -> QuerySet[Booking]:
@@ -330,6 +332,12 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return Response(
             self.get_serializer(bookings.booking_no_show(booking=self.get_object(), by=caller(request))).data
         )
+
+    @operation("Say the patient will attend", serializers.BookingOut, *ACTION_ERRORS)
+    @action(detail=True, methods=["post"], url_path="confirm-attendance")
+    def confirm_attendance(self, request: Request, pk: str | None = None) -> Response:
+        booking = bookings.booking_confirm_attendance(booking=self.get_object(), by=caller(request))
+        return Response(self.get_serializer(booking).data)
 
 
 class BookingCalendarView(GenericAPIView):

@@ -165,19 +165,32 @@ class Booking(models.Model):
 
 
 class IdempotencyKey(models.Model):
-    """A client's `Idempotency-Key` for a booking request, scoped to the user who sent it."""
+    """A one-time key a client sent with a request that creates something, scoped to the user
+    it acts for: a booking (the API's `Idempotency-Key`, the booking page's hidden key) or time
+    off (the time-off page's hidden key). A repeat of the same request answers with what the
+    first created; exactly one of `booking` and `time_off` is set."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=255)
     request_hash = models.CharField(max_length=64)
-    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="+")
+    booking = models.ForeignKey(Booking, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    # Removing the time off removes its key: the same form sent again then takes it again.
+    time_off = models.ForeignKey(TimeOff, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_per_user")]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_per_user"),
+            models.CheckConstraint(
+                condition=Q(booking__isnull=False, time_off__isnull=True)
+                | Q(booking__isnull=True, time_off__isnull=False),
+                name="idempotency_key_one_result",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"key {self.key[:12]} -> booking {self.booking_id}"
+        made = f"booking {self.booking_id}" if self.booking_id else f"time off {self.time_off_id}"
+        return f"key {self.key[:12]} -> {made}"
 
 
 class VideoVisit(models.Model):

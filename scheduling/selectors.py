@@ -94,6 +94,17 @@ def booking_list(
     return qs.none()
 
 
+def booking_next_by_phone(*, phone: str, now: dt.datetime) -> Booking | None:
+    """The next confirmed visit, still ahead, of any patient with this phone: the visit a text
+    from that number speaks of (a parent's phone may serve two patients)."""
+    return (
+        Booking.objects.filter(patient__phone=phone, status=Booking.Status.CONFIRMED, slot__start__gt=now)
+        .select_related("slot", "patient")
+        .order_by("slot__start", "id")
+        .first()
+    )
+
+
 def rule_list(*, user: User) -> QuerySet[AvailabilityRule]:
     qs = AvailabilityRule.objects.select_related("specialist")
     return qs if is_admin(user) else qs.filter(specialist__user=user)

@@ -163,6 +163,9 @@ class BookingOut(Shape):
     cancel_reason = serializers.CharField(allow_blank=True)
     cancelled_by = serializers.SerializerMethodField()
     rescheduled_from = serializers.IntegerField(source="rescheduled_from_id", allow_null=True)
+    attendance_confirmed_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the patient said they will attend (an SMS reply, or the page)."
+    )
     video = serializers.SerializerMethodField(help_text="Only to the patient, their specialist, admins.")
 
     @extend_schema_field(serializers.ChoiceField(choices=Booking.Actor.choices, allow_null=True))

@@ -228,11 +228,13 @@ def claim(slot_id: int, *, patient: Patient, now: dt.datetime) -> tuple[Slot, Sl
 
 def booking_messages(alias: str) -> str:
     """FROM item: what a message says about each booking, as `alias`, with the columns
-    `booking_id`, `booking_status`, `start` (the visit's), the patient's `phone`, `sms_opt_in`,
-    `email_opt_in` and `patient_timezone` (an IANA name), the specialist's
+    `booking_id`, `booking_status`, `start` (the visit's), the patient's `patient_id`, `phone`,
+    `sms_opt_in`, `email_opt_in`, `patient_timezone` (an IANA name) and `patient_language`, the
+    specialist's
     `specialist_last_name`, and `video_nonce` (null while the visit has no room)."""
     return f"""(SELECT b.id AS booking_id, b.status AS booking_status, s.start AS start,
-    p.phone, p.sms_opt_in, p.email_opt_in, p.timezone AS patient_timezone,
+    p.id AS patient_id, p.phone, p.sms_opt_in, p.email_opt_in, p.timezone AS patient_timezone,
+    p.language AS patient_language,
     sp.last_name AS specialist_last_name, v.nonce AS video_nonce
   FROM scheduling_booking b
   JOIN scheduling_slot s ON s.id = b.slot_id

@@ -56,6 +56,9 @@ def _settings_for_tests(settings, monkeypatch):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # The pace between SMS has tests of its own (tests/notifications/test_ratelimit.py).
     settings.SMS_RATE_LIMIT = "off"
+    # Quiet hours move reminders by the wall clock of the day the suite runs: their tests pin
+    # the clock and turn them on (tests/notifications/test_quiet.py, test_writing.py).
+    settings.QUIET_HOURS = None
     cache.clear()
     monkeypatch.setattr(
         SimpleRateThrottle,

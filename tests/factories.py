@@ -140,6 +140,7 @@ class NotificationFactory(factory.django.DjangoModelFactory):
         model = Notification
 
     booking = factory.SubFactory(BookingFactory)
+    subject = factory.LazyAttribute(lambda n: f"booking:{n.booking.pk}")
     kind = Notification.Kind.BOOKING_CONFIRMED
     channel = Notification.Channel.SMS
     recipient = "+12125550123"

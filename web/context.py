@@ -3,8 +3,9 @@ languages of the switch."""
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, available_timezones
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -12,15 +13,32 @@ from django.utils.functional import SimpleLazyObject
 
 from core.roles import Role
 
+# The browser's zone, as web/static/web/zone.js stores it for the next requests.
+ZONE_COOKIE = "tz"
+
+
+@cache
+def _known_zones() -> frozenset[str]:
+    # Read once: available_timezones() walks the zone database on every call.
+    return frozenset(available_timezones())
+
+
+def browser_timezone(request: HttpRequest) -> ZoneInfo | None:
+    """The zone the browser said it is in (the `tz` cookie), if it is one zoneinfo knows: a
+    cookie is the visitor's to write, so anything else is ignored."""
+    name = request.COOKIES.get(ZONE_COOKIE, "")
+    return ZoneInfo(name) if name in _known_zones() else None
+
 
 def viewer_timezone(request: HttpRequest) -> ZoneInfo:
-    """The signed-in patient's or specialist's profile zone, else the clinic's (CLINIC_TIMEZONE)."""
+    """The zone every page shows times in: the signed-in patient's or specialist's profile zone;
+    else the browser's (API.md: anonymous pages use it where known); else CLINIC_TIMEZONE."""
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         person = getattr(user, "patient", None) or getattr(user, "specialist", None)
         if person is not None and person.timezone:
             return ZoneInfo(str(person.timezone))
-    return ZoneInfo(settings.CLINIC_TIMEZONE)
+    return browser_timezone(request) or ZoneInfo(settings.CLINIC_TIMEZONE)
 
 
 def viewer_role(request: HttpRequest) -> str | None:

@@ -62,7 +62,7 @@ class Row:
     """One notification as the page shows it: never the recipient in full."""
 
     pk: int
-    booking_id: int
+    booking_id: int | None
     kind: str
     channel: str
     recipient: str

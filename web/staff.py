@@ -1,5 +1,6 @@
 """Clinic staff act for a patient who called (issue 12, item 9): book, cancel and move a visit
-from the Django admin's booking pages, through the same services as the API (`booking_create`
+from the Django admin's booking pages (booking: choose a specialist, then one of their next free
+slots, listed by `slots_bookable` as the patients' pages list them; no JavaScript needed), through the same services as the API (`booking_create`
 with `patient`, `booking_cancel`, `booking_reschedule`): the same claim, policies and messages,
 the admin in the audit trail. Only the API's admin role may (`core.permissions.is_admin`);
 inside the patients' cancellation window too, which is why patients are told to call.
@@ -20,11 +21,17 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from clinic.models import Patient, User
+from clinic.models import Patient, Specialist, User, VisitType
 from core.errors import DomainError
 from core.permissions import is_admin
+from scheduling import selectors
 from scheduling.models import Booking, Slot
 from scheduling.services import bookings
+from web.context import viewer_timezone
+from web.templatetags.clinic_time import local
+
+# How many of the specialist's next free slots the booking page lists to choose from.
+NEXT_FREE = 20
 
 LOOKUPS = forms.Media(
     js=[
@@ -43,6 +50,32 @@ def _raw_id(field: str) -> ForeignKeyRawIdWidget:
     return ForeignKeyRawIdWidget(relation, admin.site)
 
 
+class ChooseForm(forms.Form):
+    """The booking page's first step, a GET form: whose next free slots to list."""
+
+    specialist = forms.ModelChoiceField(
+        queryset=Specialist.objects.filter(is_active=True)
+        .select_related("user")
+        .order_by("user__last_name", "user__first_name"),
+        label=gettext_lazy("Specialist"),
+        help_text=gettext_lazy("Their next free slots are listed to choose from."),
+    )
+    visit_type = forms.ModelChoiceField(
+        queryset=VisitType.objects.all(),
+        required=False,
+        empty_label=gettext_lazy("Any visit type"),
+        label=gettext_lazy("Visit type"),
+    )
+    # Carried from the patient's admin page ("book a visit for them") to the booking form; with
+    # it, only the slots the patient's state allows are listed.
+    patient = forms.ModelChoiceField(queryset=Patient.objects.all(), required=False, widget=forms.HiddenInput)
+
+
+# The two forms share one page and the field name `patient`: ids of their own keep each label
+# on its own control.
+CHOOSE_IDS = "choose_%s"
+
+
 class BookForm(forms.Form):
     patient = forms.ModelChoiceField(
         queryset=Patient.objects.all(),
@@ -50,11 +83,12 @@ class BookForm(forms.Form):
         label=gettext_lazy("Patient"),
         help_text=gettext_lazy("The patient's id; the magnifier finds them by name or email."),
     )
+    # Any slot id validates here: the service decides whether it is still free, and says so.
     slot = forms.ModelChoiceField(
         queryset=Slot.objects.all(),
-        widget=_raw_id("slot"),
-        label=gettext_lazy("Slot"),
-        help_text=gettext_lazy("An open slot's id; the magnifier lists the slots."),
+        widget=forms.RadioSelect(attrs={"class": "radiolist"}),  # the admin's own radio list style
+        label=gettext_lazy("Free slot"),
+        help_text=gettext_lazy("The specialist's next free slots, soonest first."),
     )
     reason = forms.CharField(
         label=gettext_lazy("Reason for the visit"),
@@ -98,7 +132,14 @@ def _refused(form: forms.Form, exc: DomainError) -> None:
         form.add_error(None, exc.detail)
 
 
-def _page(request: HttpRequest, form: forms.Form, title: str, **extra: Any) -> HttpResponse:
+def _page(
+    request: HttpRequest,
+    form: forms.Form,
+    title: str,
+    template: str = "admin/scheduling/booking/staff_form.html",
+    status: int | None = None,
+    **extra: Any,
+) -> HttpResponse:
     context = {
         **admin.site.each_context(request),
         "form": form,
@@ -108,8 +149,9 @@ def _page(request: HttpRequest, form: forms.Form, title: str, **extra: Any) -> H
         "media": LOOKUPS + form.media,
         **extra,
     }
-    status = 400 if form.is_bound else 200
-    return render(request, "admin/scheduling/booking/staff_form.html", context, status=status)
+    if status is None:
+        status = 400 if form.is_bound else 200
+    return render(request, template, context, status=status)
 
 
 def _done(request: HttpRequest, booking: Booking, message: str) -> HttpResponse:
@@ -117,10 +159,38 @@ def _done(request: HttpRequest, booking: Booking, message: str) -> HttpResponse:
     return redirect(reverse("admin:scheduling_booking_change", args=[booking.pk]))
 
 
+def _free_slots(request: HttpRequest, form: BookForm, chosen: dict[str, Any]) -> list[tuple[int, str]]:
+    """The next free slots of the chosen specialist (after a refusal without a choice, of the
+    refused slot's), as the booking form's choices, each labelled with its time and visit type."""
+    specialist = chosen.get("specialist")
+    if specialist is None and isinstance(form.cleaned_data.get("slot") if form.is_bound else None, Slot):
+        specialist = form.cleaned_data["slot"].specialist
+    if specialist is None:
+        return []
+    patient = chosen.get("patient")
+    kind = chosen.get("visit_type")
+    free = selectors.slots_bookable(
+        specialist=specialist.pk,
+        visit_type=kind.pk if kind else None,
+        state=patient.state if patient else None,
+    )[:NEXT_FREE]
+    names = dict(VisitType.objects.filter(pk__in={s.visit_type_id for s in free}).values_list("pk", "name"))
+    tz = viewer_timezone(request)
+    return [(s.id, f"{local(s.start, tz)} · {names.get(s.visit_type_id, '')}") for s in free]
+
+
 def book_for_patient(request: HttpRequest) -> HttpResponse:
+    """Choose a specialist (a GET form), then one of their next free slots, the patient and the
+    reason; a slot taken meanwhile is refused beside the list, which is read again."""
     by = _admin_only(request)
-    initial = {"patient": request.GET.get("patient")} if request.GET.get("patient", "").isdigit() else {}
-    form = BookForm(request.POST if request.method == "POST" else None, initial=initial)
+    if "specialist" in request.GET:
+        choose = ChooseForm(request.GET, auto_id=CHOOSE_IDS)
+    else:
+        patient = request.GET.get("patient", "")
+        choose = ChooseForm(initial={"patient": patient} if patient.isdigit() else {}, auto_id=CHOOSE_IDS)
+    chosen = choose.cleaned_data if choose.is_bound and choose.is_valid() else {}
+    posted = request.POST if request.method == "POST" else None
+    form = BookForm(posted, initial={"patient": chosen["patient"].pk} if chosen.get("patient") else {})
     if form.is_valid():
         try:
             result = bookings.booking_create(
@@ -133,7 +203,19 @@ def book_for_patient(request: HttpRequest) -> HttpResponse:
             _refused(form, exc)
         else:
             return _done(request, result.booking, _("Booked; the patient is told as when they book."))
-    return _page(request, form, _("Book a visit for a patient"))
+    free = _free_slots(request, form, chosen)
+    form.fields["slot"].widget.choices = free
+    refused = form.is_bound or (choose.is_bound and not chosen)
+    return _page(
+        request,
+        form,
+        _("Book a visit for a patient"),
+        template="admin/scheduling/booking/staff_book.html",
+        status=400 if refused else 200,
+        choose=choose,
+        listed=bool(chosen) or form.is_bound,
+        free=free,
+    )
 
 
 def cancel_for_patient(request: HttpRequest, pk: int) -> HttpResponse:

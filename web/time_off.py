@@ -5,6 +5,7 @@ and offers to cancel them (the patients are told) or to change the time off, thr
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 from django import forms
 from django.contrib import messages
@@ -44,6 +45,9 @@ class TimeOffForm(forms.Form):
     cancel_conflicting = forms.BooleanField(required=False, widget=forms.HiddenInput)
     # The visits the confirmation listed (ids, comma-separated): only those are cancelled.
     listed = forms.CharField(required=False, max_length=2000, widget=forms.HiddenInput)
+    # A one-time key written into the form when it is shown, as the booking page's: the same form
+    # sent twice (a double click, back and send again) takes the time off once.
+    key = forms.UUIDField(widget=forms.HiddenInput)
 
     def clean_listed(self) -> list[int]:
         text = self.cleaned_data["listed"]
@@ -87,7 +91,7 @@ def time_off_page(request: HttpRequest, specialist: Specialist) -> HttpResponse:
     """Time off ahead, and a form to take more. When it falls on confirmed visits, the page lists
     them and offers to cancel them (the patients are told) or to change the time off."""
     if request.method == "GET":
-        return _time_off_page(request, TimeOffForm())
+        return _time_off_page(request, TimeOffForm(initial={"key": uuid.uuid4()}))
     if request.method != "POST":
         return HttpResponse(status=405, headers={"Allow": "GET, POST"})
     user = caller(request)  # type: ignore[arg-type]
@@ -99,14 +103,19 @@ def time_off_page(request: HttpRequest, specialist: Specialist) -> HttpResponse:
     try:
         # One call: the confirmation cancels exactly the visits it listed (`expected`), and a
         # visit booked while the specialist read the list is shown, not cancelled.
-        time_off.time_off_create(
+        result = time_off.time_off_create(
             specialist=specialist,
             by=user,
             cancel_conflicting=cancel,
             expected=form.cleaned_data["listed"] if cancel else None,
+            idempotency_key=str(form.cleaned_data["key"]),
             **interval,
         )
     except Conflict as exc:
+        if exc.code == "idempotency_key_reused":
+            # This form already took time off, and was changed and sent again: that one stands.
+            messages.warning(request, _("This form was already sent: the time off it added is below."))
+            return redirect("web:time_off")
         if exc.code != "conflicting_bookings":
             put_errors(form, exc)
             return _time_off_page(request, form, status=INVALID)
@@ -114,7 +123,9 @@ def time_off_page(request: HttpRequest, specialist: Specialist) -> HttpResponse:
     except DomainError as exc:
         put_errors(form, exc)
         return _time_off_page(request, form, status=INVALID)
-    if cancel:
+    if result.replayed:
+        messages.info(request, _("This form was already sent: the time off is added once, below."))
+    elif cancel:
         messages.success(request, _("Time off added. The visits listed are cancelled and the patients told."))
     else:
         messages.success(request, _("Time off added."))
@@ -133,12 +144,19 @@ def _time_off_conflict(
     )
     # The confirmation posts the same time off again, with the visits it cancels.
     interval = {name: form.cleaned_data[name] for name in ("start", "end", "reason")}
+    # The refused request stored nothing under its key: the confirmation carries it on, so a
+    # double click on "cancel these visits" cancels and takes the time off once.
     confirm = TimeOffForm(
-        initial={**interval, "cancel_conflicting": True, "listed": ",".join(map(str, found))}
+        initial={
+            **interval,
+            "cancel_conflicting": True,
+            "listed": ",".join(map(str, found)),
+            "key": form.cleaned_data["key"],
+        }
     )
     context = {
         # "Change the time off" starts from the same times, as a new request (it cancels nothing).
-        "form": TimeOffForm(initial=interval),
+        "form": TimeOffForm(initial={**interval, "key": uuid.uuid4()}),
         "confirm": confirm,
         "conflicts": conflicts,
         "changed": changed,

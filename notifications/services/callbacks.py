@@ -1,4 +1,5 @@
-"""What Twilio tells us afterwards: delivery status callbacks and inbound STOP/START keywords.
+"""What Twilio tells us afterwards: delivery status callbacks, and inbound texts (Twilio's
+opt-out and opt-in words here; replies that act in `replies`).
 
 Twilio signs a webhook without a timestamp, so a captured request can be sent again, by anyone,
 at any time, and still pass the signature check. Each is acted on once: an inbound message per
@@ -14,9 +15,9 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
-from clinic.services import patients_sms_opt_in_by_phone
 from notifications.models import Notification, WebhookReceipt
-from notifications.services.writing import notifications_skip_channel
+from notifications.services.consent import phone_opt_in, phone_opt_out
+from notifications.services.replies import notification_reply
 
 Status = Notification.Status
 
@@ -74,30 +75,29 @@ def _first_receipt(message_sid: str, event: str) -> bool:
     return created
 
 
-def inbound_keyword(body: str) -> bool | None:
-    """True for a START word, False for a STOP word, None otherwise."""
-    word = body.strip().upper()
-    if word in STOP_WORDS:
-        return False
-    if word in START_WORDS:
-        return True
-    return None
+# Twilio answers these itself (Advanced Opt-Out's HELP text, set to the clinic's contact).
+TWILIO_HELP_WORDS = frozenset({"HELP", "INFO"})
 
 
 @transaction.atomic
-def notification_inbound_sms(*, message_sid: str, sender: str, body: str) -> bool | None:
-    """Opt the sender's patients out of SMS (STOP family) or back in (START family); None if
-    the body is no keyword, or this message was received already (a replay). Every message
-    leaves its receipt, whatever it says: whatever an answer does, it does once."""
+def notification_inbound_sms(*, message_sid: str, sender: str, body: str) -> str | None:
+    """Act on an inbound text: Twilio's opt-out words opt the number out, its opt-in words back
+    in, and anything else but HELP may be a reply that acts (`replies`). Returns what was done
+    (`opted_out`, `opted_in`, or the answer written), None for nothing or a message received
+    already (a replay). Every message leaves its receipt, whatever it says: whatever an answer
+    does, it does once."""
     if not _first_receipt(message_sid, WebhookReceipt.INBOUND):
         return None
-    opt_in = inbound_keyword(body)
-    if opt_in is None:
+    word = body.strip().upper()
+    if word in STOP_WORDS:
+        phone_opt_out(phone=sender)
+        return "opted_out"
+    if word in START_WORDS:
+        phone_opt_in(phone=sender)
+        return "opted_in"
+    if word in TWILIO_HELP_WORDS:
         return None
-    for patient in patients_sms_opt_in_by_phone(phone=sender, opt_in=opt_in):
-        if not opt_in:
-            notifications_skip_channel(patient=patient, channel=Notification.Channel.SMS)
-    return opt_in
+    return notification_reply(message_sid=message_sid, sender=sender, word=word)
 
 
 # Status receipts go after this long: by then a message has its final status, which no replay

@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import random
-import zoneinfo
 from dataclasses import dataclass
 from email.utils import make_msgid
 
@@ -29,21 +28,24 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from clinic.services import patient_sms_opt_in_set
-from notifications import sql
+from notifications import audiences, sql
 from notifications.backends import sms_backend
 from notifications.backends.sms import SendError
 from notifications.backends.twilio import UNSUBSCRIBED
-from notifications.models import Notification
+from notifications.models import PATIENT, Notification
 from notifications.privacy import mask_contacts
-from notifications.rendering import Message, message_context, render_message
-from notifications.services.writing import ABOUT_THE_VISIT, notifications_skip_channel
+from notifications.quiet import quiet_now
+from notifications.rendering import Message
+from notifications.services.consent import phone_opt_out
+from notifications.services.writing import ABOUT_THE_VISIT
 from notifications.sql import ToSend
-from scheduling import ics, video
+from scheduling import ics
 from scheduling.models import Booking
 
 Status = Notification.Status
 Channel = Notification.Channel
+# Patients' emails about a visit now on the calendar carry it as an .ics.
+CALENDAR_KINDS = (Notification.Kind.BOOKING_CONFIRMED, Notification.Kind.BOOKING_RESCHEDULED)
 log = logging.getLogger(__name__)
 
 
@@ -52,31 +54,16 @@ class Attempt:
     """A row this task moved to `sending`: what the send and its record need."""
 
     pk: int
-    booking_id: int
+    booking_id: int | None
+    audience: str
     kind: str
     channel: str
     recipient: str
 
 
-def _opted_in(read: ToSend) -> bool:
-    if read.channel == Channel.SMS:
-        return bool(read.sms_opt_in and read.phone)
-    return bool(read.email_opt_in)
-
-
 def notification_message(read: ToSend) -> Message:
     """The message a notification says, rendered from its read (`notifications.sql.to_send`)."""
-    nonce = read.video_nonce
-    return render_message(
-        channel=read.channel,
-        kind=read.kind,
-        data=message_context(
-            start=read.start,
-            patient_timezone=zoneinfo.ZoneInfo(read.patient_timezone),
-            doctor_last_name=read.specialist_last_name,
-            join_url=video.join_url_of(nonce, video.Participant.PATIENT) if nonce else None,
-        ),
-    )
+    return audiences.message(read)
 
 
 def _begin(notification_id: int) -> tuple[Attempt, Message, dt.datetime | None] | None:
@@ -98,14 +85,32 @@ def _begin(notification_id: int) -> tuple[Attempt, Message, dt.datetime | None] 
     if read.kind in ABOUT_THE_VISIT and read.booking_status != Booking.Status.CONFIRMED:
         _move(read, Status.CANCELLED, now)
         return None
-    if not _opted_in(read):
+    if not audiences.accepts(read):
         _move(read, Status.SKIPPED, now)
+        return None
+    if _quiet_hold(read, now):
         return None
     message = notification_message(read)
     if not _move(read, Status.SENDING, now):
         return None  # taken meanwhile: by a second task for the row, a cancel, an opt-out
-    attempt = Attempt(notification_id, read.booking_id, read.kind, read.channel, read.recipient)
+    attempt = Attempt(
+        notification_id, read.booking_id, read.audience, read.kind, read.channel, read.recipient
+    )
     return attempt, message, earlier_attempt
+
+
+def _quiet_hold(read: ToSend, now: dt.datetime) -> bool:
+    """A message that can wait, found due inside its recipient's quiet hours (a retry's backoff,
+    a queue that ran late, a zone changed since it was written), goes back to `pending` until
+    they end (or until just before the visit it reminds of). Whether it was held."""
+    zone = audiences.zone(read) if audiences.can_wait(read) else None
+    until = quiet_now(now=now, zone=zone, latest=read.start) if zone is not None else None
+    if until is None:
+        return False
+    Notification.objects.filter(pk=read.id, status=Status.QUEUED, updated_at=read.updated_at).update(
+        status=Status.PENDING, send_at=until, updated_at=now
+    )
+    return True
 
 
 def _move(read: ToSend, status: str, now: dt.datetime) -> bool:
@@ -141,7 +146,7 @@ def _send_email(notification: Attempt, message: Message) -> str:
         headers={"Message-ID": message_id},
     )
     email.attach_alternative(message.html, "text/html")
-    if notification.kind in (Notification.Kind.BOOKING_CONFIRMED, Notification.Kind.BOOKING_RESCHEDULED):
+    if notification.audience == PATIENT and notification.kind in CALENDAR_KINDS and notification.booking_id:
         booking = Booking.objects.select_related("slot__specialist__user").get(pk=notification.booking_id)
         email.attach("visit.ics", ics.booking_ics(booking), "text/calendar")
     try:
@@ -184,11 +189,7 @@ def _record_sent(notification_id: int, provider_id: str) -> str:
 
 def _record_failed(notification_id: int, error: SendError) -> str:
     with transaction.atomic():
-        notification = (
-            Notification.objects.select_for_update(of=("self",))
-            .select_related("booking__patient")
-            .get(pk=notification_id)
-        )
+        notification = Notification.objects.select_for_update(of=("self",)).get(pk=notification_id)
         if notification.status != Status.SENDING:
             return notification.status  # settled meanwhile (a callback, an admin): leave it
         # Kept for admins, without the number or address the provider's text names.
@@ -205,9 +206,8 @@ def _record_failed(notification_id: int, error: SendError) -> str:
             notification.sending_at = None
         notification.save()
         if error.code == str(UNSUBSCRIBED):
-            patient = notification.booking.patient
-            patient_sms_opt_in_set(patient=patient, opt_in=False)
-            notifications_skip_channel(patient=patient, channel=Channel.SMS)
+            # The number replied STOP and Twilio blocks it: as if we had heard the STOP.
+            phone_opt_out(phone=notification.recipient)
         return notification.status
 
 

@@ -18,7 +18,7 @@ from django.utils import timezone
 from clinic.models import User
 from core.audit import audit_event_record
 from core.errors import Conflict, NotFound
-from notifications.models import Notification
+from notifications.models import PATIENT, Notification
 from notifications.privacy import mask_contacts, mask_recipient
 from notifications.services.writing import ABOUT_THE_VISIT, recipients
 from scheduling.models import Booking
@@ -34,8 +34,11 @@ def retry_could_send(notification: Notification) -> bool:
     again: the send task cancels a message about the visit (its confirmation, a reminder, the
     reschedule notice) once the booking is no longer confirmed. So the dashboard offers no Retry
     for those of a cancelled or rescheduled visit. (Its booking is read: select it along.)"""
+    booking = notification.booking
     return notification.status in RETRYABLE and not (
-        notification.kind in ABOUT_THE_VISIT and notification.booking.status != Booking.Status.CONFIRMED
+        notification.kind in ABOUT_THE_VISIT
+        and booking is not None
+        and booking.status != Booking.Status.CONFIRMED
     )
 
 
@@ -86,9 +89,10 @@ def notification_retry(*, notification_id: int, by: User) -> Notification:
     notification.attempts = 0
     notification.last_error = notification.error_code = ""
     # An opted-out channel has no address now: the row keeps its own, and the send skips it.
-    notification.recipient = recipients(notification.booking.patient).get(
-        notification.channel, notification.recipient
-    )
+    if notification.audience == PATIENT and notification.booking is not None:
+        notification.recipient = recipients(notification.booking.patient).get(
+            notification.channel, notification.recipient
+        )
     if notification.provider_id:
         # The provider took the last attempt and then reported it failed: that message is done
         # with. The retry is a new message, with nothing to reconcile and no old callbacks'

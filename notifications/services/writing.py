@@ -12,9 +12,10 @@ import datetime as dt
 from django.conf import settings
 from django.utils import timezone
 
-from clinic.models import Patient
+from clinic.models import Patient, Specialist
 from notifications import sql
-from notifications.models import Notification
+from notifications.models import PATIENT, SPECIALIST, Notification, booking_subject
+from notifications.quiet import quiet_send_at
 from scheduling.models import Booking
 from scheduling.signals import BookingAction
 
@@ -40,16 +41,34 @@ def _write(booking: Booking, messages: list[tuple[str, int, dt.datetime]]) -> No
     # transaction, and building them as models cost the booking more than storing them.
     channels = recipients(booking.patient)
     if channels and messages:
-        sql.insert_pending(booking_id=booking.pk, messages=messages, recipients=channels, now=timezone.now())
+        sql.insert_pending(
+            subject=booking_subject(booking.pk),
+            audience=PATIENT,
+            booking_id=booking.pk,
+            messages=messages,
+            recipients=channels,
+            now=timezone.now(),
+        )
+
+
+def _reminders(booking: Booking, now: dt.datetime) -> list[tuple[str, int, dt.datetime]]:
+    """The reminders still ahead, each moved out of the patient's quiet hours. No reminder whose
+    time has passed: a visit booked 3 hours ahead gets the 1 h one only. Two moved to the same
+    instant (both due in the night before an early visit) are one message: the earlier offset's."""
+    start = booking.slot.start
+    zone = booking.patient.timezone
+    reminders: dict[dt.datetime, tuple[str, int, dt.datetime]] = {}
+    for offset in settings.REMINDER_OFFSETS:  # largest first
+        due = start - dt.timedelta(seconds=offset)
+        if due <= now:
+            continue
+        send_at = quiet_send_at(due=due, zone=zone, latest=start, now=now)
+        reminders.setdefault(send_at, (Kind.REMINDER, offset, send_at))
+    return list(reminders.values())
 
 
 def _announce(booking: Booking, kind: str, now: dt.datetime) -> None:
-    reminders = [
-        (Kind.REMINDER, offset, booking.slot.start - dt.timedelta(seconds=offset))
-        for offset in settings.REMINDER_OFFSETS
-    ]
-    # No reminder whose time has passed: a visit booked 3 hours ahead gets the 1 h one only.
-    _write(booking, [(kind, 0, now), *[r for r in reminders if r[2] > now]])
+    _write(booking, [(kind, 0, now), *_reminders(booking, now)])
 
 
 def _cancel_pending(booking: Booking) -> None:
@@ -64,22 +83,79 @@ def notifications_for_booking_change(
     now = timezone.now()
     if action == BookingAction.CONFIRMED:
         _announce(booking, Kind.BOOKING_CONFIRMED, now)
+        _alert(booking, Kind.BOOKING_CONFIRMED, now)
     elif action == BookingAction.RESCHEDULED:
         if previous is not None:
             _cancel_pending(previous)
         _announce(booking, Kind.BOOKING_RESCHEDULED, now)
+        _alert_move(booking, previous, now)
     elif action == BookingAction.CANCELLED:
         _cancel_pending(booking)
         _write(booking, [(Kind.BOOKING_CANCELLED, 0, now)])
+        if booking.cancelled_by != Booking.Actor.SPECIALIST:  # they know: they did it
+            _alert(booking, Kind.BOOKING_CANCELLED, now)
     else:  # completed, no-show: nothing more to say about this visit
         _cancel_pending(booking)
+
+
+# A specialist hears of changes to visits this close (issue 13): further out, their week shows it.
+ALERT_HORIZON = dt.timedelta(hours=48)
+
+
+def specialist_recipients(specialist: Specialist) -> dict[str, str]:
+    """The channels a specialist takes alerts on, each with its address as of now."""
+    found: dict[str, str] = {}
+    if specialist.sms_alerts and specialist.phone:
+        found[Notification.Channel.SMS] = str(specialist.phone)
+    if specialist.email_alerts and specialist.user.email:
+        found[Notification.Channel.EMAIL] = specialist.user.email
+    return found
+
+
+def _close(booking: Booking, now: dt.datetime) -> bool:
+    return now < booking.slot.start <= now + ALERT_HORIZON
+
+
+def _alert(booking: Booking, kind: str, now: dt.datetime) -> None:
+    if _close(booking, now):
+        _alert_write(booking, kind, now)
+
+
+def _alert_move(booking: Booking, previous: Booking | None, now: dt.datetime) -> None:
+    """A visit moved: its specialist hears of it if the old or the new time is close; moved to
+    another specialist, the old one hears it is cancelled and the new one that it is booked."""
+    if previous is None or previous.slot.specialist_id == booking.slot.specialist_id:
+        if _close(booking, now) or (previous is not None and _close(previous, now)):
+            _alert_write(booking, Kind.BOOKING_RESCHEDULED, now)
+        return
+    _alert(previous, Kind.BOOKING_CANCELLED, now)
+    _alert(booking, Kind.BOOKING_CONFIRMED, now)
+
+
+def _alert_write(booking: Booking, kind: str, now: dt.datetime) -> None:
+    """The specialist's alert: the kind of the patient's own message, for the `specialist`
+    audience (which picks its template, with nothing of the patient in it)."""
+    specialist = Specialist.objects.select_related("user").get(pk=booking.slot.specialist_id)
+    channels = specialist_recipients(specialist)
+    if channels:
+        sql.insert_pending(
+            subject=booking_subject(booking.pk),
+            audience=SPECIALIST,
+            booking_id=booking.pk,
+            messages=[(kind, 0, now)],
+            recipients=channels,
+            now=now,
+        )
 
 
 def notifications_skip_channel(*, patient: Patient, channel: str) -> int:
     """An opt-out takes effect at once: the patient's waiting messages on that channel end
     `skipped`. Returns how many."""
     return Notification.objects.filter(
-        booking__patient=patient, channel=channel, status__in=[Status.PENDING, Status.QUEUED]
+        booking__patient=patient,
+        audience=PATIENT,
+        channel=channel,
+        status__in=[Status.PENDING, Status.QUEUED],
     ).update(status=Status.SKIPPED, updated_at=timezone.now())
 
 
@@ -95,6 +171,41 @@ def notifications_follow_contact(*, patient: Patient, changed: frozenset[str]) -
             notifications_skip_channel(patient=patient, channel=channel)
     if changed & {"phone", "email"}:
         notifications_readdress(patient=patient)
+    if "sms_opt_in" in changed and patient.sms_opt_in:
+        notifications_restore_reminders(patient=patient, channel=Notification.Channel.SMS)
+
+
+def notifications_restore_reminders(*, patient: Patient, channel: str) -> int:
+    """The patient accepts `channel` again: the reminders of their upcoming visits whose send
+    time has not passed come back, those skipped by the opt-out as pending again and those of
+    visits booked meanwhile written anew. Returns how many came back."""
+    now = timezone.now()
+    address = recipients(patient).get(channel)
+    if address is None:
+        return 0
+    upcoming = list(
+        Booking.objects.filter(
+            patient=patient, status=Booking.Status.CONFIRMED, slot__start__gt=now
+        ).select_related("slot")
+    )
+    restored = Notification.objects.filter(
+        booking__in=upcoming,
+        audience=PATIENT,
+        kind=Kind.REMINDER,
+        channel=channel,
+        status=Status.SKIPPED,
+        send_at__gt=now,
+    ).update(status=Status.PENDING, recipient=address, attempts=0, updated_at=now)
+    for booking in upcoming:
+        sql.insert_pending(
+            subject=booking_subject(booking.pk),
+            audience=PATIENT,
+            booking_id=booking.pk,
+            messages=_reminders(booking, now),
+            recipients={channel: address},
+            now=now,
+        )
+    return restored
 
 
 def notifications_readdress(*, patient: Patient) -> int:
@@ -106,7 +217,10 @@ def notifications_readdress(*, patient: Patient) -> int:
     for channel, address in recipients(patient).items():
         moved += (
             Notification.objects.filter(
-                booking__patient=patient, channel=channel, status__in=[Status.PENDING, Status.QUEUED]
+                booking__patient=patient,
+                audience=PATIENT,
+                channel=channel,
+                status__in=[Status.PENDING, Status.QUEUED],
             )
             .exclude(recipient=address)
             .update(recipient=address, updated_at=timezone.now())

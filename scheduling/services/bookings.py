@@ -133,7 +133,7 @@ def _replay(user: User, key: str, request_hash: str) -> BookingResult | None:
     stored = IdempotencyKey.objects.select_related("booking").filter(user=user, key=key).first()
     if stored is None:
         return None
-    if stored.request_hash != request_hash:
+    if stored.request_hash != request_hash or stored.booking is None:
         raise Conflict("This Idempotency-Key was used with another request.", code="idempotency_key_reused")
     return BookingResult(stored.booking, replayed=True)
 
@@ -311,6 +311,24 @@ def booking_complete(*, booking: Booking, by: User) -> Booking:
 
 def booking_no_show(*, booking: Booking, by: User) -> Booking:
     return _finish(booking, by, Booking.Status.NO_SHOW, BookingAction.NO_SHOW)
+
+
+def booking_confirm_attendance(*, booking: Booking, by: User | None) -> Booking:
+    """The patient says they will attend (on the page, or by replying `1` to a reminder: `by`
+    None, the patient's phone speaking). A second confirmation keeps the first one's time."""
+    with transaction.atomic():
+        booking = _lock_confirmed(booking)
+        if booking.attendance_confirmed_at is None:
+            booking.attendance_confirmed_at = timezone.now()
+            booking.save(update_fields=["attendance_confirmed_at", "updated_at"])
+            audit_event_record(
+                actor=by,
+                action="booking.attendance_confirmed",
+                obj=booking,
+                before=None,
+                after=_state(booking, via="page" if by is not None else "sms"),
+            )
+    return booking
 
 
 def booking_reasons_read(*, by: User, bookings: Iterable[Booking]) -> None:

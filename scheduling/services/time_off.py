@@ -4,14 +4,17 @@ refuses, or cancels on request, the confirmed visits that fall in it."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from collections.abc import Collection
+from dataclasses import dataclass
 
 from django.db import transaction
 
 from clinic.models import Specialist, User
 from core.audit import audit_event_record
 from core.errors import Conflict, InvalidInput
-from scheduling.models import Booking, Slot, TimeOff
+from scheduling.models import Booking, IdempotencyKey, Slot, TimeOff
 from scheduling.services.bookings import booking_cancel_for_time_off
 from scheduling.services.slots import lock_specialist, slot_block, slot_unblock
 
@@ -19,6 +22,27 @@ from scheduling.services.slots import lock_specialist, slot_block, slot_unblock
 def _state(off: TimeOff) -> dict[str, object]:
     """What the audit trail keeps of time off: when, never why (its reason may be personal)."""
     return {"specialist": off.specialist_id, "start": off.start.isoformat(), "end": off.end.isoformat()}
+
+
+@dataclass(frozen=True)
+class TimeOffResult:
+    time_off: TimeOff
+    replayed: bool = False
+
+
+def _request_hash(start: dt.datetime, end: dt.datetime, reason: str) -> str:
+    # Named "time_off" so that a booking's request never hashes the same.
+    body = json.dumps({"time_off": [start.isoformat(), end.isoformat(), reason]}, sort_keys=True)
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def _replay(user: User, key: str, request_hash: str) -> TimeOffResult | None:
+    stored = IdempotencyKey.objects.select_related("time_off").filter(user=user, key=key).first()
+    if stored is None:
+        return None
+    if stored.request_hash != request_hash or stored.time_off is None:
+        raise Conflict("This key was used with another request.", code="idempotency_key_reused")
+    return TimeOffResult(stored.time_off, replayed=True)
 
 
 @transaction.atomic
@@ -31,7 +55,8 @@ def time_off_create(
     cancel_conflicting: bool = False,
     expected: Collection[int] | None = None,
     by: User | None = None,
-) -> TimeOff:
+    idempotency_key: str | None = None,
+) -> TimeOffResult:
     """Close every slot the interval touches; refuse if confirmed bookings fall in it, unless
     `cancel_conflicting`. With `expected` (the ids of the bookings the person was shown), it
     cancels only if those are exactly the bookings in it, and refuses otherwise, naming them:
@@ -40,10 +65,18 @@ def time_off_create(
     Open slots are blocked *before* the bookings are read: a booking claiming one of them
     concurrently either committed first (and the read below sees it) or finds it blocked.
     `by` is who asked (the audit trail's actor of the cancellations); by default the specialist.
+    With an idempotency key (the specialist's, as a booking's is the patient's), a repeat of the
+    same time off returns the first (`replayed`), and the same key with other times raises
+    `idempotency_key_reused`; a refusal stores nothing, so the key may try again.
     """
     if start >= end:
         raise InvalidInput("The start must be before the end.", fields={"end": ["Must be after start."]})
     specialist = lock_specialist(specialist)
+    # Under the specialist's lock: a second submission waits for the first to commit, then
+    # finds its key here.
+    request_hash = _request_hash(start, end, reason)
+    if idempotency_key and (replayed := _replay(specialist.user, idempotency_key, request_hash)):
+        return replayed
     off = TimeOff.objects.create(specialist=specialist, start=start, end=end, reason=reason)
     slot_block(time_off=off)
     touching = Slot.objects.filter(specialist=specialist, start__lt=end, end__gt=start)
@@ -72,7 +105,11 @@ def time_off_create(
         before=None,
         after={**_state(off), "cancelled_bookings": [b.pk for b in conflicting]},
     )
-    return off
+    if idempotency_key:
+        IdempotencyKey.objects.create(
+            user=specialist.user, key=idempotency_key, request_hash=request_hash, time_off=off
+        )
+    return TimeOffResult(off)
 
 
 @transaction.atomic

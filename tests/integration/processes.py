@@ -141,6 +141,7 @@ class Pipeline:
             # when a test travels this process's clock past NOTIFICATION_STUCK_SECONDS.
             "NOTIFICATION_STUCK_SECONDS": "30",
             "SMS_RATE_LIMIT": "1000/s",
+            "QUIET_HOURS": "off",
             # What a message says and its link must match what this process computes.
             "PUBLIC_BASE_URL": settings.PUBLIC_BASE_URL,
             "SECRET_KEY": settings.SECRET_KEY,

@@ -280,6 +280,7 @@ def test_dispatchers_running_at_once_never_claim_a_row_twice():
     rows = Notification.objects.bulk_create(
         Notification(
             booking=booking,
+            subject=f"booking:{booking.pk}",
             kind=Notification.Kind.REMINDER,
             offset=offset,
             channel=Notification.Channel.SMS,

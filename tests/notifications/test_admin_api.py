@@ -30,7 +30,7 @@ def test_an_admin_sees_every_field_of_a_notification_with_the_recipient_masked(a
     rows = {row["id"]: row for row in admin_client.get(URL).json()["results"]}
 
     assert set(rows[sms.pk]) == {
-        "id", "booking", "kind", "offset", "channel", "recipient", "status", "attempts",
+        "id", "booking", "subject", "audience", "kind", "offset", "channel", "recipient", "status", "attempts",
         "last_error", "provider_id", "send_at", "queued_at", "sent_at", "delivered_at", "created_at",
     }  # fmt: skip
     assert rows[sms.pk]["recipient"] == "********0123"

@@ -3,6 +3,7 @@ language. Rendered the way the send task renders them: from its one read of the 
 (services/sending.py), or from the plain values it reads (notifications.rendering)."""
 
 import calendar
+import copy
 import datetime as dt
 from pathlib import Path
 from zoneinfo import ZoneInfo, available_timezones
@@ -29,11 +30,16 @@ GSM7 = set(
 )
 GSM7_EXTENSION = set("^{}\\[~]|€\f")
 SMS_TEMPLATES = Path(notifications.__file__).parent / "templates" / "notifications" / "sms"
+# Every SMS template, other audiences' (sms/specialist/) too: "specialist/booking_confirmed".
+SMS_KINDS = sorted(
+    str(path.relative_to(SMS_TEMPLATES).with_suffix("")) for path in SMS_TEMPLATES.rglob("*.txt")
+)
 LANGUAGES = [code for code, _ in django_settings.LANGUAGES]
 # The longest values a message carries: a doctor's last name of 20 characters, a clinic's public
 # address as long as a real one (the join link adds /v/ and a 22-character token).
 LONGEST_LAST_NAME = "Castellanos-Whitford"
 REALISTIC_BASE_URL = "https://visits.neuroclinic.com"
+LONGEST_BOOKING_ID = 2**31 - 1
 CANARY = "CANARY-PHI-migraine-with-aura-topiramate"
 
 
@@ -80,7 +86,11 @@ def every_notification(booking):
     assert kinds == {"booking_confirmed", "reminder", "booking_cancelled"}
     for channel in ("sms", "email"):
         Notification.objects.create(
-            booking=booking, kind="booking_rescheduled", channel=channel, send_at=booking.created_at
+            booking=booking,
+            subject=f"booking:{booking.pk}",
+            kind="booking_rescheduled",
+            channel=channel,
+            send_at=booking.created_at,
         )
     return list(Notification.objects.filter(booking=booking))
 
@@ -105,9 +115,20 @@ def test_every_sms_of_the_pipeline_fits_one_gsm7_segment(realistic):
         assert gsm7_length(text) <= 160, f"{notification.kind}: {len(text)} characters: {text}"
 
 
+@pytest.fixture
+def strict_templates(settings):
+    """A variable a template names but the data lacks shows, rather than rendering as nothing
+    (and making a text look shorter than it will be)."""
+    templates = copy.deepcopy(settings.TEMPLATES)
+    templates[0]["OPTIONS"]["string_if_invalid"] = "MISSING-%s"
+    settings.TEMPLATES = templates
+
+
 @pytest.mark.parametrize("language", LANGUAGES)
-@pytest.mark.parametrize("template", sorted(p.stem for p in SMS_TEMPLATES.glob("*.txt")))
-def test_every_sms_fits_one_gsm7_segment_on_every_weekday_and_month(settings, language, template):
+@pytest.mark.parametrize("template", SMS_KINDS)
+def test_every_sms_fits_one_gsm7_segment_on_every_weekday_and_month(
+    settings, strict_templates, language, template
+):
     settings.PUBLIC_BASE_URL = REALISTIC_BASE_URL
     join_url = join_url_of(new_nonce(), Participant.PATIENT)
     seen = set()
@@ -119,7 +140,9 @@ def test_every_sms_fits_one_gsm7_segment_on_every_weekday_and_month(settings, la
             join_url=join_url,
             language=language,
         )
+        data["visit_url"] = f"{data['visits_url']}{LONGEST_BOOKING_ID}/"  # as notifications.audiences
         text = render_message(channel="sms", kind=template, data=data, language=language).text
+        assert "MISSING-" not in text, text
         length = gsm7_length(text)
         assert length <= 160, f"{language} {template}: {length} characters: {text}"
         seen.add((start.weekday(), start.month))
@@ -158,12 +181,11 @@ def test_reminders_invite_a_reply_and_the_others_say_how_to_opt_out(settings):
         doctor_last_name="Okafor",
         join_url="https://clinic.example/v/token",
     )
-    for template in sorted(p.stem for p in SMS_TEMPLATES.glob("*.txt")):
-        text = render_message(channel="sms", kind=template, data=data).text
-        if template == "reminder":
-            assert text.endswith("Reply 1 to confirm, 2 to change")
-        else:
-            assert text.endswith("STOP to opt out"), template
+    assert render_message(channel="sms", kind="reminder", data=data).text.endswith(
+        "Reply 1 to confirm, 2 to change"
+    )
+    for kind in ("booking_confirmed", "booking_rescheduled", "booking_cancelled"):
+        assert render_message(channel="sms", kind=kind, data=data).text.endswith("STOP to opt out"), kind
 
 
 def test_an_email_speaks_the_patients_language_with_its_accents():

@@ -2,6 +2,7 @@
 
 import datetime as dt
 from contextlib import contextmanager
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -12,6 +13,7 @@ from django.utils import timezone
 from notifications.backends.sms import LocmemSmsBackend
 from notifications.models import Notification
 from notifications.services import dispatch, sending, steering
+from notifications.services.consent import phone_blocked
 from scheduling.services import bookings
 from tests.factories import PatientFactory, SlotFactory
 from tests.twilio_fake import ACCOUNT_SID, AUTH_TOKEN
@@ -223,12 +225,13 @@ def test_a_failure_is_recorded_without_the_number_twilio_names(twilio, booking):
     assert f"number {'*' * (len(row.recipient) - 4)}{row.recipient[-4:]} is not" in row.last_error
 
 
-def test_21610_unsubscribed_also_opts_the_patient_out(twilio, booking):
+def test_21610_unsubscribed_also_opts_the_number_out(twilio, booking):
     row = queued(booking)
     twilio.fail_next(400, code=21610)
     sending.notification_send(notification_id=row.pk)
     booking.patient.refresh_from_db()
     assert booking.patient.sms_opt_in is False
+    assert phone_blocked(row.recipient)
     assert set(
         Notification.objects.filter(booking=booking, channel="sms", kind="reminder").values_list(
             "status", flat=True
@@ -345,3 +348,23 @@ def test_the_console_prints_other_numbers_with_ids_unique_across_processes(setti
     row.refresh_from_db()
     assert row.provider_id.startswith("console-") and len(row.provider_id) == len("console-") + 16
     assert f"--- SMS to +12125550123 ({row.provider_id})" in capsys.readouterr().out
+
+
+def test_a_reminder_found_due_in_the_quiet_hours_waits_for_them_to_end(locmem, settings, time_machine):
+    new_york = ZoneInfo("America/New_York")
+    settings.QUIET_HOURS = (dt.time(21), dt.time(8))
+    time_machine.move_to(dt.datetime(2026, 12, 7, 12, tzinfo=new_york), tick=False)
+    patient = PatientFactory(phone="+12125550123")
+    slot = SlotFactory(start=dt.datetime(2026, 12, 9, 10, tzinfo=new_york))
+    booking = bookings.booking_create(user=patient.user, slot_id=slot.pk).booking
+    # A failed attempt's backoff ended at 22:55, in the night.
+    row = Notification.objects.get(booking=booking, kind="reminder", channel="sms", offset=86400)
+    Notification.objects.filter(pk=row.pk).update(send_at=dt.datetime(2026, 12, 7, 22, 55, tzinfo=new_york))
+    time_machine.move_to(dt.datetime(2026, 12, 7, 23, tzinfo=new_york), tick=False)
+    dispatch.notification_dispatch_due(enqueue=lambda pk, channel: None)
+
+    assert sending.notification_send(notification_id=row.pk) == "nothing to do"
+
+    row.refresh_from_db()
+    assert locmem == []
+    assert (row.status, row.send_at) == (Status.PENDING, dt.datetime(2026, 12, 8, 8, tzinfo=new_york))

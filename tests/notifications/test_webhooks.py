@@ -7,12 +7,15 @@ from urllib.parse import urlencode
 import pytest
 from twilio.request_validator import RequestValidator
 
+from clinic.services import profile_update
 from core.models import AuditEvent
+from notifications import sql
 from notifications.models import Notification, WebhookReceipt
 from notifications.services import dispatch, sending
+from notifications.services.consent import phone_blocked
 from notifications.tasks import webhook_receipts_purge_task
 from scheduling.services import bookings
-from tests.factories import PatientFactory, SlotFactory
+from tests.factories import NotificationFactory, PatientFactory, SlotFactory
 from tests.twilio_fake import AUTH_TOKEN
 
 pytestmark = pytest.mark.django_db
@@ -250,3 +253,186 @@ def test_the_purge_drops_old_status_receipts_and_keeps_inbound_ones(anon, sent):
 def test_every_inbound_message_leaves_its_receipt_keyword_or_not(anon):
     inbound(anon, "what time is my visit?", sid="SM" + "7" * 32)
     assert WebhookReceipt.objects.filter(message_sid="SM" + "7" * 32, event="inbound").exists()
+
+
+def sms_statuses(booking, kind="reminder"):
+    rows = Notification.objects.filter(booking=booking, channel="sms", kind=kind)
+    return sorted(rows.values_list("status", flat=True))
+
+
+def test_a_number_that_replied_stop_gets_nothing_though_the_profile_opts_back_in(anon):
+    patient = PatientFactory(phone="+12125550199", sms_opt_in=True)
+    booking = bookings.booking_create(user=patient.user, slot_id=SlotFactory().pk).booking
+    inbound(anon, "STOP")
+    # A profile switch cannot lift Twilio's block: the reminders come back, and are not sent.
+    profile_update(user=patient.user, changes={"sms_opt_in": True})
+    assert sms_statuses(booking) == [Status.PENDING, Status.PENDING]
+
+    dispatch.notification_dispatch_due(enqueue=lambda pk, channel: None, now=booking.slot.start)
+    for row in Notification.objects.filter(booking=booking, channel="sms", kind="reminder"):
+        sending.notification_send(notification_id=row.pk)
+
+    assert sms_statuses(booking) == [Status.SKIPPED, Status.SKIPPED]
+    assert phone_blocked("+12125550199")
+
+
+def test_start_brings_back_the_reminders_still_ahead_and_writes_those_of_visits_booked_meanwhile(anon):
+    patient = PatientFactory(phone="+12125550199", sms_opt_in=True)
+    before = bookings.booking_create(user=patient.user, slot_id=SlotFactory().pk).booking
+    inbound(anon, "STOP")
+    meanwhile = bookings.booking_create(
+        user=patient.user, slot_id=SlotFactory(start=before.slot.start + dt.timedelta(days=1)).pk
+    ).booking
+    assert sms_statuses(meanwhile) == []
+
+    inbound(anon, "START")
+
+    assert sms_statuses(before) == [Status.PENDING, Status.PENDING]
+    assert sms_statuses(meanwhile) == [Status.PENDING, Status.PENDING]
+    # What was said once stays said: the confirmation skipped during the opt-out is not sent late.
+    assert sms_statuses(before, kind="booking_confirmed") == [Status.SKIPPED]
+    assert not phone_blocked("+12125550199")
+
+
+def test_start_does_not_bring_back_a_reminder_whose_time_has_passed(anon, time_machine):
+    patient = PatientFactory(phone="+12125550199", sms_opt_in=True)
+    booking = bookings.booking_create(user=patient.user, slot_id=SlotFactory().pk).booking
+    inbound(anon, "STOP")
+    time_machine.move_to(booking.slot.start - dt.timedelta(hours=2))
+
+    inbound(anon, "START")
+
+    rows = Notification.objects.filter(booking=booking, channel="sms", kind="reminder")
+    assert {(row.offset, row.status) for row in rows} == {(86400, Status.SKIPPED), (3600, Status.PENDING)}
+
+
+def test_stop_skips_waiting_messages_to_that_number_whoever_they_are_for(anon):
+    patient = PatientFactory(phone="+12125550199", sms_opt_in=True)
+    booking = bookings.booking_create(user=patient.user, slot_id=SlotFactory().pk).booking
+    alert = NotificationFactory(
+        booking=booking, audience="specialist", recipient="+12125550199", kind="booking_confirmed"
+    )
+
+    inbound(anon, "STOP")
+
+    alert.refresh_from_db()
+    assert alert.status == Status.SKIPPED
+
+
+def replies(sender="+12125550199"):
+    return list(Notification.objects.filter(kind="reply", recipient=sender).order_by("id"))
+
+
+def reply_text(row):
+    return sending.notification_message(sql.to_send(row.pk)).text
+
+
+@pytest.fixture
+def upcoming():
+    patient = PatientFactory(phone="+12125550199", sms_opt_in=True)
+    return bookings.booking_create(user=patient.user, slot_id=SlotFactory().pk, reason="CANARY aura").booking
+
+
+@pytest.mark.parametrize("word", ["1", " c ", "C"])
+def test_1_or_c_confirms_attendance_of_the_next_visit_and_answers(anon, upcoming, word):
+    inbound(anon, word, sid="SM" + "7" * 32)
+
+    upcoming.refresh_from_db()
+    assert upcoming.attendance_confirmed_at is not None
+    (answer,) = replies()
+    assert (answer.subject, answer.variant, answer.booking_id) == (
+        "inbound:SM" + "7" * 32,
+        "attendance_confirmed",
+        upcoming.pk,
+    )
+    assert "is confirmed" in reply_text(answer)
+
+
+def test_a_replayed_1_answers_once(anon, upcoming):
+    inbound(anon, "1", sid="SM" + "8" * 32)
+    inbound(anon, "1", sid="SM" + "8" * 32)
+
+    assert len(replies()) == 1
+
+
+def test_2_answers_with_a_link_to_the_visit_page(anon, upcoming):
+    inbound(anon, "2")
+
+    (answer,) = replies()
+    assert answer.variant == "manage_link"
+    assert f"https://visits.neuroclinic.example/visits/{upcoming.pk}/" in reply_text(answer)
+    upcoming.refresh_from_db()
+    assert upcoming.status == "confirmed"
+
+
+def test_2_inside_the_cancellation_window_answers_with_the_clinic_phone(
+    anon, upcoming, settings, time_machine
+):
+    settings.CLINIC_PHONE = "+1 212 555 0100"
+    time_machine.move_to(upcoming.slot.start - dt.timedelta(hours=3))
+
+    inbound(anon, "R")
+
+    (answer,) = replies()
+    assert answer.variant == "manage_call"
+    text = reply_text(answer)
+    assert "+1 212 555 0100" in text and "/visits/" not in text
+
+
+def test_anything_else_gets_the_help_once_per_visit(anon, upcoming):
+    inbound(anon, "what time is it again?")
+    inbound(anon, "hello??")
+
+    (answer,) = replies()
+    assert (answer.subject, answer.variant) == (f"booking:{upcoming.pk}", "help")
+    assert "reply 1 to confirm" in reply_text(answer)
+
+
+@pytest.mark.parametrize("word", ["HELP", "info"])
+def test_help_and_info_are_left_to_twilio(anon, upcoming, word):
+    inbound(anon, word)
+
+    assert replies() == []
+
+
+def test_a_number_no_patient_has_gets_no_answer(anon, upcoming):
+    for word in ("1", "2", "hello"):
+        inbound(anon, word, sender="+13105550000")
+
+    assert replies("+13105550000") == []
+    upcoming.refresh_from_db()
+    assert upcoming.attendance_confirmed_at is None
+
+
+def test_a_patient_with_no_visit_ahead_is_told_so(anon):
+    PatientFactory(phone="+12125550199", sms_opt_in=True)
+
+    inbound(anon, "1")
+
+    (answer,) = replies()
+    assert answer.variant == "no_visit" and answer.booking_id is None
+    assert "no upcoming visit" in reply_text(answer)
+
+
+def test_cancel_is_an_opt_out_never_a_cancellation(anon, upcoming):
+    inbound(anon, "CANCEL")
+
+    upcoming.refresh_from_db()
+    assert upcoming.status == "confirmed"
+    assert phone_blocked("+12125550199")
+    assert replies() == []
+
+
+def test_an_answer_goes_out_through_the_pipeline(anon, upcoming, settings, monkeypatch):
+    from notifications.backends.sms import LocmemSmsBackend
+
+    monkeypatch.setattr(LocmemSmsBackend, "outbox", [])
+    inbound(anon, "1")
+    (answer,) = replies()
+    dispatch.notification_dispatch_due(enqueue=lambda pk, channel: None)
+
+    assert sending.notification_send(notification_id=answer.pk) == Status.SENT
+
+    (sent_sms,) = [m for m in LocmemSmsBackend.outbox if "is confirmed" in m.body]
+    assert sent_sms.to == "+12125550199"
+    assert "CANARY" not in sent_sms.body

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import re
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
@@ -149,6 +150,7 @@ def test_a_new_phone_in_the_django_admin_readdresses_unsent_messages_too(patient
         "phone": "+12125550177",
         "state": patient.state,
         "timezone": str(patient.timezone),
+        "language": patient.language,
         "sms_opt_in": "on",
         "email_opt_in": "on",
     }
@@ -162,4 +164,59 @@ def test_the_hand_written_insert_names_every_column_that_cannot_be_null():
 
     named = set(re.findall(r'"?(\w+)"?', INSERT_SQL.split("(", 1)[1].split(")", 1)[0]))
     required = {f.column for f in Notification._meta.concrete_fields if not f.null and not f.primary_key}
-    assert named == required
+    # And the booking it is about, the one nullable column it writes (null for no booking).
+    assert named == required | {"booking_id"}
+
+
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def reminders_at(booking):
+    return sorted(
+        (n.offset, n.send_at.astimezone(NEW_YORK).strftime("%a %H:%M"))
+        for n in Notification.objects.filter(booking=booking, kind="reminder", channel="sms")
+    )
+
+
+@pytest.fixture
+def quiet_nights(settings, time_machine):
+    settings.QUIET_HOURS = (dt.time(21), dt.time(8))
+    time_machine.move_to(dt.datetime(2026, 12, 7, 12, tzinfo=NEW_YORK), tick=False)  # a Monday
+
+
+def test_a_reminder_due_in_the_night_goes_when_the_quiet_hours_end(quiet_nights, patient):
+    slot = SlotFactory(start=dt.datetime(2026, 12, 10, 9, 0, tzinfo=NEW_YORK))
+
+    booking = book(patient, slot)
+
+    # 1 h before is 08:00 sharp, the end of the night itself; 24 h before is Wednesday 09:00.
+    assert reminders_at(booking) == [(3600, "Thu 08:00"), (86400, "Wed 09:00")]
+
+
+def test_a_reminder_that_would_wait_past_an_early_visit_goes_the_evening_before(quiet_nights, patient):
+    slot = SlotFactory(start=dt.datetime(2026, 12, 10, 7, 30, tzinfo=NEW_YORK))
+
+    booking = book(patient, slot)
+
+    # 06:30 is quiet and 08:00 is after the visit: 21:00 the evening before. The day before's
+    # 07:30 is quiet too, and moves to 08:00.
+    assert reminders_at(booking) == [(3600, "Wed 21:00"), (86400, "Wed 08:00")]
+
+
+def test_two_reminders_moved_to_the_same_evening_are_one_message(quiet_nights, settings, patient):
+    settings.REMINDER_OFFSETS = [3 * 3600, 3600]
+    slot = SlotFactory(start=dt.datetime(2026, 12, 10, 6, 0, tzinfo=NEW_YORK))
+
+    booking = book(patient, slot)
+
+    assert reminders_at(booking) == [(3 * 3600, "Wed 21:00")]
+
+
+def test_the_confirmation_of_a_booking_made_at_night_is_not_held(settings, time_machine, patient):
+    settings.QUIET_HOURS = (dt.time(21), dt.time(8))
+    time_machine.move_to(dt.datetime(2026, 12, 7, 23, 30, tzinfo=NEW_YORK), tick=False)
+    booking = book(patient, SlotFactory(start=dt.datetime(2026, 12, 10, 10, tzinfo=NEW_YORK)))
+
+    confirmation = Notification.objects.get(booking=booking, kind="booking_confirmed", channel="sms")
+
+    assert confirmation.send_at == timezone.now()

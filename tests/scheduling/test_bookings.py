@@ -53,8 +53,10 @@ def test_booking_an_open_slot_confirms_it_and_claims_the_slot(patient_client, pa
         "cancel_reason",
         "cancelled_by",
         "rescheduled_from",
+        "attendance_confirmed_at",
         "video",
     }
+    assert body["attendance_confirmed_at"] is None
     slot.refresh_from_db()
     assert slot.status == Slot.Status.BOOKED
 
@@ -343,3 +345,43 @@ def test_calendar_ics_has_the_visit_and_no_phi(patient, patient_client):
 
 def test_calendar_ics_of_a_strangers_booking_answers_404(patient_client):
     assert patient_client.get(f"/api/v1/bookings/{BookingFactory().pk}/calendar.ics").status_code == 404
+
+
+def confirm(client, booking):
+    return client.post(f"/api/v1/bookings/{booking.pk}/confirm-attendance/")
+
+
+def test_a_patient_confirms_they_will_attend_once(patient_client, patient, time_machine):
+    booking = BookingFactory(patient=patient)
+    time_machine.move_to(timezone.now(), tick=False)
+
+    first = confirm(patient_client, booking)
+    time_machine.shift(dt.timedelta(minutes=5))
+    again = confirm(patient_client, booking)
+
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert first.json()["attendance_confirmed_at"] == again.json()["attendance_confirmed_at"] is not None
+    booking.refresh_from_db()
+    assert booking.attendance_confirmed_at is not None
+
+
+def test_confirming_attendance_of_someone_elses_visit_answers_404(patient_client):
+    assert confirm(patient_client, BookingFactory()).status_code == 404
+
+
+def test_only_the_patient_confirms_attendance(specialist_client, specialist):
+    booking = BookingFactory(slot=SlotFactory(specialist=specialist, status=Slot.Status.BOOKED))
+
+    response = confirm(specialist_client, booking)
+
+    assert response.status_code == 403
+    booking.refresh_from_db()
+    assert booking.attendance_confirmed_at is None
+
+
+def test_a_cancelled_visit_cannot_be_confirmed(patient_client, patient):
+    booking = BookingFactory(patient=patient, status=Booking.Status.CANCELLED)
+
+    response = confirm(patient_client, booking)
+
+    assert (response.status_code, response.json()["code"]) == (409, "booking_not_confirmed")

@@ -159,7 +159,7 @@ def test_new_hours_and_time_off_ending_announce_nothing(specialist, add_rule, fr
     )
     rule = add_rule()
     first = rule.slots.order_by("start").first()
-    off = time_off.time_off_create(specialist=specialist, start=first.start, end=first.end)
+    off = time_off.time_off_create(specialist=specialist, start=first.start, end=first.end).time_off
     time_off.time_off_delete(time_off=off)
     rules.slots_extend(specialist=specialist)
     assert Slot.objects.get(pk=first.pk).status == Slot.Status.OPEN

@@ -6,7 +6,8 @@ import datetime as dt
 import pytest
 import time_machine
 
-from scheduling.models import Slot
+from core.errors import Conflict
+from scheduling.models import Booking, Slot, TimeOff
 from scheduling.services import rules, slots, time_off
 from tests.factories import BookingFactory, SlotFactory
 
@@ -46,9 +47,6 @@ def test_time_off_with_cancel_conflicting_cancels_and_blocks(specialist_client, 
 
 
 def test_time_off_cancels_only_the_bookings_the_person_was_shown(specialist):
-    from core.errors import Conflict
-    from scheduling.models import Booking, TimeOff
-
     shown = BookingFactory(slot__specialist=specialist)
     unseen = BookingFactory(slot__specialist=specialist, slot__start=shown.slot.end)
     interval = {"start": shown.slot.start, "end": unseen.slot.end}
@@ -98,7 +96,7 @@ def test_a_deleted_slot_kept_for_its_history_stays_retired_when_time_off_goes(sp
     slot = booking.slot
     off = time_off.time_off_create(
         specialist=specialist, start=slot.start, end=slot.end, cancel_conflicting=True
-    )
+    ).time_off
     slots.slot_delete(slot=slot)
     time_off.time_off_delete(time_off=off)
 
@@ -109,7 +107,7 @@ def test_a_deleted_slot_kept_for_its_history_stays_retired_when_time_off_goes(sp
 def test_deleting_a_rule_then_its_time_off_reopens_nothing(specialist, add_rule):
     rule = add_rule()
     first = rule.slots.order_by("start").first()
-    off = time_off.time_off_create(specialist=specialist, start=first.start, end=first.end)
+    off = time_off.time_off_create(specialist=specialist, start=first.start, end=first.end).time_off
     rules.rule_delete(rule=rule)
     time_off.time_off_delete(time_off=off)
     assert not Slot.objects.filter(specialist=specialist, status=Slot.Status.OPEN).exists()
@@ -122,7 +120,7 @@ def test_deleting_time_off_retires_a_withdrawn_slot(specialist, add_rule, book_s
     slot = booking.slot
     off = time_off.time_off_create(
         specialist=specialist, start=slot.start, end=slot.end, cancel_conflicting=True
-    )
+    ).time_off
     time_off.time_off_delete(time_off=off)
 
     slot.refresh_from_db()
@@ -134,13 +132,34 @@ def test_deleting_time_off_leaves_closed_what_other_time_off_covers_in_a_few_que
 ):
     rule = add_rule(end_time=dt.time(17))  # 8 hour-long slots a week
     slots = list(rule.slots.order_by("start")[:16])  # two weeks
-    first = time_off.time_off_create(specialist=specialist, start=slots[0].start, end=slots[15].end)
-    second = time_off.time_off_create(specialist=specialist, start=slots[8].start, end=slots[15].end)
+    first = time_off.time_off_create(specialist=specialist, start=slots[0].start, end=slots[15].end).time_off
+    second = time_off.time_off_create(specialist=specialist, start=slots[8].start, end=slots[15].end).time_off
 
-    # The lock, three updates, the audit event, the delete and its SET NULL (and the test's
-    # savepoint and release), however many slots.
-    with django_assert_max_num_queries(9):
+    # The lock, three updates, the audit event, the delete, its SET NULL and its idempotency
+    # keys' cascade (and the test's savepoint and release), however many slots.
+    with django_assert_max_num_queries(10):
         time_off.time_off_delete(time_off=first)
 
     statuses = [Slot.objects.values_list("status", "time_off").get(pk=s.pk) for s in slots]
     assert statuses == [("open", None)] * 8 + [("blocked", second.pk)] * 8
+
+
+def test_the_same_key_twice_takes_the_time_off_once(specialist):
+    interval = {"start": utc(2030, 1, 7, 9), "end": utc(2030, 1, 7, 17), "reason": "Course"}
+    first = time_off.time_off_create(specialist=specialist, idempotency_key="k-1", **interval)
+    again = time_off.time_off_create(specialist=specialist, idempotency_key="k-1", **interval)
+    assert TimeOff.objects.filter(specialist=specialist).count() == 1
+    assert (again.time_off, again.replayed, first.replayed) == (first.time_off, True, False)
+
+
+def test_the_same_key_with_other_times_is_refused(specialist):
+    start = utc(2030, 1, 7, 9)
+    time_off.time_off_create(
+        specialist=specialist, start=start, end=utc(2030, 1, 7, 12), idempotency_key="k-1"
+    )
+    with pytest.raises(Conflict) as refused:
+        time_off.time_off_create(
+            specialist=specialist, start=start, end=utc(2030, 1, 7, 17), idempotency_key="k-1"
+        )
+    assert refused.value.code == "idempotency_key_reused"
+    assert TimeOff.objects.filter(specialist=specialist).count() == 1

@@ -5,7 +5,9 @@ the profile; others' bookings answering 404 and malformed requests 4xx."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.test import Client
@@ -366,3 +368,55 @@ def test_a_refused_follow_up_offers_first_visits(patient_web, doctor):
 def test_the_specialists_page_says_when_they_are_not_licensed_in_the_state(client, doctor):
     response = client.get(f"/specialists/{doctor.pk}/", {"state": "CA"})
     assert b"not licensed in CA" in response.content
+
+
+# --- Time zones: a visitor's browser zone, a person's profile zone ---------------------------------
+
+LA = ZoneInfo("America/Los_Angeles")
+
+
+def _clock(moment: dt.datetime, zone: ZoneInfo) -> str:
+    """ "9:00 AM PST", as a person reads the time in `zone`."""
+    here = moment.astimezone(zone)
+    return f"{here.hour % 12 or 12}:{here:%M} {here:%p} {here:%Z}"
+
+
+def test_an_anonymous_visitor_sees_times_in_the_browsers_zone(client, doctor):
+    slot = SlotFactory(specialist=doctor, start=_at(3))
+    client.cookies["tz"] = "America/Los_Angeles"
+    page = client.get("/find/", {"specialty": "chronic-pain", "state": "NY"}).content.decode()
+    assert _clock(slot.start, LA) in page
+    assert "Times are shown in America/Los_Angeles" in page
+
+
+def test_an_anonymous_visitor_sees_the_specialists_week_in_the_browsers_zone(client, doctor):
+    slot = SlotFactory(specialist=doctor, start=_at(3))
+    client.cookies["tz"] = "America/Los_Angeles"
+    page = client.get(f"/specialists/{doctor.pk}/", {"state": "NY"}).content.decode()
+    assert _clock(slot.start, LA) in page
+
+
+@pytest.mark.parametrize("cookie", ["Mars/Olympus_Mons", "../../etc/passwd", "", "America/New_York\x00"])
+def test_a_zone_cookie_zoneinfo_does_not_know_falls_back_to_the_clinics_zone(client, doctor, cookie):
+    slot = SlotFactory(specialist=doctor, start=_at(3))
+    client.cookies["tz"] = cookie
+    response = client.get("/find/", {"specialty": "chronic-pain", "state": "NY"})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert _clock(slot.start, ZoneInfo("America/New_York")) in page
+    assert "Times are shown in America/New_York" in page
+
+
+def test_a_signed_in_patient_keeps_their_profile_zone_over_the_browsers(patient_web, patient, doctor):
+    patient.timezone = "Europe/Paris"
+    patient.save()
+    slot = SlotFactory(specialist=doctor, start=_at(3))
+    patient_web.cookies["tz"] = "America/Los_Angeles"
+    page = patient_web.get("/find/", {"specialty": "chronic-pain", "state": "NY"}).content.decode()
+    assert _clock(slot.start, ZoneInfo("Europe/Paris")) in page
+    assert "Times are shown in Europe/Paris" in page
+
+
+def test_every_page_tells_the_server_the_browsers_zone_by_a_script_file(client):
+    page = client.get("/").content.decode()
+    assert re.search(r'<script src="/static/web/zone[^"]*\.js" defer>', page)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import uuid
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -250,6 +251,11 @@ def test_removing_hours_needs_a_post(client, doctor):
 # --- Time off ---------------------------------------------------------------------------------
 
 
+def _keyed(data: dict[str, str]) -> dict[str, str]:
+    """The form as the page shows it: with its one-time key."""
+    return {**data, "key": str(uuid.uuid4())}
+
+
 def _local(moment: dt.datetime) -> str:
     return moment.astimezone(NY).strftime("%Y-%m-%dT%H:%M")
 
@@ -261,7 +267,9 @@ def test_time_off_is_read_in_the_specialists_zone_and_blocks_slots(client, docto
         visit_type=_visit_type(doctor),
         start=dt.datetime.combine(monday, dt.time(9), tzinfo=NY),
     )
-    response = client.post("/time-off/", {"start": f"{monday}T08:00", "end": f"{monday}T17:00"}, follow=True)
+    response = client.post(
+        "/time-off/", _keyed({"start": f"{monday}T08:00", "end": f"{monday}T17:00"}), follow=True
+    )
     off = TimeOff.objects.get(specialist=doctor)
     assert off.start == dt.datetime.combine(monday, dt.time(8), tzinfo=NY)
     slot.refresh_from_db()
@@ -273,7 +281,7 @@ def test_time_off_over_a_booked_visit_lists_it_and_saves_nothing(client, doctor)
     start = timezone.now() + dt.timedelta(days=2)
     booking = _booked(doctor, start.replace(minute=0, second=0, microsecond=0))
     data = {"start": _local(start - dt.timedelta(hours=3)), "end": _local(start + dt.timedelta(hours=3))}
-    response = client.post("/time-off/", data)
+    response = client.post("/time-off/", _keyed(data))
     assert response.status_code == 409
     page = response.content.decode()
     assert booking.patient.user.first_name in page and "Cancel the visit and take the time off" in page
@@ -287,7 +295,7 @@ def test_confirming_cancels_the_visits_and_tells_the_patients(client, doctor):
     start = timezone.now() + dt.timedelta(days=2)
     booking = _booked(doctor, start.replace(minute=0, second=0, microsecond=0))
     data = {"start": _local(start - dt.timedelta(hours=3)), "end": _local(start + dt.timedelta(hours=3))}
-    conflict = client.post("/time-off/", data)
+    conflict = client.post("/time-off/", _keyed(data))
     posted = _hidden(conflict.content.decode())
     assert posted["cancel_conflicting"] == "True"
     response = client.post("/time-off/", posted, follow=True)
@@ -296,6 +304,42 @@ def test_confirming_cancels_the_visits_and_tells_the_patients(client, doctor):
     assert TimeOff.objects.filter(specialist=doctor).exists()
     assert Notification.objects.filter(booking=booking, kind=Notification.Kind.BOOKING_CANCELLED).exists()
     assert "patients told" in response.content.decode()
+
+
+def test_the_same_time_off_form_sent_twice_takes_the_time_off_once(client, doctor):
+    monday = _next_monday()
+    data = _keyed({"start": f"{monday}T08:00", "end": f"{monday}T17:00"})
+    first = client.post("/time-off/", data)
+    again = client.post("/time-off/", data, follow=True)
+    assert first.status_code == 302 and again.redirect_chain == [("/time-off/", 302)]
+    assert TimeOff.objects.filter(specialist=doctor).count() == 1
+    assert "This form was already sent" in again.content.decode()
+
+
+def test_the_same_time_off_form_sent_again_with_other_times_keeps_the_first(client, doctor):
+    monday = _next_monday()
+    data = _keyed({"start": f"{monday}T08:00", "end": f"{monday}T12:00"})
+    client.post("/time-off/", data)
+    again = client.post("/time-off/", {**data, "end": f"{monday}T17:00"}, follow=True)
+    off = TimeOff.objects.get(specialist=doctor)
+    assert off.end == dt.datetime.combine(monday, dt.time(12), tzinfo=NY)
+    assert "This form was already sent" in again.content.decode()
+
+
+def test_confirming_twice_cancels_and_takes_the_time_off_once(client, doctor):
+    start = timezone.now() + dt.timedelta(days=2)
+    _booked(doctor, start.replace(minute=0, second=0, microsecond=0))
+    data = {"start": _local(start - dt.timedelta(hours=3)), "end": _local(start + dt.timedelta(hours=3))}
+    posted = _hidden(client.post("/time-off/", _keyed(data)).content.decode())
+    client.post("/time-off/", posted)
+    again = client.post("/time-off/", posted, follow=True)
+    assert TimeOff.objects.filter(specialist=doctor).count() == 1
+    assert "This form was already sent" in again.content.decode()
+
+
+def test_the_time_off_page_writes_a_new_key_into_each_form(client, doctor):
+    keys = [client.get("/time-off/").context["form"].initial["key"] for _ in range(2)]
+    assert keys[0] != keys[1]
 
 
 def _hidden(page: str) -> dict[str, str]:
@@ -317,7 +361,7 @@ def _hidden(page: str) -> dict[str, str]:
     ],
 )
 def test_bad_time_off_answers_400_with_the_error_beside_the_field(client, doctor, data, field):
-    response = client.post("/time-off/", data)
+    response = client.post("/time-off/", _keyed(data))
     assert response.status_code == 400
     assert response.context["form"].errors[field]
     assert not TimeOff.objects.exists()
@@ -325,7 +369,7 @@ def test_bad_time_off_answers_400_with_the_error_beside_the_field(client, doctor
 
 def test_a_time_that_does_not_exist_in_the_zone_is_an_error_not_a_crash(client, doctor):
     # 2:30 AM on the day clocks spring forward in New York never happens.
-    response = client.post("/time-off/", {"start": "2027-03-14T02:30", "end": "2027-03-14T05:00"})
+    response = client.post("/time-off/", _keyed({"start": "2027-03-14T02:30", "end": "2027-03-14T05:00"}))
     assert response.status_code == 400
     assert response.context["form"].errors["start"]
 
@@ -337,7 +381,7 @@ def test_removing_time_off_reopens_its_slots(client, doctor):
         visit_type=_visit_type(doctor),
         start=dt.datetime.combine(monday, dt.time(9), tzinfo=NY),
     )
-    client.post("/time-off/", {"start": f"{monday}T08:00", "end": f"{monday}T17:00"})
+    client.post("/time-off/", _keyed({"start": f"{monday}T08:00", "end": f"{monday}T17:00"}))
     off = TimeOff.objects.get()
     assert client.post(f"/time-off/{off.pk}/delete/").status_code == 302
     slot.refresh_from_db()
@@ -380,7 +424,7 @@ def test_a_week_out_of_range_answers_400_not_a_crash(client, doctor, week):
     ],
 )
 def test_time_off_out_of_range_answers_400_not_a_crash(client, doctor, data):
-    response = client.post("/time-off/", data)
+    response = client.post("/time-off/", _keyed(data))
     assert response.status_code == 400
     assert not TimeOff.objects.exists()
 
@@ -401,7 +445,7 @@ def test_a_visit_booked_while_deciding_is_shown_not_cancelled(client, doctor):
     start = (timezone.now() + dt.timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
     first = _booked(doctor, start)
     data = {"start": _local(start - dt.timedelta(hours=3)), "end": _local(start + dt.timedelta(hours=3))}
-    posted = _hidden(client.post("/time-off/", data).content.decode())
+    posted = _hidden(client.post("/time-off/", _keyed(data)).content.decode())
     second = _booked(doctor, start + dt.timedelta(hours=1))  # booked meanwhile
     response = client.post("/time-off/", posted)
     assert response.status_code == 409
@@ -418,7 +462,7 @@ def test_a_visit_booked_while_deciding_is_shown_not_cancelled(client, doctor):
 def test_a_forged_confirmation_answers_400(client, doctor):
     start = timezone.now() + dt.timedelta(days=2)
     data = {"start": _local(start), "end": _local(start + dt.timedelta(hours=1))}
-    response = client.post("/time-off/", {**data, "cancel_conflicting": "True", "listed": "1,x"})
+    response = client.post("/time-off/", _keyed({**data, "cancel_conflicting": "True", "listed": "1,x"}))
     assert response.status_code == 400
     assert "not valid" in response.content.decode()
 
@@ -427,6 +471,6 @@ def test_the_change_form_on_the_conflict_page_cancels_nothing(client, doctor):
     start = (timezone.now() + dt.timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
     _booked(doctor, start)
     data = {"start": _local(start - dt.timedelta(hours=3)), "end": _local(start + dt.timedelta(hours=3))}
-    page = client.post("/time-off/", data).content.decode()
+    page = client.post("/time-off/", _keyed(data)).content.decode()
     change = page.split('id="change-heading"')[1].split("</form>")[0]
     assert 'name="cancel_conflicting"' in change and 'value="True"' not in change

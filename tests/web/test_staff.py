@@ -16,7 +16,7 @@ from core.models import AuditEvent
 from notifications.models import Notification
 from scheduling.models import Booking, Slot
 from scheduling.services.slots import SLOT_UNAVAILABLE
-from tests.factories import BookingFactory, PatientFactory, SlotFactory
+from tests.factories import BookingFactory, FollowUpFactory, PatientFactory, SlotFactory, SpecialistFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -65,6 +65,87 @@ def test_a_refused_booking_shows_the_form_again_with_the_reason(desk):
     assert response.status_code == 400
     assert response.context["form"].errors["slot"] == [SLOT_UNAVAILABLE]  # beside its field
     assert not Booking.objects.filter(patient=patient).exists()
+
+
+def _in(days: int) -> dt.datetime:
+    return (timezone.now() + dt.timedelta(days=days)).replace(hour=15, minute=0, second=0, microsecond=0)
+
+
+def _listed(response) -> list[int]:
+    """The slots the page offers to choose from, in the order shown."""
+    return [int(value) for value, _label in response.context["form"].fields["slot"].widget.choices]
+
+
+def test_the_booking_page_first_asks_whose_free_slots_to_list(desk):
+    response = desk.get(BOOK)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'name="specialist"' in page and "Show free slots" in page
+    assert 'name="slot"' not in page  # no slot id to type
+
+
+def test_choosing_a_specialist_lists_their_next_free_slots_soonest_first(desk):
+    doctor = SpecialistFactory()
+    later, sooner = SlotFactory(specialist=doctor, start=_in(5)), SlotFactory(specialist=doctor, start=_in(3))
+    BookingFactory(slot=SlotFactory(specialist=doctor, start=_in(4), status=Slot.Status.BOOKED))
+    SlotFactory(start=_in(2))  # another specialist's
+    response = desk.get(BOOK, {"specialist": doctor.pk})
+    assert response.status_code == 200
+    assert _listed(response) == [sooner.pk, later.pk]
+    assert f'type="radio" name="slot" value="{sooner.pk}"' in response.content.decode()
+
+
+def test_the_list_keeps_to_twenty_slots(desk):
+    doctor = SpecialistFactory()
+    for day in range(2, 30):
+        SlotFactory(specialist=doctor, start=_in(day))
+    assert len(_listed(desk.get(BOOK, {"specialist": doctor.pk}))) == 20
+
+
+def test_the_list_narrows_to_a_visit_type(desk):
+    doctor = SpecialistFactory()
+    SlotFactory(specialist=doctor, start=_in(3))
+    follow_up = SlotFactory(specialist=doctor, start=_in(4), visit_type=FollowUpFactory())
+    response = desk.get(BOOK, {"specialist": doctor.pk, "visit_type": follow_up.visit_type_id})
+    assert _listed(response) == [follow_up.pk]
+
+
+def test_from_a_patients_page_the_list_keeps_to_slots_their_state_allows(desk):
+    patient = PatientFactory(state="CA")
+    SlotFactory(specialist=SpecialistFactory(states=["NY"]), start=_in(3))
+    licensed = SlotFactory(specialist=SpecialistFactory(states=["CA"]), start=_in(3))
+    for slot in Slot.objects.all():
+        response = desk.get(BOOK, {"specialist": slot.specialist_id, "patient": patient.pk})
+        assert _listed(response) == ([licensed.pk] if slot == licensed else [])
+
+
+def test_an_admin_books_a_listed_slot(desk):
+    patient, slot = PatientFactory(), SlotFactory(start=_in(3))
+    url = f"{BOOK}?specialist={slot.specialist_id}&patient={patient.pk}"
+    assert f'value="{slot.pk}"' in desk.get(url).content.decode()
+    response = desk.post(url, {"patient": patient.pk, "slot": slot.pk, "reason": "Called in"})
+    assert response.status_code == 302
+    assert Booking.objects.get(patient=patient).slot_id == slot.pk
+
+
+def test_a_slot_taken_meanwhile_is_refused_and_the_next_free_slots_listed_again(desk):
+    doctor, patient = SpecialistFactory(), PatientFactory()
+    taken, free = SlotFactory(specialist=doctor, start=_in(3)), SlotFactory(specialist=doctor, start=_in(4))
+    url = f"{BOOK}?specialist={doctor.pk}"
+    assert _listed(desk.get(url)) == [taken.pk, free.pk]
+    BookingFactory(slot=taken)  # someone else books it while the page is open
+    Slot.objects.filter(pk=taken.pk).update(status=Slot.Status.BOOKED)
+    response = desk.post(url, {"patient": patient.pk, "slot": taken.pk})
+    assert response.status_code == 400
+    assert response.context["form"].errors["slot"] == [SLOT_UNAVAILABLE]
+    assert _listed(response) == [free.pk]
+    assert not Booking.objects.filter(patient=patient).exists()
+
+
+def test_an_unknown_specialist_answers_400_beside_the_field(desk):
+    response = desk.get(BOOK, {"specialist": "999999"})
+    assert response.status_code == 400
+    assert response.context["choose"].errors["specialist"]
 
 
 @pytest.mark.parametrize("body", [{}, {"patient": "abc", "slot": "1"}, {"patient": "999999", "slot": "-1"}])

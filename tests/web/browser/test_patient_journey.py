@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 from playwright.sync_api import expect
@@ -190,3 +191,23 @@ def test_booking_on_a_phone(phone_page, sign_in, axe_check, screenshot):
     _check(page, axe_check, screenshot, "reschedule")
     page.goto("/profile/")
     _check(page, axe_check, screenshot, "profile")
+
+
+def test_a_visitor_not_signed_in_sees_times_in_the_browsers_zone(browser, live_server, transactional_db):
+    from tests.web.browser.conftest import _open
+
+    _patient, first = _clinic()
+    pages = _open(
+        browser, live_server, viewport={"width": 1280, "height": 800}, timezone_id="America/Los_Angeles"
+    )
+    page = next(pages)
+    page.goto("/")  # the first page tells the server the browser's zone (web/static/web/zone.js)
+    page.goto("/find/")
+    page.get_by_label("Condition").select_option(label="Chronic pain")
+    page.get_by_role("button", name="Find the earliest visits").click()
+    page.wait_for_url("**/find/?*")
+    pacific = first.start.astimezone(ZoneInfo("America/Los_Angeles"))
+    clock = f"{pacific.hour % 12 or 12}:{pacific:%M} {pacific:%p} {pacific:%Z}"  # "7:00 AM PST"
+    expect(page.get_by_role("main").get_by_role("listitem").first).to_contain_text(clock)
+    expect(page.get_by_role("contentinfo")).to_contain_text("Times are shown in America/Los_Angeles")
+    next(pages, None)  # closes the context, checking the CSP held

@@ -1,0 +1,46 @@
+"""Consent to SMS belongs to a phone number: Twilio's opt-out words (STOP and its family) block
+every message to the number, whatever roles it has here (a patient's, a caregiver's, a
+specialist's), until it replies one of the opt-in words (START, YES, UNSTOP). A profile switch
+cannot lift that block; only the number can.
+
+So a STOP records the number (`SmsOptOut`, which every send re-checks), turns its patients'
+`sms_opt_in` off and skips what waits for it; a START lifts the record, turns them back on and
+brings back the reminders of their upcoming visits. Both run inside the webhook's transaction,
+so they happen once per inbound message.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from clinic.services import patients_sms_opt_in_by_phone
+from notifications.models import Notification, SmsOptOut
+from notifications.services.writing import notifications_restore_reminders
+
+Status = Notification.Status
+
+
+@transaction.atomic
+def phone_opt_out(*, phone: str) -> None:
+    """The number replied STOP (or Twilio refused it as unsubscribed): nothing more goes to it."""
+    SmsOptOut.objects.get_or_create(phone=phone)
+    patients_sms_opt_in_by_phone(phone=phone, opt_in=False)
+    Notification.objects.filter(
+        channel=Notification.Channel.SMS, recipient=phone, status__in=[Status.PENDING, Status.QUEUED]
+    ).update(status=Status.SKIPPED, updated_at=timezone.now())
+
+
+@transaction.atomic
+def phone_opt_in(*, phone: str) -> None:
+    """The number replied START: it accepts messages again, and its patients' reminders of
+    upcoming visits whose time has not passed come back."""
+    SmsOptOut.objects.filter(phone=phone).delete()
+    for patient in patients_sms_opt_in_by_phone(phone=phone, opt_in=True):
+        notifications_restore_reminders(patient=patient, channel=Notification.Channel.SMS)
+
+
+def phone_blocked(phone: str) -> bool:
+    """Whether the number replied STOP and has not replied START since (a profile then asks the
+    patient to text START)."""
+    return bool(phone) and SmsOptOut.objects.filter(phone=phone).exists()
