@@ -21,6 +21,7 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from clinic import sql as clinic_sql
 from clinic.models import Patient, User
@@ -35,6 +36,8 @@ from scheduling.signals import BookingAction, booking_changed
 from scheduling.sql import SlotFacts
 
 
+# The refusals a patient meets on the pages speak the page's language (the API's, its caller's
+# Accept-Language); their codes stay the same in every language.
 def _policy(detail: str, code: str) -> InvalidInput:
     return InvalidInput(detail, code=code, fields={"slot": [detail]})
 
@@ -65,21 +68,25 @@ def _check_policies(
         raise slot_unavailable()
     if slot.start < now + dt.timedelta(minutes=settings.MIN_NOTICE_MINUTES):
         raise _policy(
-            f"Visits must be booked at least {settings.MIN_NOTICE_MINUTES} minutes ahead.",
+            gettext("Visits must be booked at least %(minutes)d minutes ahead.")
+            % {"minutes": settings.MIN_NOTICE_MINUTES},
             "too_soon",
         )
     if slot.start >= now + dt.timedelta(days=settings.BOOKING_HORIZON_DAYS):
         raise _policy(
-            f"Visits can be booked at most {settings.BOOKING_HORIZON_DAYS} days ahead.",
+            gettext("Visits can be booked at most %(days)d days ahead.")
+            % {"days": settings.BOOKING_HORIZON_DAYS},
             "too_far_ahead",
         )
     if not facts.licensed:
-        raise _policy("The specialist is not licensed in your state on that date.", "not_licensed_in_state")
+        raise _policy(
+            gettext("The specialist is not licensed in your state on that date."), "not_licensed_in_state"
+        )
     same_specialist = replacing is not None and replacing.slot.specialist_id == slot.specialist_id
     if not facts.new_patient_visit:  # a follow-up
         if not (same_specialist or _has_completed_visit(patient, slot.specialist_id)):
             raise _policy(
-                "A follow-up needs a completed earlier visit with this specialist.",
+                gettext("A follow-up needs a completed earlier visit with this specialist."),
                 "follow_up_requires_prior_visit",
             )
     elif (
@@ -87,10 +94,10 @@ def _check_policies(
         and not same_specialist
         and not _has_completed_visit(patient, slot.specialist_id)
     ):
-        raise _policy("This specialist is not accepting new patients.", "not_accepting_new_patients")
+        raise _policy(gettext("This specialist is not accepting new patients."), "not_accepting_new_patients")
     if replacing is None and facts.patient_upcoming >= settings.MAX_ACTIVE_BOOKINGS:
         raise _policy(
-            f"At most {settings.MAX_ACTIVE_BOOKINGS} upcoming visits at a time.",
+            gettext("At most %(count)d upcoming visits at a time.") % {"count": settings.MAX_ACTIVE_BOOKINGS},
             "too_many_active_bookings",
         )
 
@@ -221,8 +228,10 @@ def _check_patient_window(booking: Booking, by: User, now: dt.datetime) -> None:
     window = dt.timedelta(hours=settings.CANCELLATION_WINDOW_HOURS)
     if _actor(by) == Booking.Actor.PATIENT and booking.slot.start - now < window:
         raise Conflict(
-            f"Visits can be changed online up to {settings.CANCELLATION_WINDOW_HOURS} hours before the start; "
-            "please call the clinic.",
+            gettext(
+                "Visits can be changed online up to %(hours)d hours before the start; please call the clinic."
+            )
+            % {"hours": settings.CANCELLATION_WINDOW_HOURS},
             code="cancellation_window_closed",
         )
 

@@ -25,6 +25,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from clinic.models import Patient, Specialist, User, VisitType
 from core.audit import audit_event_record
@@ -201,12 +202,13 @@ def slot_delete(*, slot: Slot, by: User | None = None) -> None:
 
 # --- Claiming and releasing -------------------------------------------------------------------
 
-SLOT_UNAVAILABLE = "This slot is no longer available."
+SLOT_UNAVAILABLE = gettext_noop("This slot is no longer available.")
 
 
 def slot_unavailable() -> Conflict:
     """The refusal of a slot someone else holds (409 `slot_unavailable`)."""
-    return Conflict(SLOT_UNAVAILABLE, code="slot_unavailable", fields={"slot": [SLOT_UNAVAILABLE]})
+    detail = gettext(SLOT_UNAVAILABLE)  # in the language of whoever asked
+    return Conflict(detail, code="slot_unavailable", fields={"slot": [detail]})
 
 
 def slot_claim(*, patient: Patient, slot_id: int, now: dt.datetime) -> tuple[Slot, SlotFacts]:

@@ -4,6 +4,7 @@ or Accept-Language; the switch in the footer; dates in the page's language (web/
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -11,7 +12,7 @@ from django.test import Client
 from django.utils import timezone
 
 from clinic.models import Patient
-from tests.factories import BookingFactory, PatientFactory
+from tests.factories import BookingFactory, PatientFactory, SlotFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -87,6 +88,26 @@ def test_a_name_the_clinic_typed_itself_stays_as_typed(patient):
         slot__visit_type__name="Botox for migraine",
     )
     assert "Botox for migraine" in signed_in(patient).get(f"/visits/{booking.pk}/").content.decode()
+
+
+def test_a_refused_booking_says_why_in_spanish(patient):
+    patient.language = "es"
+    patient.save()
+    soon = SlotFactory(start=timezone.now() + dt.timedelta(minutes=30))
+
+    response = signed_in(patient).post(f"/book/{soon.pk}/", {"reason": "Migraña", "key": str(uuid.uuid4())})
+
+    assert response.status_code == 400
+    assert (
+        "Las consultas se deben reservar con al menos 120 minutos de antelación." in response.content.decode()
+    )
+
+
+def test_the_api_still_refuses_in_english_with_the_same_code(patient_client):
+    soon = SlotFactory(start=timezone.now() + dt.timedelta(minutes=30))
+    response = patient_client.post("/api/v1/bookings/", {"slot": soon.pk, "reason": "x"}, format="json")
+    assert response.json()["code"] == "too_soon"
+    assert response.json()["detail"] == "Visits must be booked at least 120 minutes ahead."
 
 
 def test_an_anonymous_visitor_asking_for_spanish_gets_spanish(client):
