@@ -34,6 +34,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 from pygal.style import Style
 
@@ -157,7 +158,7 @@ def _bar_chart(series: list[HourCount]) -> pygal.Bar:
         width=960,
         height=300,
         legend_at_bottom=True,
-        x_title="hour (UTC)",
+        x_title=gettext("hour (UTC)"),
         show_minor_x_labels=False,
         print_values=True,
         print_zeroes=False,
@@ -168,8 +169,8 @@ def _bar_chart(series: list[HourCount]) -> pygal.Bar:
     # 24 bars the current hour went unlabelled.)
     chart.x_labels_major = chart.x_labels[::-1][::LABEL_EVERY]
     chart.y_labels = _whole_ticks(max((max(point.sent, point.failed) for point in series), default=0))
-    chart.add("sent", [point.sent for point in series])
-    chart.add("failed", [point.failed for point in series])
+    chart.add(gettext("sent"), [point.sent for point in series])
+    chart.add(gettext("failed"), [point.failed for point in series])
     return chart
 
 
@@ -218,7 +219,7 @@ def queue_dashboard(request: HttpRequest) -> HttpResponse:
     stats = selectors.notification_stats(now=now)
     context = {
         **admin.site.each_context(request),
-        "title": "Reminder queue",
+        "title": gettext("Reminder queue"),
         "can_steer": request.user.has_perm(STEER),
         "refresh_seconds": REFRESH_SECONDS,
         "stats": stats,
@@ -243,17 +244,24 @@ def queue_dashboard(request: HttpRequest) -> HttpResponse:
 def _steer(
     request: HttpRequest, pk: int, service: Callable[..., Notification], done: str
 ) -> HttpResponseRedirect:
-    """Call one steering service and come back to the dashboard with what happened: a refused
+    """Call one steering service and come back to the dashboard with what happened (`done`, a
+    translated sentence about `%(notification)s`, which may name `%(seconds)s`, the dispatch
+    interval): a refused
     transition (already retried, already sent) or an unknown id is a message, never an error page."""
     user = request.user
     assert isinstance(user, User)  # admin_view let only an active staff user through
     try:
         notification = service(notification_id=pk, by=user)
     except DomainError as exc:
-        messages.error(request, f"Notification {pk}: {exc.detail}")
+        messages.error(request, gettext("Notification %(id)s: %(detail)s") % {"id": pk, "detail": exc.detail})
     else:
+        named = gettext("Notification %(id)s (%(kind)s, %(channel)s)") % {
+            "id": pk,
+            "kind": notification.get_kind_display(),
+            "channel": notification.channel,
+        }
         messages.success(
-            request, f"Notification {pk} ({notification.get_kind_display()}, {notification.channel}) {done}"
+            request, done % {"notification": named, "seconds": settings.DISPATCH_INTERVAL_SECONDS}
         )
     return redirect("admin-queue")
 
@@ -265,11 +273,18 @@ def queue_retry(request: HttpRequest, pk: int) -> HttpResponseRedirect:
         request,
         pk,
         steering.notification_retry,
-        f"is pending again, due now: the dispatcher picks it up within {settings.DISPATCH_INTERVAL_SECONDS} s.",
+        gettext(
+            "%(notification)s is pending again, due now: the dispatcher picks it up within %(seconds)s s."
+        ),
     )
 
 
 @require_POST
 @permission_required(STEER, raise_exception=True)
 def queue_cancel(request: HttpRequest, pk: int) -> HttpResponseRedirect:
-    return _steer(request, pk, steering.notification_cancel, "is cancelled: it will not be sent.")
+    return _steer(
+        request,
+        pk,
+        steering.notification_cancel,
+        gettext("%(notification)s is cancelled: it will not be sent."),
+    )

@@ -509,3 +509,11 @@ def test_the_admin_index_links_to_the_dashboard_above_the_app_list():
     html = response.content.decode()
     assert f'href="{URL}"' in html
     assert html.index(f'href="{URL}"') < html.index('href="/admin/notifications/notification/"')
+
+
+def test_the_page_speaks_the_operators_language(staff):
+    response = staff.get(URL, headers={"accept-language": "es"})
+    html = response.content.decode()
+    assert response.headers["Content-Language"] == "es"
+    assert "Cola de recordatorios" in html and "Mensajes vencidos más antiguos" in html
+    assert "Reminder queue" not in html
