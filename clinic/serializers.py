@@ -87,7 +87,8 @@ class TokenOut(Shape):
 
 
 class ProfileOut(Shape):
-    # A patient's contact details and consents; null for the other roles.
+    # A patient's contact details and consents, a specialist's phone and alerts; null for the
+    # fields of the other roles.
 
     id = serializers.IntegerField(source="pk")
     email = serializers.EmailField()
@@ -100,11 +101,17 @@ class ProfileOut(Shape):
     language = serializers.ChoiceField(choices=Language.choices, source="patient.language", allow_null=True)
     sms_opt_in = serializers.BooleanField(source="patient.sms_opt_in", allow_null=True)
     email_opt_in = serializers.BooleanField(source="patient.email_opt_in", allow_null=True)
+    sms_alerts = serializers.BooleanField(
+        source="specialist.sms_alerts",
+        allow_null=True,
+        help_text="Specialists: visits changed in the next 48 h.",
+    )
+    email_alerts = serializers.BooleanField(source="specialist.email_alerts", allow_null=True)
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_phone(self, user: User) -> str | None:
-        patient = getattr(user, "patient", None)
-        return str(patient.phone) if patient and patient.phone else None
+        person = getattr(user, "patient", None) or getattr(user, "specialist", None)
+        return str(person.phone) if person and person.phone else None
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_timezone(self, user: User) -> str | None:
@@ -121,6 +128,8 @@ class ProfileIn(serializers.Serializer):
     language = serializers.ChoiceField(choices=Language.choices, required=False)
     sms_opt_in = serializers.BooleanField(required=False)
     email_opt_in = serializers.BooleanField(required=False)
+    sms_alerts = serializers.BooleanField(required=False, help_text="Specialists only.")
+    email_alerts = serializers.BooleanField(required=False, help_text="Specialists only.")
 
 
 class SpecialtyOut(Shape):
@@ -152,7 +161,8 @@ class LicenseSerializer(serializers.Serializer):
 
 
 class SpecialistOut(Shape):
-    # `email` and `licenses` only for admins (the view puts `show_private` in the context).
+    # `email`, `licenses`, `phone` and the alerts only for admins (the view puts `show_private`
+    # in the context).
 
     id = serializers.IntegerField(source="pk")
     first_name = serializers.CharField(source="user.first_name")
@@ -166,6 +176,9 @@ class SpecialistOut(Shape):
     visit_types = serializers.SerializerMethodField()
     email = serializers.SerializerMethodField(help_text="Admins only; null for others.")
     licenses = serializers.SerializerMethodField(help_text="Admins only; null for others.")
+    phone = serializers.SerializerMethodField(help_text="Admins only; null for others.")
+    sms_alerts = serializers.SerializerMethodField(help_text="Admins only; null for others.")
+    email_alerts = serializers.SerializerMethodField(help_text="Admins only; null for others.")
 
     def _private(self) -> bool:
         return bool(self.context.get("show_private", False))
@@ -186,6 +199,18 @@ class SpecialistOut(Shape):
     @extend_schema_field(serializers.EmailField(allow_null=True))
     def get_email(self, specialist: Specialist) -> str | None:
         return specialist.user.email if self._private() else None
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_phone(self, specialist: Specialist) -> str | None:
+        return str(specialist.phone) if self._private() and specialist.phone else None
+
+    @extend_schema_field(serializers.BooleanField(allow_null=True))
+    def get_sms_alerts(self, specialist: Specialist) -> bool | None:
+        return specialist.sms_alerts if self._private() else None
+
+    @extend_schema_field(serializers.BooleanField(allow_null=True))
+    def get_email_alerts(self, specialist: Specialist) -> bool | None:
+        return specialist.email_alerts if self._private() else None
 
     @extend_schema_field(LicenseSerializer(many=True, allow_null=True))
     def get_licenses(self, specialist: Specialist) -> list[dict[str, Any]] | None:
@@ -235,6 +260,9 @@ class SpecialistPatch(SpecialistIn):
     email = None  # type: ignore[assignment]
     password = None  # type: ignore[assignment]
     is_active = serializers.BooleanField(required=False)
+    phone = PhoneNumberField(required=False, allow_blank=True)
+    sms_alerts = serializers.BooleanField(required=False)
+    email_alerts = serializers.BooleanField(required=False)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         refused = {

@@ -44,7 +44,9 @@ class LicenseInput:
 # What the audit trail copies of a change to a person: consents and switches. Everything else
 # (names, phone, email, state, timezone, password, bio) it names without copying: the trail is
 # read by operators and kept longer than the records it describes.
-AUDITED_VALUES = frozenset({"sms_opt_in", "email_opt_in", "accepting_new_patients", "is_active"})
+AUDITED_VALUES = frozenset(
+    {"sms_opt_in", "email_opt_in", "sms_alerts", "email_alerts", "accepting_new_patients", "is_active"}
+)
 
 
 def _audit_change(
@@ -202,19 +204,30 @@ def tokens_purge_expired() -> int:
 
 
 PATIENT_FIELDS = frozenset({"phone", "state", "timezone", "language", "sms_opt_in", "email_opt_in"})
+# A specialist's phone and alerts of changes to their visits in the next 48 hours.
+SPECIALIST_CONTACT_FIELDS = frozenset({"phone", "sms_alerts", "email_alerts"})
 USER_FIELDS = frozenset({"first_name", "last_name"})
+
+
+def _own_fields(user: User) -> frozenset[str]:
+    if user.role == User.Role.PATIENT:
+        return PATIENT_FIELDS
+    if user.role == User.Role.SPECIALIST:
+        return SPECIALIST_CONTACT_FIELDS
+    return frozenset()
 
 
 @transaction.atomic
 def profile_update(*, user: User, changes: dict[str, Any], by: User | None = None) -> User:
     """Change a profile (the caller's own through `me/`; `by` another, an admin's, in the Django
-    admin). Only patients have contact details and consents. The audit trail names the fields
-    that changed and copies only the consents."""
-    patient_changes = {k: v for k, v in changes.items() if k in PATIENT_FIELDS}
-    if patient_changes and user.role != User.Role.PATIENT:
+    admin). Patients have contact details and consents, specialists a phone and their alerts.
+    The audit trail names the fields that changed and copies only the consents."""
+    person_changes = {k: v for k, v in changes.items() if k in PATIENT_FIELDS | SPECIALIST_CONTACT_FIELDS}
+    refused = sorted(person_changes.keys() - _own_fields(user))
+    if refused:
         raise InvalidInput(
-            "Only patients have contact details and consents.",
-            fields={k: ["Only patients have this field."] for k in patient_changes},
+            "These fields are not part of your profile.",
+            fields={k: ["Not a field of this profile."] for k in refused},
         )
     by = by or user
     user_changes = {k: v for k, v in changes.items() if k in USER_FIELDS}
@@ -223,14 +236,16 @@ def profile_update(*, user: User, changes: dict[str, Any], by: User | None = Non
             setattr(user, key, value)
         user.save(update_fields=list(user_changes))
         _audit_change(by, "user.updated", user, {}, user_changes)
-    if patient_changes:
+    if person_changes and user.role == User.Role.PATIENT:
         patient = Patient.objects.select_for_update().get(user=user)
-        before = {name: getattr(patient, name) for name in patient_changes}
-        for key, value in patient_changes.items():
+        before = {name: getattr(patient, name) for name in person_changes}
+        for key, value in person_changes.items():
             setattr(patient, key, value)
-        patient.save(update_fields=list(patient_changes))
-        patient_contact_changed.send(sender=Patient, patient=patient, changed=frozenset(patient_changes))
-        _audit_change(by, "patient.updated", patient, before, patient_changes)
+        patient.save(update_fields=list(person_changes))
+        patient_contact_changed.send(sender=Patient, patient=patient, changed=frozenset(person_changes))
+        _audit_change(by, "patient.updated", patient, before, person_changes)
+    elif person_changes:
+        specialist_update(specialist=user.specialist, changes=person_changes, by=by)
     return user
 
 
@@ -318,7 +333,9 @@ def specialist_onboard(
     return specialist
 
 
-SPECIALIST_FIELDS = frozenset({"credentials", "bio", "timezone", "accepting_new_patients", "is_active"})
+SPECIALIST_FIELDS = frozenset(
+    {"credentials", "bio", "timezone", "accepting_new_patients", "is_active", *SPECIALIST_CONTACT_FIELDS}
+)
 
 
 @transaction.atomic
@@ -346,6 +363,10 @@ def specialist_update(
     if own_changes:
         for key, value in own_changes.items():
             setattr(specialist, key, value)
+        if specialist.sms_alerts and not specialist.phone:
+            raise InvalidInput(
+                "Alerts by SMS need a phone number.", fields={"sms_alerts": ["Add a phone number first."]}
+            )
         specialist.save(update_fields=list(own_changes))
     if "specialties" in changes:
         specialist.specialties.set(changes["specialties"])

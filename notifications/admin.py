@@ -17,7 +17,7 @@ from django.http import HttpRequest
 from clinic.models import User
 from core.admin import Audited, ViewOnly
 from core.errors import DomainError
-from notifications.models import DispatcherRun, Notification
+from notifications.models import DispatcherRun, Notification, SmsOptOut
 from notifications.privacy import mask_contacts, mask_recipient
 from notifications.services import steering
 
@@ -147,3 +147,18 @@ class NotificationInline(MaskedContacts, ViewOnly, admin.TabularInline):
 @admin.register(DispatcherRun)
 class DispatcherRunAdmin(ViewOnly, Audited, admin.ModelAdmin):
     list_display = ["name", "last_run_at", "claimed", "reclaimed"]
+
+
+@admin.register(SmsOptOut)
+class SmsOptOutAdmin(ViewOnly, Audited, admin.ModelAdmin):
+    """Numbers that replied STOP. View only: Twilio blocks them until they reply START, which
+    is the only way out (a row deleted here would not lift Twilio's block)."""
+
+    list_display = ["masked_phone", "at"]
+    fields = ("masked_phone", "at")
+    readonly_fields = fields
+    search_fields = ["=phone"]  # an operator who has the whole number may check it
+
+    @admin.display(description="phone")
+    def masked_phone(self, opt_out: SmsOptOut) -> str:
+        return mask_recipient(opt_out.phone)

@@ -26,7 +26,15 @@ class BookingAdmin(ViewOnly, Audited, admin.ModelAdmin):
     the admin's "Book a visit for a patient", "Move visit" and "Cancel visit" are forms of
     their own calling those services (web/staff.py)."""
 
-    list_display = ["id", "patient", "slot", "status", "created_at", "cancelled_by"]
+    list_display = [
+        "id",
+        "patient",
+        "slot",
+        "status",
+        "attendance_confirmed_at",
+        "created_at",
+        "cancelled_by",
+    ]
     list_filter = ["status", "cancelled_by", ("created_at", admin.DateFieldListFilter)]
     search_fields = [
         "patient__user__email",

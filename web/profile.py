@@ -19,6 +19,7 @@ from clinic import serializers as clinic_serializers
 from clinic.models import Patient
 from clinic.services import profile_update
 from core.errors import DomainError
+from notifications.services.consent import phone_blocked
 from web.accounts import INVALID, _zone_choices
 from web.patient import errors_from, patient_required, set_choices, signed_in_patient
 
@@ -113,7 +114,7 @@ def profile(request: HttpRequest) -> HttpResponse:
                 translation.activate(form.validated["language"])
                 messages.success(request, _("Your profile is saved."))
                 return redirect("web:profile")
-        return render(request, "web/patient/profile.html", {"form": form}, status=INVALID)
+        return render(request, "web/patient/profile.html", _context(patient, form), status=INVALID)
     initial = {
         "first_name": user.first_name,
         "last_name": user.last_name,
@@ -124,4 +125,9 @@ def profile(request: HttpRequest) -> HttpResponse:
         "email_opt_in": patient.email_opt_in,
         "sms_opt_in": patient.sms_opt_in,
     }
-    return render(request, "web/patient/profile.html", {"form": ProfileForm(initial=initial)})
+    return render(request, "web/patient/profile.html", _context(patient, ProfileForm(initial=initial)))
+
+
+def _context(patient: Patient, form: ProfileForm) -> dict[str, Any]:
+    # A number that replied STOP is blocked by Twilio whatever the box says: only START lifts it.
+    return {"form": form, "number_blocked": patient.sms_opt_in and phone_blocked(str(patient.phone))}

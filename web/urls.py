@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, reverse_lazy
 
-from web import accounts, dashboard, language, patient, profile, specialist, time_off, views, visits
+from web import accounts, alerts, dashboard, language, patient, profile, specialist, time_off, views, visits
 
 pages = [
     path("", views.home, name="home"),
@@ -46,6 +46,7 @@ pages = [
     path("visits/", visits.visits, name="visits"),
     path("visits/<int:pk>/", visits.visit, name="visit"),
     path("visits/<int:pk>/cancel/", visits.visit_cancel, name="visit_cancel"),
+    path("visits/<int:pk>/attend/", visits.visit_attend, name="visit_attend"),
     path("visits/<int:pk>/reschedule/", visits.visit_reschedule, name="visit_reschedule"),
     path("visits/<int:pk>/calendar.ics", visits.visit_calendar, name="visit_calendar"),
     path("profile/", profile.profile, name="profile"),
@@ -57,6 +58,7 @@ pages = [
     path("hours/<int:pk>/", specialist.hours_edit, name="hours_edit"),
     path("hours/<int:pk>/delete/", specialist.hours_delete, name="hours_delete"),
     path("time-off/", time_off.time_off_page, name="time_off"),
+    path("alerts/", alerts.alerts, name="alerts"),
     path("time-off/<int:pk>/delete/", time_off.time_off_delete, name="time_off_delete"),
 ]
 

@@ -121,6 +121,21 @@ def visit_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("web:visit", pk=booking.pk)
 
 
+@patient_required
+@require_POST
+def visit_attend(request: HttpRequest, pk: int) -> HttpResponse:
+    """The patient says they will attend (as replying 1 to a reminder does)."""
+    booking = _booking(request, pk)
+    assert isinstance(request.user, User)
+    try:
+        bookings.booking_confirm_attendance(booking=booking, by=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.detail)
+        return _visit_page(request, _booking(request, pk), status=exc.status)
+    messages.success(request, _("Thank you: your specialist will see that you will attend."))
+    return redirect("web:visit", pk=booking.pk)
+
+
 class RescheduleForm(forms.Form):
     slot = forms.TypedChoiceField(label=_("New time"), coerce=int, widget=forms.RadioSelect)
 

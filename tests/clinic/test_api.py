@@ -51,6 +51,8 @@ def test_register_creates_a_patient_and_returns_a_working_token(anon):
         "language": "en",
         "sms_opt_in": True,
         "email_opt_in": True,
+        "sms_alerts": None,
+        "email_alerts": None,
     }
 
 
@@ -442,3 +444,64 @@ def test_turning_password_sign_in_off_in_the_django_admin_revokes_every_token(cl
     assert client_for(None).get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {token}").status_code == 401
     event = AuditEvent.objects.get(action="token_revoked")
     assert event.after == {"reason": "password_disabled", "tokens": 1}
+
+
+def test_a_specialist_sets_their_phone_and_alerts_on_their_profile(specialist_client, specialist):
+    response = specialist_client.patch(
+        "/api/v1/me/", {"phone": "+13125550142", "sms_alerts": True, "email_alerts": False}, format="json"
+    )
+
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert (body["phone"], body["sms_alerts"], body["email_alerts"]) == ("+13125550142", True, False)
+    assert (body["sms_opt_in"], body["state"]) == (None, None)
+    specialist.refresh_from_db()
+    assert (str(specialist.phone), specialist.sms_alerts, specialist.email_alerts) == (
+        "+13125550142",
+        True,
+        False,
+    )
+
+
+def test_sms_alerts_need_a_phone(specialist_client, specialist):
+    response = specialist_client.patch("/api/v1/me/", {"sms_alerts": True}, format="json")
+
+    assert (response.status_code, list(response.json()["fields"])) == (400, ["sms_alerts"])
+    specialist.refresh_from_db()
+    assert specialist.sms_alerts is False
+
+
+def test_a_patient_has_no_alerts_to_set(patient_client):
+    response = patient_client.patch("/api/v1/me/", {"sms_alerts": True}, format="json")
+
+    assert (response.status_code, list(response.json()["fields"])) == (400, ["sms_alerts"])
+
+
+def test_a_specialist_has_no_consents_of_a_patient_to_set(specialist_client):
+    response = specialist_client.patch("/api/v1/me/", {"sms_opt_in": True}, format="json")
+
+    assert (response.status_code, list(response.json()["fields"])) == (400, ["sms_opt_in"])
+
+
+def test_an_admin_sees_a_specialists_phone_and_alerts(admin_client, specialist):
+    specialist.phone = "+13125550142"
+    specialist.save()
+
+    body = admin_client.get(f"/api/v1/specialists/{specialist.pk}/").json()
+
+    assert (body["phone"], body["sms_alerts"], body["email_alerts"]) == ("+13125550142", False, True)
+
+
+def test_anyone_else_sees_none_of_them(anon, specialist):
+    body = anon.get(f"/api/v1/specialists/{specialist.pk}/").json()
+
+    assert (body["phone"], body["sms_alerts"], body["email_alerts"]) == (None, None, None)
+
+
+def test_an_admin_sets_a_specialists_alerts(admin_client, specialist):
+    response = admin_client.patch(
+        f"/api/v1/specialists/{specialist.pk}/", {"phone": "+13125550142", "sms_alerts": True}, format="json"
+    )
+
+    assert response.status_code == 200, response.json()
+    assert (response.json()["phone"], response.json()["sms_alerts"]) == ("+13125550142", True)

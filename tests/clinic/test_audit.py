@@ -221,6 +221,7 @@ def test_deactivating_a_specialist_in_the_django_admin_goes_through_the_service(
         "bio": "",
         "timezone": "America/New_York",
         "accepting_new_patients": "on",
+        "email_alerts": "on",
         "specialties": [s.pk for s in specialist.specialties.all()],
         "visit_types": [v.pk for v in specialist.visit_types.all()],
         "licenses-TOTAL_FORMS": "1",

@@ -281,3 +281,14 @@ def test_a_corrected_email_on_the_user_page_readdresses_unsent_emails(client, op
     assert set(
         Notification.objects.filter(booking=booking, channel="sms").values_list("recipient", flat=True)
     ) == {str(patient.phone)}
+
+
+def test_numbers_that_replied_stop_are_listed_masked(client, operator):
+    from notifications.models import SmsOptOut
+
+    SmsOptOut.objects.create(phone="+12125550199")
+
+    page = client.get("/admin/notifications/smsoptout/").content.decode()
+
+    assert "********0199" in page
+    assert "+12125550199" not in page

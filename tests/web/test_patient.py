@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from clinic.models import User
 from core.models import AuditEvent
+from notifications.models import SmsOptOut
 from scheduling.models import Booking, Slot
 from scheduling.services import bookings
 from tests.factories import BookingFactory, FollowUpFactory, PatientFactory, SlotFactory, SpecialistFactory
@@ -420,3 +421,41 @@ def test_a_signed_in_patient_keeps_their_profile_zone_over_the_browsers(patient_
 def test_every_page_tells_the_server_the_browsers_zone_by_a_script_file(client):
     page = client.get("/").content.decode()
     assert re.search(r'<script src="/static/web/zone[^"]*\.js" defer>', page)
+
+
+def test_a_patient_says_they_will_attend_on_the_visit_page(patient_web, doctor):
+    slot = SlotFactory(specialist=doctor, start=_at(3))
+    _book(patient_web, slot)
+    booking = Booking.objects.get(slot=slot)
+    assert "I will attend" in patient_web.get(f"/visits/{booking.pk}/").content.decode()
+
+    response = patient_web.post(f"/visits/{booking.pk}/attend/", follow=True)
+
+    booking.refresh_from_db()
+    assert booking.attendance_confirmed_at is not None
+    page = response.content.decode()
+    assert "You said you will attend" in page and "I will attend</button>" not in page
+
+
+def test_attending_a_cancelled_visit_says_why_it_cannot(patient_web, patient):
+    booking = BookingFactory(patient=patient, status=Booking.Status.CANCELLED)
+
+    response = patient_web.post(f"/visits/{booking.pk}/attend/")
+
+    assert response.status_code == 409
+    booking.refresh_from_db()
+    assert booking.attendance_confirmed_at is None
+
+
+def test_attending_someone_elses_visit_answers_404(patient_web):
+    assert patient_web.post(f"/visits/{BookingFactory().pk}/attend/").status_code == 404
+
+
+def test_a_phone_that_replied_stop_is_told_to_text_start(patient_web, patient):
+    SmsOptOut.objects.create(phone=str(patient.phone))
+    patient.sms_opt_in = True
+    patient.save()
+
+    page = patient_web.get("/profile/").content.decode()
+
+    assert "text START" in page

@@ -474,3 +474,33 @@ def test_the_change_form_on_the_conflict_page_cancels_nothing(client, doctor):
     page = client.post("/time-off/", _keyed(data)).content.decode()
     change = page.split('id="change-heading"')[1].split("</form>")[0]
     assert 'name="cancel_conflicting"' in change and 'value="True"' not in change
+
+
+def test_the_week_shows_who_said_they_will_attend(client, doctor):
+    start = (timezone.now() + dt.timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
+    _booked(doctor, start, attendance_confirmed_at=timezone.now())
+
+    assert "Said they will attend" in client.get("/week/").content.decode()
+
+
+def test_a_specialist_sets_their_alerts(client, doctor):
+    response = client.post("/alerts/", {"email_alerts": "", "sms_alerts": "on", "phone": "+13125550142"})
+
+    assert response.status_code == 302
+    doctor.refresh_from_db()
+    assert (doctor.email_alerts, doctor.sms_alerts, str(doctor.phone)) == (False, True, "+13125550142")
+
+
+def test_text_alerts_without_a_phone_answer_400_beside_the_phone(client, doctor):
+    response = client.post("/alerts/", {"email_alerts": "on", "sms_alerts": "on", "phone": ""})
+
+    assert response.status_code == 400
+    assert "Text alerts need a mobile phone." in response.content.decode()
+    doctor.refresh_from_db()
+    assert doctor.sms_alerts is False
+
+
+def test_the_alerts_page_is_the_specialists(client, patient):
+    client.force_login(patient.user)
+
+    assert client.get("/alerts/").status_code == 404

@@ -129,7 +129,8 @@ def test_on_a_phone_a_specialist_marks_a_visit_that_has_started(phone_page, sign
     )
     now = timezone.now().replace(second=0, microsecond=0)
     started = _booked(doctor, now - dt.timedelta(minutes=20), "Maya", "Numbness in the left hand")
-    _booked(doctor, now + dt.timedelta(hours=26), "Omar", "Headaches every morning")
+    omar = _booked(doctor, now + dt.timedelta(hours=26), "Omar", "Headaches every morning")
+    Booking.objects.filter(pk=omar.pk).update(attendance_confirmed_at=now)  # he replied 1
     consult = VisitType.objects.get(slug="consult")
     SlotFactory(specialist=doctor, visit_type=consult, start=now + dt.timedelta(hours=50))
     RuleFactory(
@@ -145,12 +146,17 @@ def test_on_a_phone_a_specialist_marks_a_visit_that_has_started(phone_page, sign
 
     page.goto("/week/")
     expect(page.get_by_role("main")).to_contain_text("Headaches every morning")
+    expect(page.get_by_role("main")).to_contain_text("Said they will attend")
     _check(page, axe_check, screenshot, "specialist-week")
     page.get_by_role("button", name="Mark Maya's visit completed").click()
     expect(page.get_by_role("status")).to_contain_text("Maya's visit is marked completed")
     started.refresh_from_db()
     assert started.status == Booking.Status.COMPLETED
 
-    for path, name in (("/hours/", "specialist-hours"), ("/time-off/", "specialist-time-off")):
+    for path, name in (
+        ("/hours/", "specialist-hours"),
+        ("/time-off/", "specialist-time-off"),
+        ("/alerts/", "specialist-alerts"),
+    ):
         page.goto(path)
         _check(page, axe_check, screenshot, name)
