@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import zoneinfo
 
+from clinic.models import Patient
 from notifications.models import PATIENT, SPECIALIST, Notification
 from notifications.rendering import Message, clinic_context, message_context, render_message
 from notifications.sql import ToSend
@@ -73,13 +74,16 @@ def message(read: ToSend) -> Message:
         return render_message(channel=read.channel, kind=f"specialist/{read.kind}", data=data)
     kind = f"reply_{read.variant}" if read.kind == Kind.REPLY else read.kind
     if read.start is None or read.patient_timezone is None:
-        return render_message(channel=read.channel, kind=kind, data=clinic_context())
+        # An answer about no visit: in the language of the patient whose number it is.
+        language = Patient.objects.filter(phone=read.recipient).values_list("language", flat=True).first()
+        return render_message(channel=read.channel, kind=kind, data=clinic_context(language=language))
     nonce = read.video_nonce
     data = message_context(
         start=read.start,
         patient_timezone=zoneinfo.ZoneInfo(read.patient_timezone),
         doctor_last_name=read.specialist_last_name or "",
         join_url=video.join_url_of(nonce, video.Participant.PATIENT) if nonce else None,
+        language=read.patient_language,
     )
     data["visit_url"] = f"{data['visits_url']}{read.booking_id}/"  # the visit's page (web/)
     return render_message(channel=read.channel, kind=kind, data=data)

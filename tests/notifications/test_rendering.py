@@ -251,3 +251,31 @@ def test_emails_link_the_patients_pages_and_those_pages_exist(settings):
     assert "https://clinic.example/visits/" in confirmed.text and "/visits/" in confirmed.html
     assert "https://clinic.example/find/" in cancelled.text and "/find/" in cancelled.html
     assert resolve("/visits/").url_name and resolve("/find/").url_name  # pages, not 404s
+
+
+def test_the_send_renders_a_spanish_patients_messages_in_spanish(realistic):
+    patient = PatientFactory(language="es")
+    booking = bookings.booking_create(user=patient.user, slot_id=SlotFactory().pk).booking
+
+    reminder = Notification.objects.filter(booking=booking, kind="reminder", channel="sms").first()
+    email = Notification.objects.get(booking=booking, kind="booking_confirmed", channel="email")
+
+    assert "Responda 1 si asiste, 2 para cambiar" in render(reminder).text
+    assert "Hola" in render(email).text
+
+
+def test_an_answer_about_no_visit_speaks_the_language_of_the_number(realistic):
+    PatientFactory(phone="+12125550177", language="es")
+    sql.insert_pending(
+        subject="inbound:SM1",
+        audience="patient",
+        booking_id=None,
+        messages=[("reply", 0, dt.datetime.now(dt.UTC))],
+        recipients={"sms": "+12125550177"},
+        now=dt.datetime.now(dt.UTC),
+        variant="no_visit",
+    )
+
+    text = render(Notification.objects.get(subject="inbound:SM1")).text
+
+    assert "no tiene citas pendientes" in text
