@@ -105,7 +105,7 @@ def test_a_booking_is_confirmed_by_sms_and_email_through_beat_and_a_worker(pipel
                 "Body": (
                     f"{settings.CLINIC_NAME}: visit with Dr. {slot.specialist.user.last_name} "
                     f"on {start:%a %b %-d, %-I:%M %p %Z}. Join: {booking['video']['join_url']} "
-                    "Reply STOP to opt out"
+                    "STOP to opt out"
                 ),
                 "MessagingServiceSid": MESSAGING_SERVICE_SID,
                 "StatusCallback": settings.PUBLIC_BASE_URL + STATUS_CALLBACK,
