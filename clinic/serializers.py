@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.validators import slug_re
 from django.utils import timezone
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import extend_schema_field
 from localflavor.us.us_states import US_STATES
 from phonenumber_field.serializerfields import PhoneNumberField
@@ -293,6 +294,17 @@ class CaregiverIn(serializers.Serializer):
             message = "Give a phone number or an email address."
             raise serializers.ValidationError({"phone": [message], "email": [message]}, code="required")
         return attrs
+
+
+class CaregiverInSchema(OpenApiSerializerExtension):
+    # Neither field is required alone, one of them is: the schema says so (`anyOf`), so that a
+    # client generated from it knows, rather than learning it from a 400.
+    target_class = CaregiverIn
+
+    def map_serializer(self, auto_schema: Any, direction: Any) -> Any:
+        schema = auto_schema._map_basic_serializer(self.target, direction)
+        schema["anyOf"] = [{"required": ["phone"]}, {"required": ["email"]}]
+        return schema
 
 
 class CaregiverOut(Shape):

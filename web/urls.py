@@ -48,6 +48,8 @@ pages = [
     path("visits/<int:pk>/reschedule/", visits.visit_reschedule, name="visit_reschedule"),
     path("visits/<int:pk>/calendar.ics", visits.visit_calendar, name="visit_calendar"),
     path("profile/", profile.profile, name="profile"),
+    path("profile/caregivers/", caregivers.caregivers, name="caregivers"),
+    path("profile/caregivers/<int:pk>/remove/", caregivers.caregiver_delete, name="caregiver_delete"),
     path("caregivers/consent/<str:token>/", caregivers.consent, name="caregiver_consent"),
     # The specialist's workspace (web/specialist.py).
     path("week/", specialist.week, name="week"),
