@@ -1,4 +1,4 @@
-"""Accounts and catalogue endpoints: thin views over clinic's services and selectors."""
+"""Accounts, catalogue and caregivers endpoints: thin views over clinic's services and selectors."""
 
 from __future__ import annotations
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.validators import slug_re
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import extend_schema_field
 from localflavor.us.us_states import US_STATES
@@ -291,7 +292,7 @@ class CaregiverIn(serializers.Serializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if not attrs.get("phone") and not attrs.get("email"):
-            message = "Give a phone number or an email address."
+            message = _("Give a phone number or an email address.")
             raise serializers.ValidationError({"phone": [message], "email": [message]}, code="required")
         return attrs
 
