@@ -27,6 +27,7 @@ router.register("availability-rules", scheduling_api.AvailabilityRuleViewSet, ba
 router.register("time-off", scheduling_api.TimeOffViewSet, basename="time-off")
 router.register("admin/notifications", notifications_api.NotificationViewSet, basename="admin-notification")
 router.register("admin/audit", audit.AuditEventViewSet, basename="admin-audit")
+router.register("me/caregivers", clinic_api.CaregiverViewSet, basename="caregiver")
 
 
 def exact(patterns: Iterable[URLPattern | URLResolver]) -> list[URLPattern | URLResolver]:

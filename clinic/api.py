@@ -1,4 +1,4 @@
-"""Accounts and catalogue endpoints: thin views over clinic's services and selectors."""
+"""Accounts, catalogue and caregivers endpoints: thin views over clinic's services and selectors."""
 
 from __future__ import annotations
 
@@ -12,15 +12,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from clinic import selectors, serializers, services
+from clinic import caregivers, selectors, serializers, services
 from clinic.access import caller
 from clinic.authentication import TokenAuthentication
-from clinic.models import Specialist, Specialty, VisitType
+from clinic.models import Caregiver, Specialist, Specialty, VisitType
 from core.api import throttling
 from core.api.openapi import FOUND, SIGNED_IN, operation
 from core.api.parsers import JSONParser
 from core.api.validation import validated
-from core.permissions import IsAdminOrReadOnly, is_admin
+from core.permissions import IsAdminOrReadOnly, IsPatient, is_admin
 
 
 class CredentialsView(APIView):
@@ -153,3 +153,45 @@ class SpecialistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         return self._out(
             services.specialist_update(specialist=specialist, changes=changes, by=caller(request))
         )
+
+
+@extend_schema_view(
+    list=operation("The caller's caregivers (patients)", serializers.CaregiverOut, *FOUND),
+    create=operation(
+        "Name a caregiver: each address is sent its consent request",
+        serializers.CaregiverOut,
+        *SIGNED_IN,
+        request=serializers.CaregiverIn,
+        status=201,
+        description="A caregiver's phone gets messages once it replied YES, its email once it "
+        "consented by its link (then `active`). Their contact cannot be changed: remove them and "
+        "add them again. At most five per patient (400 `too_many_caregivers`); one per phone and "
+        "per email (400 `caregiver_exists`).",
+    ),
+    destroy=operation("Remove a caregiver: they get nothing more", None, *FOUND, status=204),
+)
+class CaregiverViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
+    permission_classes = [IsPatient]
+    parser_classes = [JSONParser]
+    serializer_class = serializers.CaregiverOut
+    queryset = Caregiver.objects.none()  # the model, for the schema; get_queryset scopes it
+    http_method_names = ["get", "post", "delete", "head", "options"]
+
+    def get_queryset(self) -> QuerySet[Caregiver]:
+        # Only the caller's own: another patient's id answers 404.
+        return selectors.caregiver_list(patient=caller(self.request).patient)
+
+    def create(self, request: Request) -> Response:
+        fields = validated(serializers.CaregiverIn, request.data)
+        caregiver = caregivers.caregiver_add(
+            patient=caller(request).patient,
+            name=fields["name"],
+            relationship=fields["relationship"],
+            phone=str(fields.get("phone") or ""),
+            email=fields.get("email") or "",
+        )
+        return Response(serializers.CaregiverOut(caregiver).data, status=status.HTTP_201_CREATED)
+
+    def destroy(self, request: Request, pk: str | None = None) -> Response:
+        caregivers.caregiver_remove(caregiver=self.get_object(), by=caller(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)

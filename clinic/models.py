@@ -173,3 +173,65 @@ class StateLicense(models.Model):
 
     def __str__(self) -> str:
         return f"{self.state} {self.number} (until {self.expires_on})"
+
+
+class Caregiver(models.Model):
+    """Someone a patient names to receive the confirmations and reminders of their visits too,
+    never anything clinical (no reason, no join link).
+
+    Every address consents for itself before it gets a message about a visit: the phone by
+    replying YES to the consent request, the email by the link in its consent email; each
+    consent is kept with its time, per address, and named in the audit trail. Either side can
+    stop it: the patient by removing the caregiver, the caregiver by replying STOP or by the
+    stop button of the consent page (then `stopped`, for good: the patient adds them again to
+    ask anew). A caregiver's contact is never edited, since a consent belongs to the address
+    that gave it: to re-address one, remove them and add them again.
+    """
+
+    class Status(models.TextChoices):
+        PENDING_CONSENT = "pending_consent", _("Waiting for consent")
+        ACTIVE = "active", _("Active")
+        STOPPED = "stopped", _("Stopped")
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="caregivers")
+    name = models.CharField(max_length=100)
+    relationship = models.CharField(max_length=50, blank=True)
+    phone = PhoneNumberField(blank=True)
+    email = models.EmailField(blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING_CONSENT)
+    phone_consented_at = models.DateTimeField(null=True, blank=True)
+    email_consented_at = models.DateTimeField(null=True, blank=True)
+    # The consent link's token is derived from this nonce (clinic.caregivers), as join links
+    # are: the nonce lets the email be rendered when it is sent, the digest finds the caregiver
+    # from the link, and a copy of the database alone holds no working link.
+    consent_nonce = models.CharField(max_length=32)
+    consent_token_sha256 = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(phone="") | ~models.Q(email=""), name="caregiver_phone_or_email"
+            ),
+            # One consent request per number and per address for a patient.
+            models.UniqueConstraint(
+                fields=["patient", "phone"], condition=~models.Q(phone=""), name="one_caregiver_per_phone"
+            ),
+            models.UniqueConstraint(
+                fields=["patient", "email"], condition=~models.Q(email=""), name="one_caregiver_per_email"
+            ),
+        ]
+        indexes = [
+            # Inbound YES and STOP find the caregivers of a number.
+            models.Index(fields=["phone"], condition=~models.Q(phone=""), name="caregiver_phone"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_status_display()})"
+
+    @property
+    def consented_at(self) -> dt.datetime | None:
+        """When the first of its addresses consented."""
+        times = [at for at in (self.phone_consented_at, self.email_consented_at) if at is not None]
+        return min(times) if times else None

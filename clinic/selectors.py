@@ -7,7 +7,8 @@ import datetime as dt
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
-from clinic.models import Specialist, StateLicense
+from clinic.caregivers import token_hash
+from clinic.models import Caregiver, Patient, Specialist, StateLicense
 from core.filters import filtered
 
 
@@ -39,3 +40,18 @@ def specialist_list(
         )
         qs = qs.filter(Exists(licensed))
     return qs
+
+
+def caregiver_list(*, patient: Patient) -> QuerySet[Caregiver]:
+    """The patient's caregivers, oldest first."""
+    return Caregiver.objects.filter(patient=patient).order_by("created_at", "id")
+
+
+def caregiver_by_token(token: str) -> Caregiver | None:
+    """The caregiver whose consent link this is (with their patient's name, which its page
+    shows), or None."""
+    return (
+        Caregiver.objects.select_related("patient__user")
+        .filter(consent_token_sha256=token_hash(token))
+        .first()
+    )

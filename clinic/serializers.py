@@ -6,13 +6,15 @@ from typing import Any
 
 from django.core.validators import slug_re
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import extend_schema_field
 from localflavor.us.us_states import US_STATES
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import serializers
 from timezone_field.rest_framework import TimeZoneSerializerField
 
-from clinic.models import Language, Specialist, Specialty, User, VisitType
+from clinic.models import Caregiver, Language, Specialist, Specialty, User, VisitType
 from core.api.fields import id_field
 from core.api.shapes import Shape
 
@@ -275,3 +277,54 @@ class SpecialistPatch(SpecialistIn):
         if refused:
             raise serializers.ValidationError(refused, code="read_only")
         return attrs
+
+
+class CaregiverIn(serializers.Serializer):
+    # A caregiver's contact is never changed afterwards (a consent belongs to the address that
+    # gave it): to re-address one, remove them and add them again.
+
+    name = serializers.CharField(max_length=100)
+    relationship = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
+    phone = PhoneNumberField(
+        required=False, help_text="E.164, e.g. +12125550123. Gets messages once it replied YES."
+    )
+    email = serializers.EmailField(
+        max_length=254, required=False, help_text="Gets messages once it consented by its email's link."
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not attrs.get("phone") and not attrs.get("email"):
+            message = _("Give a phone number or an email address.")
+            raise serializers.ValidationError({"phone": [message], "email": [message]}, code="required")
+        return attrs
+
+
+class CaregiverInSchema(OpenApiSerializerExtension):
+    # Neither field is required alone, one of them is: the schema says so (`anyOf`), so that a
+    # client generated from it knows, rather than learning it from a 400.
+    target_class = CaregiverIn
+
+    def map_serializer(self, auto_schema: Any, direction: Any) -> Any:
+        schema = auto_schema._map_basic_serializer(self.target, direction)
+        schema["anyOf"] = [{"required": ["phone"]}, {"required": ["email"]}]
+        return schema
+
+
+class CaregiverOut(Shape):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    relationship = serializers.CharField()
+    phone = serializers.SerializerMethodField()
+    email = serializers.SerializerMethodField()
+    status = serializers.ChoiceField(choices=Caregiver.Status.choices)
+    consented_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the first of the caregiver's addresses consented; null before."
+    )
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_phone(self, caregiver: Caregiver) -> str | None:
+        return str(caregiver.phone) if caregiver.phone else None
+
+    @extend_schema_field(serializers.EmailField(allow_null=True))
+    def get_email(self, caregiver: Caregiver) -> str | None:
+        return caregiver.email or None

@@ -7,6 +7,11 @@ it is rendered from, the zone its times are in, and what it may say.
 - `specialist`: their alerts choices (`sms_alerts` with a phone, `email_alerts`), their own
   zone, and a link to their week: nothing of the patient (the workspace shows the reason and
   the first name; an alert needs neither). Templates `notifications/<channel>/specialist/<kind>`.
+- `caregiver:<id>`: that caregiver is still there and active, and the address the message goes
+  to consented (a consent request: it has not yet, and the caregiver has not stopped); the
+  patient's zone and language; the time, the specialist and the patient's first name, never
+  the reason or the join link, and the link of the caregiver's consent page (where they can
+  stop). Templates `notifications/<channel>/caregiver/<kind>`.
 
 A number that replied STOP gets nothing, whoever it belongs to: Twilio would refuse the message.
 The patient's messages about a booking are most of the queue, so their checks and text come
@@ -17,7 +22,13 @@ from __future__ import annotations
 
 import zoneinfo
 
-from clinic.models import Patient
+from django.conf import settings
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from clinic.caregivers import consent_token
+from clinic.models import Caregiver, Patient
 from notifications.models import PATIENT, SPECIALIST, Notification
 from notifications.rendering import Message, clinic_context, message_context, render_message
 from notifications.sql import ToSend
@@ -26,6 +37,9 @@ from scheduling.models import Booking
 
 Kind = Notification.Kind
 Channel = Notification.Channel
+CAREGIVER = "caregiver:"  # the prefix of a caregiver's audience (`caregiver_audience`)
+# How much of the patient's first name a caregiver's message carries (one SMS segment).
+PATIENT_NAME_CHARS = 20
 
 
 def accepts(read: ToSend) -> bool:
@@ -43,13 +57,31 @@ def accepts(read: ToSend) -> bool:
         if read.channel == Channel.SMS:
             return bool(specialist.sms_alerts and specialist.phone)
         return specialist.email_alerts
+    if read.audience.startswith(CAREGIVER):
+        caregiver = _caregiver(read)
+        return caregiver is not None and _caregiver_accepts(caregiver, read)
     return False
+
+
+def _caregiver_accepts(caregiver: Caregiver, read: ToSend) -> bool:
+    sms = read.channel == Channel.SMS
+    address = str(caregiver.phone) if sms else caregiver.email
+    consented = caregiver.phone_consented_at if sms else caregiver.email_consented_at
+    if not address or address != read.recipient:
+        return False
+    if read.kind == Kind.CAREGIVER_CONSENT:
+        return consented is None and caregiver.status != Caregiver.Status.STOPPED
+    if read.patient_id is not None and read.patient_id != caregiver.patient_id:
+        return False
+    return consented is not None and caregiver.status == Caregiver.Status.ACTIVE
 
 
 def can_wait(read: ToSend) -> bool:
     """Whether the message may wait out the recipient's quiet hours: a reminder, and an alert to
     a specialist; never the confirmation of what the patient just did, a cancellation, or an
     answer to a text."""
+    if read.kind == Kind.CAREGIVER_CONSENT:
+        return True  # a request to someone who asked for nothing can wait for the morning
     return read.kind == Kind.REMINDER or read.audience == SPECIALIST
 
 
@@ -58,7 +90,12 @@ def zone(read: ToSend) -> zoneinfo.ZoneInfo | None:
     if read.audience == SPECIALIST and read.booking_id is not None:
         specialist_zone: zoneinfo.ZoneInfo = _booking(read.booking_id).slot.specialist.timezone
         return specialist_zone
-    return zoneinfo.ZoneInfo(read.patient_timezone) if read.patient_timezone else None
+    if read.patient_timezone:
+        return zoneinfo.ZoneInfo(read.patient_timezone)
+    if read.audience.startswith(CAREGIVER):  # a consent request: about no booking
+        caregiver = _caregiver(read)
+        return zoneinfo.ZoneInfo(str(caregiver.patient.timezone)) if caregiver else None
+    return None
 
 
 def message(read: ToSend) -> Message:
@@ -72,6 +109,8 @@ def message(read: ToSend) -> Message:
             join_url=None,
         )
         return render_message(channel=read.channel, kind=f"specialist/{read.kind}", data=data)
+    if read.audience.startswith(CAREGIVER):
+        return _caregiver_message(read)
     kind = f"reply_{read.variant}" if read.kind == Kind.REPLY else read.kind
     if read.start is None or read.patient_timezone is None:
         # An answer about no visit: in the language of the patient whose number it is.
@@ -87,6 +126,36 @@ def message(read: ToSend) -> Message:
     )
     data["visit_url"] = f"{data['visits_url']}{read.booking_id}/"  # the visit's page (web/)
     return render_message(channel=read.channel, kind=kind, data=data)
+
+
+def _caregiver_message(read: ToSend) -> Message:
+    caregiver = _caregiver(read)
+    if caregiver is None:
+        raise LookupError(f"notification {read.id}: its caregiver is gone")
+    patient = caregiver.patient
+    # The patient's language (the caregiver has none of their own here).
+    with translation.override(read.patient_language or patient.language):
+        if read.start is None:
+            data = clinic_context()
+        else:
+            data = message_context(
+                start=read.start,
+                patient_timezone=zoneinfo.ZoneInfo(read.patient_timezone or str(patient.timezone)),
+                doctor_last_name=read.specialist_last_name or "",
+                join_url=None,  # the visit's room is the patient's
+            )
+        # The first name only, cut short enough for one SMS segment.
+        data["patient_name"] = patient.user.first_name[:PATIENT_NAME_CHARS] or _("your patient")
+        data["caregiver_name"] = caregiver.name
+        token = consent_token(caregiver)
+        data["consent_url"] = settings.PUBLIC_BASE_URL + reverse("web:caregiver_consent", args=[token])
+        return render_message(channel=read.channel, kind=f"caregiver/{read.kind}", data=data)
+
+
+def _caregiver(read: ToSend) -> Caregiver | None:
+    """The caregiver a `caregiver:<id>` message is for, if still there."""
+    caregiver_id = int(read.audience.removeprefix(CAREGIVER))
+    return Caregiver.objects.select_related("patient__user").filter(pk=caregiver_id).first()
 
 
 def _booking(booking_id: int) -> Booking:

@@ -25,6 +25,11 @@ def booking_subject(booking_id: int) -> str:
     return f"booking:{booking_id}"
 
 
+def caregiver_subject(caregiver_id: int) -> str:
+    """A caregiver's consent request is about the caregiver."""
+    return f"caregiver:{caregiver_id}"
+
+
 class Notification(models.Model):
     """One message on one channel to one audience about one subject.
 

@@ -1,5 +1,5 @@
-"""The receivers of scheduling's `booking_changed` and clinic's `patient_contact_changed`: each
-runs inside the transaction of the change it hears of."""
+"""The receivers of scheduling's `booking_changed` and clinic's `patient_contact_changed` and
+caregiver signals: each runs inside the transaction of the change it hears of."""
 
 from __future__ import annotations
 
@@ -7,9 +7,15 @@ from typing import Any
 
 from django.dispatch import receiver
 
-from clinic.models import Patient
-from clinic.signals import patient_contact_changed
-from notifications.services.writing import notifications_follow_contact, notifications_for_booking_change
+from clinic.models import Caregiver, Patient
+from clinic.signals import caregiver_added, caregiver_consented, caregiver_withdrawn, patient_contact_changed
+from notifications.services.writing import (
+    notifications_caregiver_consent_request,
+    notifications_caregiver_consented,
+    notifications_caregiver_withdrawn,
+    notifications_follow_contact,
+    notifications_for_booking_change,
+)
 from scheduling.models import Booking
 from scheduling.signals import booking_changed
 
@@ -24,3 +30,18 @@ def write_notifications(
 @receiver(patient_contact_changed, sender=Patient, dispatch_uid="notifications.patient_contact_changed")
 def follow_contact(sender: Any, patient: Patient, changed: frozenset[str], **kwargs: Any) -> None:
     notifications_follow_contact(patient=patient, changed=changed)
+
+
+@receiver(caregiver_added, sender=Caregiver, dispatch_uid="notifications.caregiver_added")
+def ask_caregiver_consent(sender: Any, caregiver: Caregiver, **kwargs: Any) -> None:
+    notifications_caregiver_consent_request(caregiver=caregiver)
+
+
+@receiver(caregiver_consented, sender=Caregiver, dispatch_uid="notifications.caregiver_consented")
+def write_caregiver_reminders(sender: Any, caregiver: Caregiver, channel: str, **kwargs: Any) -> None:
+    notifications_caregiver_consented(caregiver=caregiver, channel=channel)
+
+
+@receiver(caregiver_withdrawn, sender=Caregiver, dispatch_uid="notifications.caregiver_withdrawn")
+def skip_caregiver_messages(sender: Any, caregiver: Caregiver, **kwargs: Any) -> None:
+    notifications_caregiver_withdrawn(caregiver=caregiver)

@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 import factory
 from django.utils import timezone
 
-from clinic.models import Patient, Specialist, Specialty, StateLicense, User, VisitType
+from clinic.caregivers import consent_token, token_hash
+from clinic.models import Caregiver, Patient, Specialist, Specialty, StateLicense, User, VisitType
 from notifications.models import Notification
 from scheduling.models import AvailabilityRule, Booking, Slot
 
@@ -47,6 +48,25 @@ class PatientFactory(factory.django.DjangoModelFactory):
     timezone = ZoneInfo("America/New_York")
     sms_opt_in = True
     email_opt_in = True
+
+
+class CaregiverFactory(factory.django.DjangoModelFactory):
+    """A caregiver both of whose addresses consented (`active`); `caregivers.caregiver_add`
+    makes one waiting for consent, as a patient does."""
+
+    class Meta:
+        model = Caregiver
+
+    patient = factory.SubFactory(PatientFactory)
+    name = "Robin Carer"
+    relationship = "daughter"
+    phone = factory.Sequence(lambda n: f"+1312555{n % 10000:04d}")
+    email = factory.Sequence(lambda n: f"carer{n}@example.com")
+    status = Caregiver.Status.ACTIVE
+    phone_consented_at = factory.LazyFunction(timezone.now)
+    email_consented_at = factory.LazyFunction(timezone.now)
+    consent_nonce = factory.Sequence(lambda n: f"{n:032x}")
+    consent_token_sha256 = factory.LazyAttribute(lambda c: token_hash(consent_token(c)))
 
 
 class VisitTypeFactory(factory.django.DjangoModelFactory):

@@ -8,7 +8,19 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, reverse_lazy
 
-from web import accounts, alerts, dashboard, language, patient, profile, specialist, time_off, views, visits
+from web import (
+    accounts,
+    alerts,
+    caregivers,
+    dashboard,
+    language,
+    patient,
+    profile,
+    specialist,
+    time_off,
+    views,
+    visits,
+)
 
 pages = [
     path("", views.home, name="home"),
@@ -50,6 +62,9 @@ pages = [
     path("visits/<int:pk>/reschedule/", visits.visit_reschedule, name="visit_reschedule"),
     path("visits/<int:pk>/calendar.ics", visits.visit_calendar, name="visit_calendar"),
     path("profile/", profile.profile, name="profile"),
+    path("profile/caregivers/", caregivers.caregivers, name="caregivers"),
+    path("profile/caregivers/<int:pk>/remove/", caregivers.caregiver_delete, name="caregiver_delete"),
+    path("caregivers/consent/<str:token>/", caregivers.consent, name="caregiver_consent"),
     # The specialist's workspace (web/specialist.py).
     path("week/", specialist.week, name="week"),
     path("week/visits/<int:pk>/completed/", specialist.visit_complete, name="visit_complete"),

@@ -4,9 +4,10 @@ specialist's), until it replies one of the opt-in words (START, YES, UNSTOP). A 
 cannot lift that block; only the number can.
 
 So a STOP records the number (`SmsOptOut`, which every send re-checks), turns its patients'
-`sms_opt_in` off and skips what waits for it; a START lifts the record, turns them back on and
-brings back the reminders of their upcoming visits. Both run inside the webhook's transaction,
-so they happen once per inbound message.
+`sms_opt_in` off, stops its caregivers and skips what waits for it; a START lifts the record,
+turns them back on and brings back the reminders of their upcoming visits, and is the consent
+of a caregiver's phone still waiting for it (YES is what their consent request asks for). Both
+run inside the webhook's transaction, so they happen once per inbound message.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from clinic.caregivers import caregivers_consent_by_phone, caregivers_stop_by_phone
 from clinic.services import patients_sms_opt_in_by_phone
 from notifications.models import Notification, SmsOptOut
 from notifications.services.writing import notifications_restore_reminders
@@ -26,6 +28,7 @@ def phone_opt_out(*, phone: str) -> None:
     """The number replied STOP (or Twilio refused it as unsubscribed): nothing more goes to it."""
     SmsOptOut.objects.get_or_create(phone=phone)
     patients_sms_opt_in_by_phone(phone=phone, opt_in=False)
+    caregivers_stop_by_phone(phone=phone)
     Notification.objects.filter(
         channel=Notification.Channel.SMS, recipient=phone, status__in=[Status.PENDING, Status.QUEUED]
     ).update(status=Status.SKIPPED, updated_at=timezone.now())
@@ -38,6 +41,7 @@ def phone_opt_in(*, phone: str) -> None:
     SmsOptOut.objects.filter(phone=phone).delete()
     for patient in patients_sms_opt_in_by_phone(phone=phone, opt_in=True):
         notifications_restore_reminders(patient=patient, channel=Notification.Channel.SMS)
+    caregivers_consent_by_phone(phone=phone)
 
 
 def phone_blocked(phone: str) -> bool:

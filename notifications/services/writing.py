@@ -12,9 +12,16 @@ import datetime as dt
 from django.conf import settings
 from django.utils import timezone
 
-from clinic.models import Patient, Specialist
+from clinic.models import Caregiver, Patient, Specialist
 from notifications import sql
-from notifications.models import PATIENT, SPECIALIST, Notification, booking_subject
+from notifications.models import (
+    PATIENT,
+    SPECIALIST,
+    Notification,
+    booking_subject,
+    caregiver_audience,
+    caregiver_subject,
+)
 from notifications.quiet import quiet_send_at
 from scheduling.models import Booking
 from scheduling.signals import BookingAction
@@ -68,7 +75,9 @@ def _reminders(booking: Booking, now: dt.datetime) -> list[tuple[str, int, dt.da
 
 
 def _announce(booking: Booking, kind: str, now: dt.datetime) -> None:
-    _write(booking, [(kind, 0, now), *_reminders(booking, now)])
+    messages = [(kind, 0, now), *_reminders(booking, now)]
+    _write(booking, messages)
+    _caregivers_write(booking, messages)
 
 
 def _cancel_pending(booking: Booking) -> None:
@@ -92,6 +101,7 @@ def notifications_for_booking_change(
     elif action == BookingAction.CANCELLED:
         _cancel_pending(booking)
         _write(booking, [(Kind.BOOKING_CANCELLED, 0, now)])
+        _caregivers_write(booking, [(Kind.BOOKING_CANCELLED, 0, now)])
         if booking.cancelled_by != Booking.Actor.SPECIALIST:  # they know: they did it
             _alert(booking, Kind.BOOKING_CANCELLED, now)
     else:  # completed, no-show: nothing more to say about this visit
@@ -226,3 +236,80 @@ def notifications_readdress(*, patient: Patient) -> int:
             .update(recipient=address, updated_at=timezone.now())
         )
     return moved
+
+
+def caregiver_recipients(caregiver: Caregiver) -> dict[str, str]:
+    """The channels an active caregiver consented to, each with its address."""
+    found: dict[str, str] = {}
+    if caregiver.status != Caregiver.Status.ACTIVE:
+        return found
+    if caregiver.phone and caregiver.phone_consented_at is not None:
+        found[Notification.Channel.SMS] = str(caregiver.phone)
+    if caregiver.email and caregiver.email_consented_at is not None:
+        found[Notification.Channel.EMAIL] = caregiver.email
+    return found
+
+
+def _caregivers_write(booking: Booking, messages: list[tuple[str, int, dt.datetime]]) -> None:
+    """The patient's messages about a visit, for each of their active caregivers too, on the
+    channels each consented to: same kinds, same times (the patient's zone, their quiet hours);
+    the `caregiver:<id>` audience picks templates that say nothing clinical."""
+    active = Caregiver.objects.filter(patient_id=booking.patient_id, status=Caregiver.Status.ACTIVE)
+    for caregiver in active:
+        channels = caregiver_recipients(caregiver)
+        if channels and messages:
+            sql.insert_pending(
+                subject=booking_subject(booking.pk),
+                audience=caregiver_audience(caregiver.pk),
+                booking_id=booking.pk,
+                messages=messages,
+                recipients=channels,
+                now=timezone.now(),
+            )
+
+
+def notifications_caregiver_consent_request(*, caregiver: Caregiver) -> None:
+    """A caregiver was named: each of their addresses is asked for its consent, now (a patient's
+    action, so never held for quiet hours at writing; the send may hold it for the night)."""
+    channels: dict[str, str] = {}
+    if caregiver.phone:
+        channels[Notification.Channel.SMS] = str(caregiver.phone)
+    if caregiver.email:
+        channels[Notification.Channel.EMAIL] = caregiver.email
+    now = timezone.now()
+    sql.insert_pending(
+        subject=caregiver_subject(caregiver.pk),
+        audience=caregiver_audience(caregiver.pk),
+        booking_id=None,
+        messages=[(Kind.CAREGIVER_CONSENT, 0, now)],
+        recipients=channels,
+        now=now,
+    )
+
+
+def notifications_caregiver_consented(*, caregiver: Caregiver, channel: str) -> None:
+    """A caregiver's address consented: the reminders of the patient's upcoming visits whose
+    time has not passed are written for it (the confirmations went before they consented)."""
+    address = caregiver_recipients(caregiver).get(channel)
+    if address is None:
+        return
+    now = timezone.now()
+    upcoming = Booking.objects.filter(
+        patient_id=caregiver.patient_id, status=Booking.Status.CONFIRMED, slot__start__gt=now
+    ).select_related("slot", "patient")
+    for booking in upcoming:
+        sql.insert_pending(
+            subject=booking_subject(booking.pk),
+            audience=caregiver_audience(caregiver.pk),
+            booking_id=booking.pk,
+            messages=_reminders(booking, now),
+            recipients={channel: address},
+            now=now,
+        )
+
+
+def notifications_caregiver_withdrawn(*, caregiver: Caregiver) -> int:
+    """A caregiver stopped or was removed: whatever waits for them is skipped. How many."""
+    return Notification.objects.filter(
+        audience=caregiver_audience(caregiver.pk), status__in=[Status.PENDING, Status.QUEUED]
+    ).update(status=Status.SKIPPED, updated_at=timezone.now())

@@ -15,6 +15,7 @@ from tests.factories import (
     PASSWORD,
     AdminFactory,
     BookingFactory,
+    CaregiverFactory,
     FollowUpFactory,
     PatientFactory,
     RuleFactory,
@@ -73,6 +74,8 @@ class World:
                 status=Slot.Status.BOOKED,
             ),
         )
+        self.caregiver = CaregiverFactory(patient=self.patient)
+        self.other_caregiver = CaregiverFactory(patient=self.other_patient)
         self.later = now + dt.timedelta(days=30)
 
         # Clients (and their tokens) exist before any test takes its snapshot of the database.
@@ -94,6 +97,7 @@ class World:
             "time_off": self.time_off.pk,
             "slot": self.slot.pk,
             "booking": self.booking.pk,
+            "caregiver": self.caregiver.pk,
         }
         if pk is not None:
             ids = dict.fromkeys(ids, pk)
@@ -160,6 +164,12 @@ class World:
             "booking_create": {"slot": self.slot.pk, "reason": "Headaches"},
             "cancel": {"reason": "Feeling better"},
             "reschedule": {"slot": self.slot.pk},
+            "caregiver_create": {
+                "name": "Robin Carer",
+                "relationship": "daughter",
+                "phone": "+13125550177",
+                "email": "robin@example.com",
+            },
         }[endpoint]
 
 

@@ -169,6 +169,7 @@ def own_objects(world: Any) -> dict[str, Any]:
         "/api/v1/admin/notifications/": {"id": NotificationFactory(booking=world.booking).pk},
         "/api/v1/availability-rules/": {"id": world.rule.pk},
         "/api/v1/bookings/": {"id": world.booking.pk},
+        "/api/v1/me/caregivers/": {"id": world.caregiver.pk},
         "/api/v1/slots/": {"id": world.slot.pk},
         "/api/v1/specialists/": {"id": world.specialist.pk},
         "/api/v1/time-off/": {"id": world.time_off.pk},

@@ -98,3 +98,10 @@ def test_a_patient_rescheduling_onto_an_unknown_slot_changes_nothing(world):
     assert names(assert_error(response, 400), "slot")
     assert database() == before
     assert Booking.objects.get(pk=world.booking.pk).status == Booking.Status.CONFIRMED
+
+
+def test_a_patient_removing_another_patients_caregiver_gets_404_and_writes_nothing(world):
+    before = database()
+    response = world.call("caregiver_delete", pk=world.other_caregiver.pk)
+    assert assert_error(response, 404)["code"] == "not_found"
+    assert database() == before

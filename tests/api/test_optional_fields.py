@@ -24,7 +24,9 @@ def required_fields(schema: dict[str, Any], endpoint: str) -> list[str]:
     operation = schema["paths"]["/api/v1/" + re.sub(r"\{\w+\}", "{id}", path)][method.lower()]
     body = operation["requestBody"]["content"]["application/json"]["schema"]
     component = schema["components"]["schemas"][body["$ref"].rsplit("/", 1)[-1]]
-    return component.get("required", [])
+    # Where one of several fields is required (`anyOf`), the first alternative's.
+    alternatives = component.get("anyOf", [{}])
+    return [*component.get("required", []), *alternatives[0].get("required", [])]
 
 
 @pytest.mark.parametrize("endpoint", WITH_FIELDS)

@@ -8,11 +8,11 @@ import time_machine
 from django.utils import timezone
 from knox.models import AuthToken
 
-from clinic.models import Patient, Specialist, User, VisitType
+from clinic.models import Caregiver, Patient, Specialist, User, VisitType
 from core.models import AuditEvent
 from tests.api.contract import assert_error
 from tests.conftest import client_for, token_for
-from tests.factories import PASSWORD, SpecialistFactory, VisitTypeFactory
+from tests.factories import PASSWORD, CaregiverFactory, SpecialistFactory, VisitTypeFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -505,3 +505,67 @@ def test_an_admin_sets_a_specialists_alerts(admin_client, specialist):
 
     assert response.status_code == 200, response.json()
     assert (response.json()["phone"], response.json()["sms_alerts"]) == ("+13125550142", True)
+
+
+# Caregivers: me/caregivers/ (API.md, "Caregivers").
+
+CAREGIVERS_URL = "/api/v1/me/caregivers/"
+
+
+def test_a_patient_names_a_caregiver_who_waits_for_consent(patient_client):
+    response = patient_client.post(
+        CAREGIVERS_URL,
+        {"name": "Robin Carer", "relationship": "daughter", "phone": "+13125550177"},
+        format="json",
+    )
+
+    assert response.status_code == 201
+    body = response.json()
+    assert body == {
+        "id": body["id"],
+        "name": "Robin Carer",
+        "relationship": "daughter",
+        "phone": "+13125550177",
+        "email": None,
+        "status": "pending_consent",
+        "consented_at": None,
+    }
+
+
+def test_a_patient_lists_their_own_caregivers_only(patient, patient_client):
+    CaregiverFactory(patient=patient, name="Mine")
+    CaregiverFactory(name="Someone else's")
+
+    response = patient_client.get(CAREGIVERS_URL)
+
+    assert response.status_code == 200
+    assert [c["name"] for c in response.json()["results"]] == ["Mine"]
+    assert response.json()["results"][0]["status"] == "active"
+    assert response.json()["results"][0]["consented_at"] is not None
+
+
+def test_a_caregiver_without_phone_or_email_answers_400_naming_both(patient_client):
+    response = patient_client.post(CAREGIVERS_URL, {"name": "Robin"}, format="json")
+
+    body = assert_error(response, 400)
+    assert set(body["fields"]) == {"phone", "email"}
+
+
+def test_a_patient_removes_their_caregiver(patient, patient_client):
+    caregiver = CaregiverFactory(patient=patient)
+
+    response = patient_client.delete(f"{CAREGIVERS_URL}{caregiver.pk}/")
+
+    assert response.status_code == 204
+    assert not Caregiver.objects.filter(pk=caregiver.pk).exists()
+
+
+def test_another_patients_caregiver_answers_404(patient_client):
+    caregiver = CaregiverFactory()
+
+    assert_error(patient_client.delete(f"{CAREGIVERS_URL}{caregiver.pk}/"), 404)
+    assert Caregiver.objects.filter(pk=caregiver.pk).exists()
+
+
+def test_only_patients_have_caregivers(specialist_client):
+    assert_error(specialist_client.get(CAREGIVERS_URL), 403)
