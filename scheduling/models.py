@@ -1,4 +1,5 @@
-"""Time: weekly availability, time off, concrete slots and the bookings that claim them.
+"""Time: weekly availability, time off, concrete slots and the bookings that claim them, and the
+waitlist whose offers hold freed slots for waiting patients.
 
 Double booking is ruled out by the database, not by the code alone: a booking claims its slot
 with a conditional UPDATE (`status='open'`), and a partial unique index allows one confirmed
@@ -11,8 +12,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from localflavor.us.models import USStateField
 
-from clinic.models import Patient, Specialist, VisitType
+from clinic.models import Patient, Specialist, Specialty, VisitType
 
 
 class AvailabilityRule(models.Model):
@@ -63,6 +65,9 @@ class TimeOff(models.Model):
 class Slot(models.Model):
     class Status(models.TextChoices):
         OPEN = "open"
+        # Offered to a waitlisted patient (an open `Offer`): in no search, claimable only by
+        # that patient until the offer expires.
+        HELD = "held"
         BOOKED = "booked"
         BLOCKED = "blocked"  # closed by time off (`time_off`); reopens when the time off goes
         # Offered no more, kept only as the slot of past or cancelled bookings: it holds no
@@ -159,6 +164,101 @@ class Booking(models.Model):
 
     def __str__(self) -> str:
         return f"booking {self.pk} ({self.status})"
+
+
+class WaitlistEntry(models.Model):
+    """A patient waiting for a sooner visit: a specialty in a state, optionally narrowed to one
+    specialist, a visit type and a range of dates (the patient's own calendar dates)."""
+
+    class Status(models.TextChoices):
+        WAITING = "waiting"
+        OFFERED = "offered"  # an open offer holds a slot for it
+        BOOKED = "booked"
+        LEFT = "left"
+        EXPIRED = "expired"  # its `latest` date passed
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="waitlist_entries")
+    specialty = models.ForeignKey(Specialty, on_delete=models.PROTECT, related_name="+")
+    state = USStateField()
+    specialist = models.ForeignKey(
+        Specialist, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    visit_type = models.ForeignKey(
+        VisitType, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    earliest = models.DateField(null=True, blank=True)
+    latest = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.WAITING)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name_plural = "waitlist entries"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(earliest__isnull=True) | Q(latest__isnull=True) | Q(earliest__lte=F("latest")),
+                name="waitlist_earliest_before_latest",
+            ),
+        ]
+        indexes = [
+            # The match of a freed slot: the waiting entries of its specialty and the states its
+            # specialist is licensed in, first come first served. Only waiting entries: the
+            # others are history and would only grow the index.
+            models.Index(
+                fields=["specialty", "state", "created_at"],
+                condition=Q(status="waiting"),
+                name="waitlist_waiting_match",
+            ),
+            models.Index(fields=["patient", "status"], name="waitlist_by_patient"),
+        ]
+
+    def __str__(self) -> str:
+        return f"waitlist entry {self.pk} ({self.status})"
+
+
+class Offer(models.Model):
+    """A freed slot held for one waitlist entry until `expires_at`. Its link carries a token
+    derived like a join token (scheduling.offers): the row keeps the nonce and the token's
+    SHA-256, so a copy of the database alone claims nothing."""
+
+    class Status(models.TextChoices):
+        OPEN = "open"
+        CLAIMED = "claimed"
+        DECLINED = "declined"
+        LAPSED = "lapsed"
+        WITHDRAWN = "withdrawn"  # time off over the slot, or the patient left the waitlist
+
+    entry = models.ForeignKey(WaitlistEntry, on_delete=models.CASCADE, related_name="offers")
+    slot = models.ForeignKey(Slot, on_delete=models.CASCADE, related_name="offers")
+    # The entry's patient, kept on the row so that the claim's SQL tests it without a join.
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=9, choices=Status.choices, default=Status.OPEN)
+    expires_at = models.DateTimeField()
+    nonce = models.CharField(max_length=64)
+    token_sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    booking = models.OneToOneField(
+        Booking, null=True, blank=True, on_delete=models.SET_NULL, related_name="offer"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # One open offer per slot, whatever path made it: the last line of defence against
+            # a slot held for two patients at once.
+            models.UniqueConstraint(
+                fields=["slot"], condition=Q(status="open"), name="one_open_offer_per_slot"
+            ),
+            models.UniqueConstraint(fields=["token_sha256"], name="offer_token_sha256_unique"),
+        ]
+        indexes = [
+            # The lapse task's scan: open offers by expiry.
+            models.Index(fields=["expires_at"], condition=Q(status="open"), name="offer_open_expiry"),
+        ]
+
+    def __str__(self) -> str:
+        return f"offer {self.pk} of slot {self.slot_id} ({self.status})"
 
 
 class IdempotencyKey(models.Model):

@@ -6,7 +6,9 @@ of `clinic.sql`, composed into each statement, so every path here stays one stat
 
 - `bookable_slots` and `first_bookable_slots`: slot search and next available, as
   `BookableSlots` (read a page at a time) of `BookableSlot` records.
-- `claim`: take an open slot and read what the booking policies test about it (`SlotFacts`).
+- `claim`: take an open slot (or a held one, by the patient its open offer is for, before the
+  offer expires by the database's clock) and read what the booking policies test about it
+  (`SlotFacts`).
 - `booking_messages`: a FROM item for notifications, what a message says about a booking.
 
 Portable between PostgreSQL and SQLite (3.35 and later): DATE() is a function-style cast on the
@@ -184,14 +186,22 @@ class SlotFacts:
     patient_upcoming: int  # the patient's confirmed visits still ahead
 
 
-# Take the slot if, and only if, it is still open (of racing transactions, exactly one updates
-# the row), and return in the same statement what the booking policies need to know about it
-# (three lookups, two EXISTS, a correlated count). PostgreSQL and SQLite (3.35 and later) both
-# return subqueries from an UPDATE. The table goes by its own name: SQLite's RETURNING cannot see
-# an alias.
+# Take the slot if, and only if, it is still open, or held for this patient by an offer that
+# has not expired (of racing transactions, exactly one updates the row), and return in the same
+# statement what the booking policies need to know about it (three lookups, two EXISTS, a
+# correlated count). PostgreSQL and SQLite (3.35 and later) both return subqueries from an
+# UPDATE. The table goes by its own name: SQLite's RETURNING cannot see an alias.
+#
+# An offer's expiry is decided by the database's clock ({now}), the one clock every process
+# shares: a claim a second late is refused whatever the web server's clock says, and whenever
+# the lapse task runs. SQLite's text form compares with the stored one (UTC, "YYYY-MM-DD
+# HH:MM:SS.ffffff").
 CLAIM_SQL = f"""
 UPDATE scheduling_slot SET status = %(booked)s
-WHERE scheduling_slot.id = %(slot)s AND scheduling_slot.status = %(open)s
+WHERE scheduling_slot.id = %(slot)s AND (scheduling_slot.status = %(open)s
+  OR (scheduling_slot.status = %(held)s AND EXISTS (SELECT 1 FROM scheduling_offer o
+      WHERE o.slot_id = scheduling_slot.id AND o.status = 'open' AND o.patient_id = %(patient)s
+        AND o.expires_at > {{now}})))
 RETURNING {{slot}},
   (SELECT sp.is_active FROM {clinic_sql.specialists("sp")}
    WHERE sp.id = scheduling_slot.specialist_id) AS specialist_active,
@@ -207,19 +217,30 @@ RETURNING {{slot}},
 """
 
 
+def _database_now() -> str:
+    """The database's own clock, as an SQL expression comparable with a stored datetime."""
+    if connection.vendor == "sqlite":
+        return "strftime('%%Y-%%m-%%d %%H:%%M:%%f', 'now')"
+    return "statement_timestamp()"
+
+
 def claim(slot_id: int, *, patient: Patient, now: dt.datetime) -> tuple[Slot, SlotFacts] | None:
-    """Book the slot `slot_id` if it is open: the slot, now booked, and its facts for `patient`
-    at `now`; None if it is not there or not open."""
+    """Book the slot `slot_id` if it is open, or held for `patient` by an offer still open: the
+    slot, now booked, and its facts for `patient` at `now`; None if it is not there or not
+    claimable."""
     params = {
         "booked": Slot.Status.BOOKED,
         "open": Slot.Status.OPEN,
+        "held": Slot.Status.HELD,
         "slot": slot_id,
         "state": patient.state,
         "patient": patient.pk,
         "now": connection.ops.adapt_datetimefield_value(now),
     }
     with connection.cursor() as cursor:
-        cursor.execute(CLAIM_SQL.format(slot=rows.columns(Slot, "scheduling_slot")), params)
+        cursor.execute(
+            CLAIM_SQL.format(slot=rows.columns(Slot, "scheduling_slot"), now=_database_now()), params
+        )
         row = rows.fetchone(cursor)
     if row is None:
         return None
