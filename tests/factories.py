@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from clinic.models import Patient, Specialist, Specialty, StateLicense, User, VisitType
 from notifications.models import Notification
-from scheduling.models import AvailabilityRule, Booking, Slot
+from scheduling.models import AvailabilityRule, Booking, Slot, WaitlistEntry
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -145,3 +145,14 @@ class NotificationFactory(factory.django.DjangoModelFactory):
     recipient = "+12125550123"
     send_at = factory.LazyFunction(timezone.now)
     status = Notification.Status.PENDING
+
+
+class WaitlistEntryFactory(factory.django.DjangoModelFactory):
+    """A patient in New York waiting for chronic pain (SpecialistFactory's defaults)."""
+
+    class Meta:
+        model = WaitlistEntry
+
+    patient = factory.SubFactory(PatientFactory)
+    specialty = factory.LazyFunction(lambda: Specialty.objects.get(slug="chronic-pain"))
+    state = "NY"
