@@ -21,6 +21,7 @@ from tests.factories import (
     SlotFactory,
     SpecialistFactory,
     VisitTypeFactory,
+    WaitlistEntryFactory,
 )
 
 
@@ -74,6 +75,7 @@ class World:
             ),
         )
         self.later = now + dt.timedelta(days=30)
+        self.entry = WaitlistEntryFactory(patient=self.patient)
 
         # Clients (and their tokens) exist before any test takes its snapshot of the database.
         self.clients = {
@@ -94,6 +96,7 @@ class World:
             "time_off": self.time_off.pk,
             "slot": self.slot.pk,
             "booking": self.booking.pk,
+            "entry": self.entry.pk,
         }
         if pk is not None:
             ids = dict.fromkeys(ids, pk)
@@ -160,6 +163,7 @@ class World:
             "booking_create": {"slot": self.slot.pk, "reason": "Headaches"},
             "cancel": {"reason": "Feeling better"},
             "reschedule": {"slot": self.slot.pk},
+            "waitlist_join": {"specialty": "epilepsy"},
         }[endpoint]
 
 

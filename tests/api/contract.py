@@ -42,6 +42,8 @@ ENDPOINTS = {
     "reschedule": ("POST", "bookings/{booking}/reschedule/", "patient"),
     "complete": ("POST", "bookings/{booking}/complete/", "specialist"),
     "no_show": ("POST", "bookings/{booking}/no-show/", "specialist"),
+    "waitlist_join": ("POST", "waitlist/", "patient"),
+    "waitlist_leave": ("DELETE", "waitlist/{entry}/", "patient"),
 }
 WITH_BODY = [name for name, (method, _, _) in ENDPOINTS.items() if method in ("POST", "PATCH")]
 # Endpoints whose body is a JSON object of fields (complete and no-show take none).
