@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, reverse_lazy
 
-from web import accounts, dashboard, patient, profile, specialist, time_off, views, visits
+from web import accounts, dashboard, patient, profile, specialist, time_off, views, visits, waitlist
 
 pages = [
     path("", views.home, name="home"),
@@ -47,6 +47,11 @@ pages = [
     path("visits/<int:pk>/reschedule/", visits.visit_reschedule, name="visit_reschedule"),
     path("visits/<int:pk>/calendar.ics", visits.visit_calendar, name="visit_calendar"),
     path("profile/", profile.profile, name="profile"),
+    # The waitlist, and the page an offer's link opens (web/waitlist.py); the link is short, to
+    # fit one SMS.
+    path("waitlist/", waitlist.waitlist_page, name="waitlist"),
+    path("waitlist/<int:pk>/leave/", waitlist.waitlist_leave, name="waitlist_leave"),
+    path("o/<str:token>", waitlist.offer_page, name="offer"),
     # The specialist's workspace (web/specialist.py).
     path("week/", specialist.week, name="week"),
     path("week/visits/<int:pk>/completed/", specialist.visit_complete, name="visit_complete"),
