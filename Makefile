@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run worker test lint bench migrate clean
+.PHONY: install run worker test lint bench bench-waitlist migrate clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || \
@@ -56,6 +56,9 @@ bench-notifications: install
 
 bench-pages: install
 	$(BIN)/python -m bench.pages
+
+bench-waitlist: install
+	$(BIN)/python -m bench.waitlist
 
 clean:
 	rm -rf $(VENV) var

@@ -178,7 +178,9 @@ class WaitlistEntry(models.Model):
         EXPIRED = "expired"  # its `latest` date passed
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="waitlist_entries")
-    specialty = models.ForeignKey(Specialty, on_delete=models.PROTECT, related_name="+")
+    # No index of its own: the partial index below leads with it, and a specialty is never
+    # deleted while entries point to it (PROTECT) anyway.
+    specialty = models.ForeignKey(Specialty, on_delete=models.PROTECT, related_name="+", db_index=False)
     state = USStateField()
     specialist = models.ForeignKey(
         Specialist, null=True, blank=True, on_delete=models.CASCADE, related_name="+"

@@ -13,7 +13,8 @@ is licensed on the visit date, for that specialist and visit type if it names th
 dates (the patient's calendar dates); the patient has not been offered this slot before nor
 booked it; then, per candidate, the follow-up and new-patient rules and the active-booking cap
 (upcoming visits and slots held for the patient count). The first such entry by `created_at`
-gets the offer: the cheap conditions are one indexed query, the rest is tested a batch at a time.
+gets the offer: the conditions and the facts the per-patient rules need are one statement per
+batch of candidates (`scheduling.sql.waitlist_candidates`), the rules then tested here.
 
 Every change sends `offer_changed` in its transaction (the notifications app writes the offer's
 messages from it) and writes an audit event. Lock order, everywhere: the offer, then the
@@ -24,24 +25,24 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Q
 from django.utils import timezone
 
 from clinic import sql as clinic_sql
 from clinic.models import Patient, Specialist, Specialty, StateLicense, User, VisitType
 from core.audit import audit_event_record
 from core.errors import Gone, InvalidInput
-from scheduling import offers
+from scheduling import offers, sql
 from scheduling.models import Booking, Offer, Slot, TimeOff, WaitlistEntry
 from scheduling.services.bookings import booking_confirm
 from scheduling.services.slots import slot_hold, slot_unhold
 from scheduling.signals import OfferAction, offer_changed
 
-# How many candidates are tested per round trip for the per-patient rules: the first usually
-# fits, and a batch keeps a long run of entries that do not to a few queries.
+# How many candidates are read per round trip: the first usually fits, and a batch keeps a long
+# run of entries that do not to a few statements.
 BATCH = 20
 ACTIVE = (WaitlistEntry.Status.WAITING, WaitlistEntry.Status.OFFERED)
 
@@ -165,84 +166,57 @@ def _offerable(slot: Slot, now: dt.datetime) -> bool:
     )
 
 
-def waitlist_candidates(*, slot: Slot) -> Any:
-    """The waiting entries a slot could fit by the cheap conditions, first come first served:
-    one query on the partial index `waitlist_waiting_match`. The per-patient rules are
-    `_fits`'."""
+def _pairs(slot: Slot) -> list[tuple[int, str]]:
+    """The (specialty, state) pairs whose entries the slot could serve: the specialist's
+    specialties, and the states where they are licensed on the visit date (UTC, as the claim
+    tests it)."""
     day = slot.start.astimezone(dt.UTC).date()
-    specialties = Specialty.objects.filter(specialists=slot.specialist_id).values("pk")
-    # Licensed in the entry's state on the visit date (UTC), as the claim tests it.
-    states = StateLicense.objects.filter(specialist=slot.specialist_id, expires_on__gte=day).values("state")
-    # Patients this slot was offered to, or who booked it before (the one who just cancelled).
-    offered = Offer.objects.filter(slot=slot).values("patient_id")
-    booked = Booking.objects.filter(slot=slot).values("patient_id")
-    # Dates are the patient's own: a day of slack either side here, the exact test in `_fits`.
-    return (
-        WaitlistEntry.objects.filter(status=WaitlistEntry.Status.WAITING, specialty__in=specialties)
-        .filter(state__in=states)
-        .filter(Q(specialist__isnull=True) | Q(specialist=slot.specialist_id))
-        .filter(Q(visit_type__isnull=True) | Q(visit_type=slot.visit_type_id))
-        .filter(Q(earliest__isnull=True) | Q(earliest__lte=day + dt.timedelta(days=1)))
-        .filter(Q(latest__isnull=True) | Q(latest__gte=day - dt.timedelta(days=1)))
-        .exclude(patient__in=offered)
-        .exclude(patient__in=booked)
-        .select_related("patient")
-        .order_by("created_at", "pk")
+    licensed = StateLicense.objects.filter(
+        specialist=slot.specialist_id, expires_on__gte=day, specialist__specialties__isnull=False
     )
+    return list(licensed.values_list("specialist__specialties", "state").order_by())
 
 
-def _fits(entries: list[WaitlistEntry], slot: Slot, now: dt.datetime) -> WaitlistEntry | None:
-    """The first of `entries` whose patient could book the slot: dates in their own zone, the
-    follow-up and new-patient rules, the active-booking cap. Two queries for the batch."""
-    patients = {e.patient_id for e in entries}
-    seen = set(
-        Booking.objects.filter(
-            patient__in=patients, slot__specialist=slot.specialist_id, status=Booking.Status.COMPLETED
-        ).values_list("patient_id", flat=True)
-    )
-    upcoming = dict(
-        Booking.objects.filter(patient__in=patients, status=Booking.Status.CONFIRMED, slot__start__gt=now)
-        .values("patient_id")
-        .annotate(n=Count("pk"))
-        .values_list("patient_id", "n")
-    )
-    held = dict(
-        Offer.objects.filter(patient__in=patients, status=Offer.Status.OPEN)
-        .values("patient_id")
-        .annotate(n=Count("pk"))
-        .values_list("patient_id", "n")
-    )
-    new_patient_visit = slot.visit_type.new_patient
-    accepting = slot.specialist.accepting_new_patients
-    for entry in entries:
-        local = slot.start.astimezone(entry.patient.timezone).date()
-        if (entry.earliest and local < entry.earliest) or (entry.latest and local > entry.latest):
-            continue
-        returning = entry.patient_id in seen
-        if not new_patient_visit and not returning:
-            continue  # a follow-up needs a completed earlier visit
-        if new_patient_visit and not accepting and not returning:
-            continue
-        if upcoming.get(entry.patient_id, 0) + held.get(entry.patient_id, 0) >= settings.MAX_ACTIVE_BOOKINGS:
-            continue
-        return entry
-    return None
+def _fits(candidate: sql.WaitlistCandidate, slot: Slot) -> bool:
+    """The per-patient rules: not offered nor booked this slot before, the dates in the
+    patient's own zone, follow-up and new-patient rules, and the active-booking cap (slots held
+    for the patient count)."""
+    if candidate.had_slot:
+        return False  # offered it before (declined, lapsed), or the one who just gave it up
+    local = slot.start.astimezone(ZoneInfo(candidate.patient_timezone)).date()
+    if (candidate.earliest and local < candidate.earliest) or (candidate.latest and local > candidate.latest):
+        return False
+    if not slot.visit_type.new_patient and not candidate.seen_before:
+        return False  # a follow-up needs a completed earlier visit
+    if (
+        slot.visit_type.new_patient
+        and not slot.specialist.accepting_new_patients
+        and not candidate.seen_before
+    ):
+        return False
+    return candidate.upcoming + candidate.held < settings.MAX_ACTIVE_BOOKINGS
 
 
 def waitlist_match(*, slot: Slot, now: dt.datetime | None = None) -> WaitlistEntry | None:
-    """The first waiting entry the slot fits, or None."""
+    """The first waiting entry the slot fits, or None: the cheap conditions and the facts of
+    the per-patient rules in one statement per batch of candidates (scheduling.sql)."""
     now = now or timezone.now()
     if (
         not slot.specialist.is_active
         or not slot.specialist.visit_types.filter(pk=slot.visit_type_id).exists()
     ):
         return None
-    candidates = waitlist_candidates(slot=slot)
-    offset = 0
-    while batch := list(candidates[offset : offset + BATCH]):
-        if (entry := _fits(batch, slot, now)) is not None:
-            return entry
-        offset += BATCH
+    pairs = _pairs(slot)
+    new_patient = slot.visit_type.new_patient
+    returning_only = not new_patient or not slot.specialist.accepting_new_patients
+    after = None
+    while batch := sql.waitlist_candidates(
+        slot=slot, pairs=pairs, now=now, after=after, limit=BATCH, returning_only=returning_only
+    ):
+        for candidate in batch:
+            if _fits(candidate, slot):
+                return WaitlistEntry.objects.get(pk=candidate.id)
+        after = (batch[-1].created_at, batch[-1].id)
     return None
 
 
