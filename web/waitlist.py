@@ -9,6 +9,7 @@ the credential), signed in or not; times are in the offer's patient's zone, name
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.contrib import messages
@@ -130,9 +131,11 @@ class ClaimForm(forms.Form):
 
 
 def _offer_context(offer: Offer, **extra: Any) -> dict[str, Any]:
-    zone = offer.patient.timezone
+    zone = ZoneInfo(str(offer.patient.timezone))
     remaining = max(0, int((offer.expires_at - timezone.now()).total_seconds() // 60))
-    return {"offer": offer, "slot": offer.slot, "zone": zone, "minutes_left": remaining, **extra}
+    # The link is the patient's, signed in or not: their zone, which the footer names too.
+    context = {"offer": offer, "slot": offer.slot, "zone": zone, "viewer_tz": zone, "minutes_left": remaining}
+    return {**context, **extra}
 
 
 # The page opens to whoever holds the link: no browser or proxy keeps a copy.

@@ -94,6 +94,7 @@ def test_the_offer_page_shows_the_held_slot_in_the_patients_zone(client):
     assert "A sooner visit is held for you" in content
     assert offer.slot.specialist.user.get_full_name() in content
     assert "PST" in content or "PDT" in content
+    assert "Times are shown in America/Los_Angeles" in content
     assert "Book it" in content and "No thanks" in content
 
 
