@@ -5,7 +5,8 @@ first waiting entry it fits, which claims it with one tap or lets it pass to the
 - `offer_slot_freed`: the receiver of `slot_freed` (connected in `SchedulingConfig.ready`), so
   only the slots of cancelled and moved visits are offered, never new hours.
 - `offer_claim` (the same claim and policies as `booking_create`: `booking_confirm`),
-  `offer_decline`, `offers_lapse_due` (the beat task), `offers_withdraw_for_time_off`.
+  `offer_decline`, `offers_lapse_due` (the beat task), `offers_withdraw_for_time_off`, and
+  `offer_hold_from` (for the notifications app: a hold starts when a held-back message is sent).
 - `waitlist_expire_due`: entries whose last date passed.
 
 Fit, in order of cost: the entry waits for the slot's specialty, in a state where its specialist
@@ -352,6 +353,18 @@ def _lapse(pk: int, now: dt.datetime) -> bool:
     _close(offer, Offer.Status.LAPSED, OfferAction.LAPSED, by=None, now=now)
     _pass_on(offer.slot, now)
     return True
+
+
+@transaction.atomic
+def offer_hold_from(*, offer: Offer, sent_at: dt.datetime) -> Offer:
+    """An offer made inside quiet hours starts its hold when its message is sent (DESIGN.md):
+    the notifications app calls this once the offer's message went out. An open offer's expiry
+    moves to `sent_at` + the hold, never earlier than it was; a closed one is left alone."""
+    Offer.objects.filter(pk=offer.pk, status=Offer.Status.OPEN, expires_at__lt=sent_at + _hold()).update(
+        expires_at=sent_at + _hold()
+    )
+    offer.refresh_from_db(fields=["expires_at", "status"])
+    return offer
 
 
 def offers_withdraw_for_time_off(*, time_off: TimeOff, by: User | None = None) -> None:

@@ -366,3 +366,31 @@ def test_joining_takes_the_patients_state_by_default():
     patient = PatientFactory(state="NJ")
     entry = waitlist.waitlist_join(patient=patient, specialty=Specialty.objects.get(slug="epilepsy"))
     assert (entry.state, entry.status) == ("NJ", WaitlistEntry.Status.WAITING)
+
+
+def test_a_hold_restarts_when_a_held_back_message_is_sent(settings):
+    WaitlistEntryFactory()
+    offer = open_offer(free_a_slot())
+    sent_at = timezone.now() + dt.timedelta(hours=8)  # held back by quiet hours
+    offer = waitlist.offer_hold_from(offer=offer, sent_at=sent_at)
+    assert offer.expires_at == sent_at + dt.timedelta(minutes=settings.WAITLIST_HOLD_MINUTES)
+
+
+def test_the_beat_task_lapses_offers_and_expires_entries():
+    from scheduling.tasks import offers_lapse_due_task
+
+    WaitlistEntryFactory()
+    offer = open_offer(free_a_slot())
+    ended = WaitlistEntryFactory(latest=timezone.localdate())
+    with time_machine.travel(timezone.now() + dt.timedelta(days=2)):
+        assert offers_lapse_due_task() == 1
+    offer.refresh_from_db()
+    ended.refresh_from_db()
+    assert (offer.status, ended.status) == (Offer.Status.LAPSED, WaitlistEntry.Status.EXPIRED)
+
+
+def test_beat_passes_lapsed_offers_on_every_minute(settings):
+    from scheduling.tasks import offers_lapse_due_task
+
+    entry = settings.CELERY_BEAT_SCHEDULE["lapse-waitlist-offers"]
+    assert (entry["task"], entry["schedule"]) == (offers_lapse_due_task.name, 60)
