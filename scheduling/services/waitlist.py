@@ -160,11 +160,12 @@ def waitlist_expire_due(*, now: dt.datetime | None = None) -> int:
 
 
 def _offerable(slot: Slot, now: dt.datetime) -> bool:
-    """A slot is offered only if its patient could still book it once the hold has run out."""
+    """A slot is offered only if its patient could still book it once the hold has run out, and
+    only while its specialist still offers that time (a rule edit withdraws a held slot, which
+    then retires instead of passing on)."""
     notice = dt.timedelta(minutes=settings.MIN_NOTICE_MINUTES)
-    return slot.start >= now + notice + _hold() and slot.start < now + dt.timedelta(
-        days=settings.BOOKING_HORIZON_DAYS
-    )
+    horizon = now + dt.timedelta(days=settings.BOOKING_HORIZON_DAYS)
+    return not slot.withdrawn and now + notice + _hold() <= slot.start < horizon
 
 
 def _pairs(slot: Slot) -> list[tuple[int, str]]:

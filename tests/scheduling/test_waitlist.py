@@ -394,3 +394,23 @@ def test_beat_passes_lapsed_offers_on_every_minute(settings):
 
     entry = settings.CELERY_BEAT_SCHEDULE["lapse-waitlist-offers"]
     assert (entry["task"], entry["schedule"]) == (offers_lapse_due_task.name, 60)
+
+
+def test_a_held_slot_stays_held_when_its_rule_goes_and_retires_when_the_offer_lapses(add_rule):
+    from scheduling.services import rules
+
+    rule = add_rule()
+    slot = rule.slots.filter(start__gt=timezone.now() + dt.timedelta(days=2)).first()
+    WaitlistEntryFactory()
+    WaitlistEntryFactory()  # next in line: not offered a time the specialist no longer offers
+    patient = PatientFactory()
+    booking = bookings.booking_create(user=patient.user, slot_id=slot.pk).booking
+    bookings.booking_cancel(booking=booking, by=patient.user)
+    offer = open_offer(slot)
+    rules.rule_delete(rule=rule)
+    slot.refresh_from_db()
+    assert (slot.status, slot.withdrawn) == (Slot.Status.HELD, True)
+    with time_machine.travel(offer.expires_at + dt.timedelta(seconds=1)):
+        waitlist.offers_lapse_due()
+    slot.refresh_from_db()
+    assert slot.status == Slot.Status.RETIRED
