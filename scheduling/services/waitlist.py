@@ -171,10 +171,14 @@ def _offerable(slot: Slot, now: dt.datetime) -> bool:
 def _pairs(slot: Slot) -> list[tuple[int, str]]:
     """The (specialty, state) pairs whose entries the slot could serve: the specialist's
     specialties, and the states where they are licensed on the visit date (UTC, as the claim
-    tests it)."""
+    tests it); none if the specialist is inactive or no longer offers the slot's visit type."""
     day = slot.start.astimezone(dt.UTC).date()
     licensed = StateLicense.objects.filter(
-        specialist=slot.specialist_id, expires_on__gte=day, specialist__specialties__isnull=False
+        specialist=slot.specialist_id,
+        specialist__is_active=True,
+        specialist__visit_types=slot.visit_type_id,
+        expires_on__gte=day,
+        specialist__specialties__isnull=False,
     )
     return list(licensed.values_list("specialist__specialties", "state").order_by())
 
@@ -203,11 +207,6 @@ def waitlist_match(*, slot: Slot, now: dt.datetime | None = None) -> WaitlistEnt
     """The first waiting entry the slot fits, or None: the cheap conditions and the facts of
     the per-patient rules in one statement per batch of candidates (scheduling.sql)."""
     now = now or timezone.now()
-    if (
-        not slot.specialist.is_active
-        or not slot.specialist.visit_types.filter(pk=slot.visit_type_id).exists()
-    ):
-        return None
     pairs = _pairs(slot)
     new_patient = slot.visit_type.new_patient
     returning_only = not new_patient or not slot.specialist.accepting_new_patients

@@ -414,3 +414,12 @@ def test_a_held_slot_stays_held_when_its_rule_goes_and_retires_when_the_offer_la
         waitlist.offers_lapse_due()
     slot.refresh_from_db()
     assert slot.status == Slot.Status.RETIRED
+
+
+def test_a_slot_of_a_visit_type_the_specialist_no_longer_offers_is_not_offered():
+    WaitlistEntryFactory()
+    booking = BookingFactory()
+    specialist = booking.slot.specialist
+    specialist.visit_types.remove(booking.slot.visit_type)
+    bookings.booking_cancel(booking=booking, by=booking.patient.user)
+    assert open_offer(booking.slot) is None
