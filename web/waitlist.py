@@ -98,9 +98,13 @@ def waitlist_page(request: HttpRequest) -> HttpResponse:
         }
         form = JoinForm(initial=initial)
     entries = selectors.waitlist_list(user=patient.user).select_related("visit_type", "specialist__user")
+    active = [e for e in entries if e.status in waitlist.ACTIVE]
+    # A slot held for an entry: its offer page, so the patient need not find the message.
+    held = Offer.objects.filter(entry__in=active, status=Offer.Status.OPEN)
+    links = {offer.entry_id: offers.offer_token(offer) for offer in held}
     context = {
         "form": form,
-        "active": [e for e in entries if e.status in waitlist.ACTIVE],
+        "active": [(entry, links.get(entry.pk)) for entry in active],
         "closed": [e for e in entries if e.status not in waitlist.ACTIVE][:20],
     }
     return render(request, "web/patient/waitlist.html", context, status=status)

@@ -67,7 +67,7 @@ def test_the_waitlist_page_lists_the_patients_entries_and_leaving_one(patient_we
     entry = WaitlistEntryFactory(patient=patient)
     WaitlistEntryFactory()  # someone else's
     response = patient_web.get("/waitlist/")
-    assert list(response.context["active"]) == [entry]
+    assert [e for e, _ in response.context["active"]] == [entry]
     response = patient_web.post(f"/waitlist/{entry.pk}/leave/", follow=True)
     assert "You left this waitlist." in response.content.decode()
     entry.refresh_from_db()
@@ -162,3 +162,10 @@ def test_an_unknown_offer_link_answers_404(client):
 
 def test_my_visits_links_to_the_waitlist(patient_web):
     assert "/waitlist/" in patient_web.get("/visits/").content.decode()
+
+
+def test_the_waitlist_page_links_to_a_visit_held_for_the_patient(patient_web, patient):
+    entry = WaitlistEntryFactory(patient=patient)
+    _, token = offer_for(entry)
+    content = patient_web.get("/waitlist/").content.decode()
+    assert f'href="/o/{token}"' in content
