@@ -225,6 +225,7 @@ def waitlist_match(*, slot: Slot, now: dt.datetime | None = None) -> WaitlistEnt
 
 
 def _make(entry: WaitlistEntry, slot: Slot, now: dt.datetime) -> Offer:
+    """The offer of a held slot to an entry already marked offered (`_take`)."""
     nonce, digest = offers.offer_key()
     offer = Offer.objects.create(
         entry=entry,
@@ -234,26 +235,43 @@ def _make(entry: WaitlistEntry, slot: Slot, now: dt.datetime) -> Offer:
         nonce=nonce,
         token_sha256=digest,
     )
-    WaitlistEntry.objects.filter(pk=entry.pk).update(status=WaitlistEntry.Status.OFFERED)
-    entry.status = WaitlistEntry.Status.OFFERED
     offer_changed.send(sender=Offer, offer=offer, action=OfferAction.MADE)
     audit_event_record(actor=None, action="offer.made", obj=offer, before=None, after=_offer_state(offer))
     return offer
 
 
+# Two cancellations at once may both find the same first entry: the first to mark it offered
+# takes it, and the other, whose conditional UPDATE waits for that commit and then finds it no
+# longer waiting, matches again (each statement sees what committed before it).
+ATTEMPTS = 3
+
+
+def _take(slot: Slot, now: dt.datetime) -> WaitlistEntry | None:
+    """The first waiting entry the slot fits, marked offered, or None."""
+    for _ in range(ATTEMPTS):
+        entry = waitlist_match(slot=slot, now=now)
+        if entry is None:
+            return None
+        waiting = WaitlistEntry.objects.filter(pk=entry.pk, status=WaitlistEntry.Status.WAITING)
+        if waiting.update(status=WaitlistEntry.Status.OFFERED):
+            entry.status = WaitlistEntry.Status.OFFERED
+            return entry
+    return None
+
+
 def _pass_on(slot: Slot, now: dt.datetime) -> Offer | None:
     """Offer the slot (open, or held by an offer just closed) to the next entry it fits; give it
-    back if there is none, or if it starts too soon now."""
+    back if there is none, or if it starts too soon now. The caller holds the slot's row (the
+    cancel's lock, or the closed offer's held slot)."""
     slot = Slot.objects.select_related("specialist", "visit_type").get(pk=slot.pk)
-    entry = waitlist_match(slot=slot, now=now) if _offerable(slot, now) else None
-    if entry is None:
-        if slot.status == Slot.Status.HELD:
-            slot_unhold(slot=slot)
-        return None
-    if slot.status == Slot.Status.OPEN and not slot_hold(slot=slot):
-        return None
+    if slot.status == Slot.Status.OPEN and _offerable(slot, now):
+        slot_hold(slot=slot)
     if slot.status != Slot.Status.HELD:
-        return None  # booked, blocked or retired meanwhile: nothing to offer
+        return None  # not offerable, or booked, blocked or retired meanwhile
+    entry = _take(slot, now) if _offerable(slot, now) else None
+    if entry is None:
+        slot_unhold(slot=slot)
+        return None
     return _make(entry, slot, now)
 
 

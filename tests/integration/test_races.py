@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from scheduling.models import Booking, Offer, Slot
+from scheduling.models import Booking, Offer, Slot, WaitlistEntry
 from scheduling.offers import offer_token
 from scheduling.services import bookings
 from tests.conftest import token_for
@@ -305,3 +305,28 @@ def test_a_claim_racing_time_off_over_the_held_slot_leaves_one_consistent_outcom
             assert (claim, time_off) == (410, 201)
             assert (slot.status, offer.status) == (Slot.Status.BLOCKED, Offer.Status.WITHDRAWN)
             assert not Booking.objects.filter(slot=slot, status="confirmed").exists()
+
+
+def cancel_both_at_once(first: Booking, second: Booking) -> list[int]:
+    tokens = tokens_for([first.patient.user, second.patient.user])
+    urls = [f"/api/v1/bookings/{first.pk}/cancel/", f"/api/v1/bookings/{second.pk}/cancel/"]
+    return race(2, lambda i: client_with(tokens[i]).post(urls[i], {}, format="json").status_code)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_cancellations_at_once_offer_one_waiting_patient_one_slot():
+    for _ in range(5):
+        entry = WaitlistEntryFactory()
+        specialist = SpecialistFactory()
+        first = BookingFactory(slot__specialist=specialist, slot__start=in_days(3))
+        second = BookingFactory(slot__specialist=specialist, slot__start=in_days(4))
+
+        assert cancel_both_at_once(first, second) == [200, 200]
+
+        assert Offer.objects.filter(entry=entry, status="open").count() == 1
+        statuses = sorted(
+            Slot.objects.filter(pk__in=[first.slot_id, second.slot_id]).values_list("status", flat=True)
+        )
+        assert statuses == [Slot.Status.HELD, Slot.Status.OPEN]
+        WaitlistEntry.objects.filter(pk=entry.pk).update(status="left")  # out of the next round's way
