@@ -11,8 +11,8 @@ first waiting entry it fits, which claims it with one tap or lets it pass to the
 
 Fit, in order of cost: the entry waits for the slot's specialty, in a state where its specialist
 is licensed on the visit date, for that specialist and visit type if it names them, between its
-dates (the patient's calendar dates); the patient has not been offered this slot before nor
-booked it; then, per candidate, the follow-up and new-patient rules and the active-booking cap
+dates (the patient's calendar dates); then, per candidate: the patient has not been offered
+this slot before nor booked it, the follow-up and new-patient rules, and the active-booking cap
 (upcoming visits and slots held for the patient count). The first such entry by `created_at`
 gets the offer: the conditions and the facts the per-patient rules need are one statement per
 batch of candidates (`scheduling.sql.waitlist_candidates`), the rules then tested here.
@@ -146,9 +146,9 @@ def waitlist_expire_due(*, now: dt.datetime | None = None) -> int:
     """Entries whose `latest` date has passed in the patient's zone end `expired` (an offered one
     keeps its offer: its slot was inside the dates). Returns how many."""
     now = now or timezone.now()
-    # A superset in SQL (no US zone is ahead of UTC's date by more than a day), exact per patient.
+    # A superset in SQL (no zone's date is more than a day ahead of UTC's), exact per patient.
     due = WaitlistEntry.objects.filter(
-        status=WaitlistEntry.Status.WAITING, latest__lt=now.date() + dt.timedelta(days=1)
+        status=WaitlistEntry.Status.WAITING, latest__lt=now.astimezone(dt.UTC).date() + dt.timedelta(days=2)
     ).select_related("patient")
     expired = [e.pk for e in due if e.latest is not None and e.latest < _local_today(e.patient, now)]
     return WaitlistEntry.objects.filter(pk__in=expired, status=WaitlistEntry.Status.WAITING).update(
