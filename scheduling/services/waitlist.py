@@ -264,14 +264,17 @@ def _pass_on(slot: Slot, now: dt.datetime) -> Offer | None:
     back if there is none, or if it starts too soon now. The caller holds the slot's row (the
     cancel's lock, or the closed offer's held slot)."""
     slot = Slot.objects.select_related("specialist", "visit_type").get(pk=slot.pk)
-    if slot.status == Slot.Status.OPEN and _offerable(slot, now):
-        slot_hold(slot=slot)
-    if slot.status != Slot.Status.HELD:
-        return None  # not offerable, or booked, blocked or retired meanwhile
+    if slot.status not in (Slot.Status.OPEN, Slot.Status.HELD):
+        return None  # booked, blocked or retired meanwhile: nothing to offer
     entry = _take(slot, now) if _offerable(slot, now) else None
     if entry is None:
-        slot_unhold(slot=slot)
+        if slot.status == Slot.Status.HELD:
+            slot_unhold(slot=slot)
         return None
+    # An open slot is the cancel's, whose lock it holds, so the hold cannot miss. Held only
+    # once an entry is taken: a slot nobody takes is written once, by its release.
+    if slot.status == Slot.Status.OPEN:
+        slot_hold(slot=slot)
     return _make(entry, slot, now)
 
 
