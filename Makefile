@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run worker test lint bench migrate messages clean
+.PHONY: install run worker test lint bench bench-waitlist migrate messages clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || \
@@ -66,6 +66,9 @@ bench-notifications: install
 
 bench-pages: install
 	$(BIN)/python -m bench.pages
+
+bench-waitlist: install
+	$(BIN)/python -m bench.waitlist
 
 clean:
 	rm -rf $(VENV) var

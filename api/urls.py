@@ -25,6 +25,8 @@ router.register("visit-types", clinic_api.VisitTypeViewSet, basename="visit-type
 router.register("specialists", clinic_api.SpecialistViewSet, basename="specialist")
 router.register("availability-rules", scheduling_api.AvailabilityRuleViewSet, basename="availability-rule")
 router.register("time-off", scheduling_api.TimeOffViewSet, basename="time-off")
+router.register("waitlist", scheduling_api.WaitlistViewSet, basename="waitlist")
+router.register("admin/offers", scheduling_api.AdminOfferViewSet, basename="admin-offer")
 router.register("admin/notifications", notifications_api.NotificationViewSet, basename="admin-notification")
 router.register("admin/audit", audit.AuditEventViewSet, basename="admin-audit")
 router.register("me/caregivers", clinic_api.CaregiverViewSet, basename="caregiver")
@@ -57,6 +59,9 @@ urlpatterns = exact(
             name="booking-calendar",
         ),
         path("visits/join/<str:token>/", scheduling_api.VisitJoinView.as_view(), name="visit-join"),
+        path("offers/<str:token>/", scheduling_api.OfferView.as_view(), name="offer"),
+        path("offers/<str:token>/claim/", scheduling_api.OfferClaimView.as_view(), name="offer-claim"),
+        path("offers/<str:token>/decline/", scheduling_api.OfferDeclineView.as_view(), name="offer-decline"),
         path("webhooks/twilio/status/", notifications_api.TwilioStatusView.as_view(), name="twilio-status"),
         path(
             "webhooks/twilio/inbound/", notifications_api.TwilioInboundView.as_view(), name="twilio-inbound"

@@ -303,6 +303,8 @@ MIN_NOTICE_MINUTES = env.int("MIN_NOTICE_MINUTES", default=120)
 CANCELLATION_WINDOW_HOURS = env.int("CANCELLATION_WINDOW_HOURS", default=24)
 MAX_ACTIVE_BOOKINGS = env.int("MAX_ACTIVE_BOOKINGS", default=3)
 JOIN_WINDOW_MINUTES = env.int("JOIN_WINDOW_MINUTES", default=15)
+# How long a freed slot is held for the waitlisted patient it is offered to.
+WAITLIST_HOLD_MINUTES = env.int("WAITLIST_HOLD_MINUTES", default=15)
 
 # --- Celery -------------------------------------------------------------------------------
 BROKER_DIR = VAR_DIR / "broker"
@@ -355,6 +357,12 @@ CELERY_BEAT_SCHEDULE = {
     "extend-slot-horizon": {
         "task": "scheduling.tasks.slots_extend_horizon_task",
         "schedule": 24 * 60 * 60,
+    },
+    # Waitlist offers past their hold go to the next patient; a claim never waits for this.
+    "lapse-waitlist-offers": {
+        "task": "scheduling.tasks.offers_lapse_due_task",
+        "schedule": 60,
+        "options": {"expires": 60},
     },
     "purge-expired-tokens": {
         "task": "clinic.tasks.tokens_purge_expired_task",

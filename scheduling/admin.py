@@ -4,7 +4,7 @@ put together in web/admin.py).
 Every change made here goes through the same services as the API (`core.admin.ServiceAdmin`):
 a rule is validated and regenerates its slots; time off closes the slots it touches and refuses,
 or cancels on request, the confirmed visits inside it; a single slot is added and deleted as the
-API does, and a booked one cannot be deleted. Time off and slots have no edit service (the API
+API does, and a booked (or held) one cannot be deleted. Time off and slots have no edit service (the API
 has none either), so once made they are read-only here: delete and add again.
 """
 
@@ -17,7 +17,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from core.admin import Audited, ServiceAdmin, ServiceForm, ViewOnly
-from scheduling.models import AvailabilityRule, IdempotencyKey, Slot, TimeOff
+from scheduling.models import AvailabilityRule, IdempotencyKey, Offer, Slot, TimeOff, WaitlistEntry
 from scheduling.services import rules, slots, time_off
 
 
@@ -129,6 +129,8 @@ class SlotAdmin(ServiceAdmin, admin.ModelAdmin):
         objs = list(objs)
         booked = [
             f"{slot}: cancel or move its visit first" for slot in objs if slot.status == Slot.Status.BOOKED
+        ] + [
+            f"{slot}: held for a patient on the waitlist" for slot in objs if slot.status == Slot.Status.HELD
         ]
         return [str(slot) for slot in objs], {Slot._meta.verbose_name_plural: len(objs)}, set(), booked
 
@@ -143,3 +145,39 @@ class IdempotencyKeyAdmin(ViewOnly, Audited, admin.ModelAdmin):
     list_display = ["key", "user", "booking", "time_off", "created_at"]
     search_fields = ["key", "user__email"]
     raw_id_fields = ["user", "booking", "time_off"]
+
+
+@admin.register(WaitlistEntry)
+class WaitlistEntryAdmin(ViewOnly, Audited, admin.ModelAdmin):
+    """Read-only: patients join and leave through their pages or the API (the waitlist service),
+    and an offer changes an entry's status."""
+
+    list_display = ["id", "patient", "specialty", "state", "specialist", "visit_type", "status", "created_at"]
+    list_filter = ["status", "specialty", "state"]
+    search_fields = ["patient__user__last_name", "patient__user__email"]
+    list_select_related = ["patient__user", "specialty", "specialist__user", "visit_type"]
+    raw_id_fields = ["patient", "specialist"]
+    show_full_result_count = False
+
+
+@admin.register(Offer)
+class OfferAdmin(ViewOnly, Audited, admin.ModelAdmin):
+    """Read-only: the waitlist service makes, passes on and closes offers. The token's nonce and
+    hash are not shown: with the secret key, the nonce is the link."""
+
+    list_display = ["id", "entry", "slot", "patient", "status", "expires_at", "created_at", "booking"]
+    list_filter = ["status", ("created_at", admin.DateFieldListFilter)]
+    search_fields = ["patient__user__last_name", "patient__user__email"]
+    list_select_related = ["entry", "slot", "patient__user", "booking"]
+    fields = ["entry", "slot", "patient", "status", "expires_at", "created_at", "closed_at", "booking"]
+    readonly_fields = [
+        "entry",
+        "slot",
+        "patient",
+        "status",
+        "expires_at",
+        "created_at",
+        "closed_at",
+        "booking",
+    ]
+    show_full_result_count = False

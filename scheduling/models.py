@@ -1,4 +1,5 @@
-"""Time: weekly availability, time off, concrete slots and the bookings that claim them.
+"""Time: weekly availability, time off, concrete slots and the bookings that claim them, and the
+waitlist whose offers hold freed slots for waiting patients.
 
 Double booking is ruled out by the database, not by the code alone: a booking claims its slot
 with a conditional UPDATE (`status='open'`), and a partial unique index allows one confirmed
@@ -12,8 +13,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from localflavor.us.models import USStateField
 
-from clinic.models import Patient, Specialist, VisitType
+from clinic.models import Patient, Specialist, Specialty, VisitType
 
 
 class AvailabilityRule(models.Model):
@@ -65,6 +67,9 @@ class Slot(models.Model):
     # The labels are the pages' (web/): translated there.
     class Status(models.TextChoices):
         OPEN = "open", _("Open")
+        # Offered to a waitlisted patient (an open `Offer`): in no search, claimable only by
+        # that patient until the offer expires.
+        HELD = "held", _("Held")
         BOOKED = "booked", _("Booked")
         BLOCKED = "blocked", _("Blocked")  # closed by time off (`time_off`); reopens when the time off goes
         # Offered no more, kept only as the slot of past or cancelled bookings: it holds no
@@ -162,6 +167,103 @@ class Booking(models.Model):
 
     def __str__(self) -> str:
         return f"booking {self.pk} ({self.status})"
+
+
+class WaitlistEntry(models.Model):
+    """A patient waiting for a sooner visit: a specialty in a state, optionally narrowed to one
+    specialist, a visit type and a range of dates (the patient's own calendar dates)."""
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", _("Waiting")
+        OFFERED = "offered", _("Offered")  # an open offer holds a slot for it
+        BOOKED = "booked", _("Booked")
+        LEFT = "left", _("Left")
+        EXPIRED = "expired", _("Expired")  # its `latest` date passed
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="waitlist_entries")
+    # No index of its own: the partial index below leads with it, and a specialty is never
+    # deleted while entries point to it (PROTECT) anyway.
+    specialty = models.ForeignKey(Specialty, on_delete=models.PROTECT, related_name="+", db_index=False)
+    state = USStateField()
+    specialist = models.ForeignKey(
+        Specialist, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    visit_type = models.ForeignKey(
+        VisitType, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    earliest = models.DateField(null=True, blank=True)
+    latest = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.WAITING)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name_plural = "waitlist entries"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(earliest__isnull=True) | Q(latest__isnull=True) | Q(earliest__lte=F("latest")),
+                name="waitlist_earliest_before_latest",
+            ),
+        ]
+        indexes = [
+            # The match of a freed slot: the waiting entries of its specialty and the states its
+            # specialist is licensed in, first come first served. Only waiting entries: the
+            # others are history and would only grow the index.
+            models.Index(
+                fields=["specialty", "state", "created_at"],
+                condition=Q(status="waiting"),
+                name="waitlist_waiting_match",
+            ),
+            models.Index(fields=["patient", "status"], name="waitlist_by_patient"),
+        ]
+
+    def __str__(self) -> str:
+        return f"waitlist entry {self.pk} ({self.status})"
+
+
+class Offer(models.Model):
+    """A freed slot held for one waitlist entry until `expires_at`. Its link carries a token
+    derived like a join token (scheduling.offers): the row keeps the nonce and the token's
+    SHA-256, so a copy of the database alone claims nothing."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        CLAIMED = "claimed", _("Claimed")
+        DECLINED = "declined", _("Declined")
+        LAPSED = "lapsed", _("Lapsed")
+        WITHDRAWN = "withdrawn", _("Withdrawn")  # time off over the slot, or the patient left the waitlist
+
+    entry = models.ForeignKey(WaitlistEntry, on_delete=models.CASCADE, related_name="offers")
+    slot = models.ForeignKey(Slot, on_delete=models.CASCADE, related_name="offers")
+    # The entry's patient, kept on the row so that the claim's SQL tests it without a join.
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=9, choices=Status.choices, default=Status.OPEN)
+    expires_at = models.DateTimeField()
+    nonce = models.CharField(max_length=64)
+    token_sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    booking = models.OneToOneField(
+        Booking, null=True, blank=True, on_delete=models.SET_NULL, related_name="offer"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # One open offer per slot, whatever path made it: the last line of defence against
+            # a slot held for two patients at once.
+            models.UniqueConstraint(
+                fields=["slot"], condition=Q(status="open"), name="one_open_offer_per_slot"
+            ),
+            models.UniqueConstraint(fields=["token_sha256"], name="offer_token_sha256_unique"),
+        ]
+        indexes = [
+            # The lapse task's scan: open offers by expiry.
+            models.Index(fields=["expires_at"], condition=Q(status="open"), name="offer_open_expiry"),
+        ]
+
+    def __str__(self) -> str:
+        return f"offer {self.pk} of slot {self.slot_id} ({self.status})"
 
 
 class IdempotencyKey(models.Model):

@@ -1,5 +1,5 @@
 """The read side of scheduling: slot search, next available (typed records, `scheduling.sql`),
-bookings scoped to the caller."""
+bookings and waitlist entries scoped to the caller, offers for admins."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from clinic.models import User
 from core.filters import filtered
 from core.permissions import is_admin
 from scheduling import sql
-from scheduling.models import AvailabilityRule, Booking, Slot, TimeOff
+from scheduling.models import AvailabilityRule, Booking, Offer, Slot, TimeOff, WaitlistEntry
 from scheduling.sql import BookableSlots
 
 
@@ -119,3 +119,18 @@ def slot_list_managed(*, user: User) -> QuerySet[Slot]:
     """Slots the caller may change: their own, or any for admins (retired ones are history)."""
     qs = Slot.objects.exclude(status=Slot.Status.RETIRED).select_related("specialist")
     return qs if is_admin(user) else qs.filter(specialist__user=user)
+
+
+def waitlist_list(*, user: User, status: str | None = None) -> QuerySet[WaitlistEntry]:
+    """Waitlist entries: a patient's own, or all for admins; oldest first (the waitlist's order)."""
+    qs = filtered(WaitlistEntry.objects.select_related("specialty"), status=status)
+    if is_admin(user):
+        return qs
+    if user.role == User.Role.PATIENT:
+        return qs.filter(patient_id=user.pk)
+    return qs.none()
+
+
+def offer_list(*, status: str | None = None) -> QuerySet[Offer]:
+    """Every offer, newest first (for admins)."""
+    return filtered(Offer.objects.all(), status=status)

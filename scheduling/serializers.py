@@ -7,14 +7,16 @@ from typing import Any
 
 from django.core.validators import MaxValueValidator
 from drf_spectacular.utils import extend_schema_field
+from localflavor.us.us_states import US_STATES
 from rest_framework import serializers
 
-from clinic.models import User
-from clinic.serializers import VisitTypeRef
+from clinic.models import Specialist, User
+from clinic.serializers import SpecialtyRef, VisitTypeRef
 from core.api.fields import id_field
 from core.api.shapes import Shape
 from core.permissions import is_admin
-from scheduling.models import Booking, Slot
+from scheduling.models import Booking, Offer, Slot, WaitlistEntry
+from scheduling.offers import OfferState, offer_state
 from scheduling.video import Participant, join_url
 
 # Rule dates stop a year short of the calendar's end, where expanding a rule week by week
@@ -195,3 +197,66 @@ class JoinOut(Shape):
     access_token = serializers.CharField(allow_null=True, help_text="A Twilio Video access token, or null.")
     url = serializers.URLField(allow_null=True, help_text="The provider's room URL, or null.")
     expires_at = serializers.DateTimeField()
+
+
+class WaitlistEntryIn(serializers.Serializer):
+    specialty = SpecialtyRef()
+    state = serializers.ChoiceField(choices=US_STATES, required=False, help_text="Default: the patient's.")
+    specialist = serializers.PrimaryKeyRelatedField(
+        queryset=Specialist.objects.filter(is_active=True), pk_field=id_field(), required=False
+    )
+    visit_type = VisitTypeRef(required=False)
+    earliest = serializers.DateField(required=False, help_text="The first date that suits (yours).")
+    latest = serializers.DateField(required=False, help_text="The last date that suits (yours).")
+
+
+class WaitlistFilterIn(serializers.Serializer):
+    status = serializers.ChoiceField(choices=WaitlistEntry.Status.choices, required=False)
+
+
+class WaitlistEntryOut(Shape):
+    id = serializers.IntegerField(source="pk")
+    patient = serializers.IntegerField(source="patient_id", help_text="The patient's user id.")
+    specialty = serializers.CharField(source="specialty.slug", help_text="The specialty's slug.")
+    state = serializers.CharField()
+    specialist = serializers.IntegerField(source="specialist_id", allow_null=True)
+    visit_type = serializers.IntegerField(source="visit_type_id", allow_null=True)
+    earliest = serializers.DateField(allow_null=True)
+    latest = serializers.DateField(allow_null=True)
+    status = serializers.ChoiceField(choices=WaitlistEntry.Status.choices)
+    created_at = serializers.DateTimeField()
+
+
+class OfferOut(Shape):
+    slot = serializers.IntegerField(source="slot_id")
+    specialist = serializers.IntegerField(source="slot.specialist_id")
+    visit_type = serializers.IntegerField(source="slot.visit_type_id")
+    start = serializers.DateTimeField(source="slot.start")
+    end = serializers.DateTimeField(source="slot.end")
+    expires_at = serializers.DateTimeField()
+    status = serializers.SerializerMethodField(help_text="`lapsed` once the hold has run out.")
+
+    @extend_schema_field(serializers.ChoiceField(choices=["open", "claimed", "declined", "lapsed"]))
+    def get_status(self, offer: Offer) -> str:
+        state = offer_state(offer)
+        # To the holder of the link a withdrawn offer (time off, or they left the waitlist) is as
+        # closed as one that ran out.
+        return OfferState.LAPSED if state == OfferState.WITHDRAWN else state
+
+
+class OfferClaimIn(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class OfferFilterIn(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Offer.Status.choices, required=False)
+
+
+class AdminOfferOut(Shape):
+    id = serializers.IntegerField(source="pk")
+    entry = serializers.IntegerField(source="entry_id")
+    slot = serializers.IntegerField(source="slot_id")
+    patient = serializers.IntegerField(source="patient_id", help_text="The patient's user id.")
+    status = serializers.ChoiceField(choices=Offer.Status.choices)
+    expires_at = serializers.DateTimeField()
+    created_at = serializers.DateTimeField()

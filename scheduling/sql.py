@@ -6,7 +6,11 @@ of `clinic.sql`, composed into each statement, so every path here stays one stat
 
 - `bookable_slots` and `first_bookable_slots`: slot search and next available, as
   `BookableSlots` (read a page at a time) of `BookableSlot` records.
-- `claim`: take an open slot and read what the booking policies test about it (`SlotFacts`).
+- `claim`: take an open slot (or a held one, by the patient its open offer is for, before the
+  offer expires by the database's clock) and read what the booking policies test about it
+  (`SlotFacts`).
+- `waitlist_candidates`: the first waiting entries a freed slot could fit, with what the
+  per-patient rules test (`WaitlistCandidate`).
 - `booking_messages`: a FROM item for notifications, what a message says about a booking.
 
 Portable between PostgreSQL and SQLite (3.35 and later): DATE() is a function-style cast on the
@@ -25,7 +29,7 @@ from django.db import connection
 from clinic import sql as clinic_sql
 from clinic.models import Patient
 from core import rows
-from scheduling.models import Slot
+from scheduling.models import Booking, Offer, Slot, WaitlistEntry
 
 
 @dataclass(frozen=True)
@@ -184,14 +188,22 @@ class SlotFacts:
     patient_upcoming: int  # the patient's confirmed visits still ahead
 
 
-# Take the slot if, and only if, it is still open (of racing transactions, exactly one updates
-# the row), and return in the same statement what the booking policies need to know about it
-# (three lookups, two EXISTS, a correlated count). PostgreSQL and SQLite (3.35 and later) both
-# return subqueries from an UPDATE. The table goes by its own name: SQLite's RETURNING cannot see
-# an alias.
+# Take the slot if, and only if, it is still open, or held for this patient by an offer that
+# has not expired (of racing transactions, exactly one updates the row), and return in the same
+# statement what the booking policies need to know about it (three lookups, two EXISTS, a
+# correlated count). PostgreSQL and SQLite (3.35 and later) both return subqueries from an
+# UPDATE. The table goes by its own name: SQLite's RETURNING cannot see an alias.
+#
+# An offer's expiry is decided by the database's clock ({now}), the one clock every process
+# shares: a claim a second late is refused whatever the web server's clock says, and whenever
+# the lapse task runs. SQLite's text form compares with the stored one (UTC, "YYYY-MM-DD
+# HH:MM:SS.ffffff").
 CLAIM_SQL = f"""
 UPDATE scheduling_slot SET status = %(booked)s
-WHERE scheduling_slot.id = %(slot)s AND scheduling_slot.status = %(open)s
+WHERE scheduling_slot.id = %(slot)s AND (scheduling_slot.status = %(open)s
+  OR (scheduling_slot.status = %(held)s AND EXISTS (SELECT 1 FROM scheduling_offer o
+      WHERE o.slot_id = scheduling_slot.id AND o.status = 'open' AND o.patient_id = %(patient)s
+        AND o.expires_at > {{now}})))
 RETURNING {{slot}},
   (SELECT sp.is_active FROM {clinic_sql.specialists("sp")}
    WHERE sp.id = scheduling_slot.specialist_id) AS specialist_active,
@@ -207,23 +219,137 @@ RETURNING {{slot}},
 """
 
 
+def _database_now() -> str:
+    """The database's own clock, as an SQL expression comparable with a stored datetime."""
+    if connection.vendor == "sqlite":
+        return "strftime('%%Y-%%m-%%d %%H:%%M:%%f', 'now')"
+    return "statement_timestamp()"
+
+
 def claim(slot_id: int, *, patient: Patient, now: dt.datetime) -> tuple[Slot, SlotFacts] | None:
-    """Book the slot `slot_id` if it is open: the slot, now booked, and its facts for `patient`
-    at `now`; None if it is not there or not open."""
+    """Book the slot `slot_id` if it is open, or held for `patient` by an offer still open: the
+    slot, now booked, and its facts for `patient` at `now`; None if it is not there or not
+    claimable."""
     params = {
         "booked": Slot.Status.BOOKED,
         "open": Slot.Status.OPEN,
+        "held": Slot.Status.HELD,
         "slot": slot_id,
         "state": patient.state,
         "patient": patient.pk,
         "now": connection.ops.adapt_datetimefield_value(now),
     }
     with connection.cursor() as cursor:
-        cursor.execute(CLAIM_SQL.format(slot=rows.columns(Slot, "scheduling_slot")), params)
+        cursor.execute(
+            CLAIM_SQL.format(slot=rows.columns(Slot, "scheduling_slot"), now=_database_now()), params
+        )
         row = rows.fetchone(cursor)
     if row is None:
         return None
     return rows.instance(Slot, row), rows.record(SlotFacts, row)
+
+
+@dataclass(frozen=True)
+class WaitlistCandidate:
+    """A waiting entry a freed slot could fit by the cheap conditions, with what the per-patient
+    rules test about its patient (scheduling.services.waitlist)."""
+
+    id: int
+    patient_id: int
+    created_at: dt.datetime
+    earliest: dt.date | None
+    latest: dt.date | None
+    patient_timezone: str  # an IANA name
+    seen_before: bool  # a completed visit with the slot's specialist
+    upcoming: int  # confirmed visits still ahead
+    held: int  # open offers (slots held for the patient)
+    had_slot: bool  # offered this slot before, or booked it (the one who just cancelled)
+
+
+# One ordered arm per (specialty, state) pair, each a walk of the partial index
+# `waitlist_waiting_match` that stops at `limit` rows, merged and cut to `limit`: the cost is the
+# pairs times `limit`, however long the waitlist. One query with `IN` lists instead sorts every
+# waiting entry of those specialties and states (10,000 and more of 100,000) to keep 20, and the
+# ORM's union of the same arms spends longer compiling than the database running it (bench/
+# waitlist.py). The arms are derived tables, whose ORDER BY and LIMIT both backends accept inside
+# a UNION. The per-patient facts are computed for the kept rows only, outside the arms (each
+# condition in an arm is planned once per arm).
+_WAITLIST_ARM = f"""SELECT * FROM (SELECT e.id, e.patient_id, e.created_at, e.earliest, e.latest
+  FROM scheduling_waitlistentry e
+  WHERE e.status = '{WaitlistEntry.Status.WAITING}' AND e.specialty_id = %(specialty_{{i}})s
+    AND e.state = %(state_{{i}})s
+    AND (e.specialist_id IS NULL OR e.specialist_id = %(specialist)s)
+    AND (e.visit_type_id IS NULL OR e.visit_type_id = %(visit_type)s)
+    AND (e.earliest IS NULL OR e.earliest <= %(day_after)s)
+    AND (e.latest IS NULL OR e.latest >= %(day_before)s)
+    AND (e.created_at > %(after_created)s OR (e.created_at = %(after_created)s AND e.id > %(after_id)s))
+    {{returning}}
+  ORDER BY e.created_at, e.id LIMIT %(limit)s) arm_{{i}}"""
+
+# Only the specialist's own patients (a follow-up, or a new-patient visit while they take no new
+# patients): a few hundred at most, hashed once, so the walk skips the rest without a batch
+# round trip for every 20 of them.
+_RETURNING = f"""AND e.patient_id IN (SELECT b.patient_id FROM scheduling_booking b
+      JOIN scheduling_slot bs ON bs.id = b.slot_id
+      WHERE bs.specialist_id = %(specialist)s AND b.status = '{Booking.Status.COMPLETED}')"""
+
+_WAITLIST_CANDIDATES = f"""SELECT c.id, c.patient_id, c.created_at, c.earliest, c.latest,
+  p.timezone AS patient_timezone,
+  EXISTS (SELECT 1 FROM scheduling_booking b JOIN scheduling_slot bs ON bs.id = b.slot_id
+    WHERE b.patient_id = c.patient_id AND bs.specialist_id = %(specialist)s
+      AND b.status = '{Booking.Status.COMPLETED}') AS seen_before,
+  (SELECT COUNT(*) FROM scheduling_booking b JOIN scheduling_slot bs ON bs.id = b.slot_id
+    WHERE b.patient_id = c.patient_id AND b.status = '{Booking.Status.CONFIRMED}' AND bs.start > %(now)s)
+    AS upcoming,
+  (SELECT COUNT(*) FROM scheduling_offer o WHERE o.patient_id = c.patient_id
+    AND o.status = '{Offer.Status.OPEN}') AS held,
+  EXISTS (SELECT 1 FROM scheduling_offer o WHERE o.slot_id = %(slot)s AND o.patient_id = c.patient_id)
+    OR EXISTS (SELECT 1 FROM scheduling_booking b WHERE b.slot_id = %(slot)s AND b.patient_id = c.patient_id)
+    AS had_slot
+FROM ({{arms}}) c JOIN {clinic_sql.patients("p")} ON p.id = c.patient_id
+ORDER BY c.created_at, c.id LIMIT %(limit)s"""
+
+# Before every entry: the keyset of the first batch.
+_BEGINNING = dt.datetime(1, 1, 2, tzinfo=dt.UTC)
+
+
+def waitlist_candidates(
+    *,
+    slot: Slot,
+    pairs: list[tuple[int, str]],
+    now: dt.datetime,
+    after: tuple[dt.datetime, int] | None,
+    limit: int,
+    returning_only: bool = False,
+) -> list[WaitlistCandidate]:
+    """The first `limit` waiting entries after `after` (created_at, id) for one of the
+    (specialty id, state) `pairs`, that the slot fits by specialist, visit type and dates (a
+    day of slack either side of its UTC date: the exact test is the caller's, in the patient's
+    zone), and, `returning_only`, whose patient has completed a visit with the slot's
+    specialist; first come first served, with the facts the per-patient rules test."""
+    if not pairs:
+        return []
+    adapt = connection.ops.adapt_datetimefield_value
+    day = slot.start.astimezone(dt.UTC).date()
+    after_created, after_id = after or (_BEGINNING, 0)
+    params: dict[str, Any] = {
+        "slot": slot.pk,
+        "specialist": slot.specialist_id,
+        "visit_type": slot.visit_type_id,
+        "day_after": connection.ops.adapt_datefield_value(day + dt.timedelta(days=1)),
+        "day_before": connection.ops.adapt_datefield_value(day - dt.timedelta(days=1)),
+        "after_created": adapt(after_created),
+        "after_id": after_id,
+        "now": adapt(now),
+        "limit": limit,
+    }
+    for i, (specialty, state) in enumerate(pairs):
+        params[f"specialty_{i}"], params[f"state_{i}"] = specialty, state
+    returning = _RETURNING if returning_only else ""
+    arms = " UNION ALL ".join(_WAITLIST_ARM.format(i=i, returning=returning) for i in range(len(pairs)))
+    with connection.cursor() as cursor:
+        cursor.execute(_WAITLIST_CANDIDATES.format(arms=arms), params)
+        return rows.records(WaitlistCandidate, cursor)
 
 
 def booking_messages(alias: str) -> str:

@@ -11,7 +11,7 @@ from django.utils import timezone
 from clinic.caregivers import consent_token, token_hash
 from clinic.models import Caregiver, Patient, Specialist, Specialty, StateLicense, User, VisitType
 from notifications.models import Notification
-from scheduling.models import AvailabilityRule, Booking, Slot
+from scheduling.models import AvailabilityRule, Booking, Slot, WaitlistEntry
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -166,3 +166,17 @@ class NotificationFactory(factory.django.DjangoModelFactory):
     recipient = "+12125550123"
     send_at = factory.LazyFunction(timezone.now)
     status = Notification.Status.PENDING
+
+
+class WaitlistEntryFactory(factory.django.DjangoModelFactory):
+    """A patient in New York waiting for chronic pain (SpecialistFactory's defaults)."""
+
+    class Meta:
+        model = WaitlistEntry
+
+    patient = factory.SubFactory(PatientFactory)
+    # Made if missing: a transactional test's flush empties the catalogue the migrations load.
+    specialty = factory.LazyFunction(
+        lambda: Specialty.objects.get_or_create(slug="chronic-pain", defaults={"name": "Chronic pain"})[0]
+    )
+    state = "NY"

@@ -20,6 +20,7 @@ from web import (
     time_off,
     views,
     visits,
+    waitlist,
 )
 
 pages = [
@@ -65,6 +66,11 @@ pages = [
     path("profile/caregivers/", caregivers.caregivers, name="caregivers"),
     path("profile/caregivers/<int:pk>/remove/", caregivers.caregiver_delete, name="caregiver_delete"),
     path("caregivers/consent/<str:token>/", caregivers.consent, name="caregiver_consent"),
+    # The waitlist, and the page an offer's link opens (web/waitlist.py); the link is short, to
+    # fit one SMS.
+    path("waitlist/", waitlist.waitlist_page, name="waitlist"),
+    path("waitlist/<int:pk>/leave/", waitlist.waitlist_leave, name="waitlist_leave"),
+    path("o/<str:token>", waitlist.offer_page, name="offer"),
     # The specialist's workspace (web/specialist.py).
     path("week/", specialist.week, name="week"),
     path("week/visits/<int:pk>/completed/", specialist.visit_complete, name="visit_complete"),

@@ -195,6 +195,18 @@ def _booking_create(
     patient = _lock_patient(user)
     if idempotency_key and (found := _replay(user, idempotency_key, request_hash)):
         return found
+    booking = booking_confirm(patient=patient, slot_id=slot_id, reason=reason, by=by)
+    if idempotency_key:
+        IdempotencyKey.objects.create(
+            user=patient.user, key=idempotency_key, request_hash=request_hash, booking=booking
+        )
+    return BookingResult(booking)
+
+
+def booking_confirm(*, patient: Patient, slot_id: int, reason: str, by: User | None) -> Booking:
+    """The one way a new booking is made (`booking_create`, a waitlist offer's claim): claim the
+    slot, test the policies, write the booking and its video room, announce it. It runs in the
+    caller's transaction, which has locked the patient's row (`clinic.sql.patient_lock`)."""
     now = timezone.now()
     slot, facts = slot_claim(patient=patient, slot_id=slot_id, now=now)
     _check_policies(patient, slot, facts, now, replacing=None)
@@ -202,11 +214,7 @@ def _booking_create(
     video.video_visit_create(booking=booking)
     booking_changed.send(sender=Booking, booking=booking, action=BookingAction.CONFIRMED, previous=None)
     _audit(by, BookingAction.CONFIRMED, booking, None)
-    if idempotency_key:
-        IdempotencyKey.objects.create(
-            user=patient.user, key=idempotency_key, request_hash=request_hash, booking=booking
-        )
-    return BookingResult(booking)
+    return booking
 
 
 def _actor(user: User) -> str:

@@ -1,8 +1,8 @@
 """Slots: the one service that changes a slot's status, from its creation to its retirement.
 
 A slot is created open (or blocked, under time off) from a rule or by hand; a booking claims it
-(`slot_claim`: the conditional UPDATE of `scheduling.sql.claim`); it is released when its visit
-is cancelled or moved (open again, blocked under time off, or retired if its rule withdrew it
+(`slot_claim`: the conditional UPDATE of `scheduling.sql.claim`); a waitlist offer holds it
+(`slot_hold`, `slot_unhold`); it is released when its visit is cancelled or moved (open again, blocked under time off, or retired if its rule withdrew it
 meanwhile); time off blocks and unblocks it; a rule that no longer yields it withdraws it; and a
 slot nobody holds is removed, or retired when a past or cancelled booking still points to it. A
 slot coming back to open for a cancelled or moved visit is announced with
@@ -193,6 +193,9 @@ def slot_delete(*, slot: Slot, by: User | None = None) -> None:
     slot = Slot.objects.select_for_update().get(pk=slot.pk)
     if slot.status == Slot.Status.BOOKED:
         raise Conflict("The slot is booked; cancel the booking first.", code="slot_booked")
+    if slot.status == Slot.Status.HELD:
+        # Offered to a waitlisted patient, who may be claiming it right now: as good as booked.
+        raise Conflict("The slot is held for a patient on the waitlist.", code="slot_booked")
     before = _state(slot)
     slot_remove_unbooked(slots=Slot.objects.filter(pk=slot.pk))
     kept = Slot.objects.filter(pk=slot.pk).values_list("status", flat=True).first()
@@ -244,6 +247,28 @@ def slot_release(*, slot: Slot, time_off: TimeOff | None = None) -> None:
         slot_freed.send(sender=Slot, slot=slot)
 
 
+# --- Holding for the waitlist ------------------------------------------------------------------
+
+
+def slot_hold(*, slot: Slot) -> bool:
+    """Hold an open slot for a waitlist offer (out of every search; only the offer's patient can
+    claim it): True if it was open and is now held."""
+    held = Slot.objects.filter(pk=slot.pk, status=Slot.Status.OPEN).update(status=Slot.Status.HELD)
+    if held:
+        slot.status = Slot.Status.HELD
+    return bool(held)
+
+
+def slot_unhold(*, slot: Slot) -> None:
+    """Give back a held slot nobody on the waitlist took: open again, or retired if its rule
+    withdrew it while it was held. Nothing is announced: the waitlist already had its turn."""
+    # Decided on the row as it stands: a rule edit may have withdrawn it since it was read.
+    Slot.objects.filter(pk=slot.pk, status=Slot.Status.HELD).update(
+        status=Case(When(withdrawn=True, then=Value(Slot.Status.RETIRED)), default=Value(Slot.Status.OPEN))
+    )
+    slot.refresh_from_db(fields=["status", "withdrawn"])
+
+
 # --- Time off ---------------------------------------------------------------------------------
 
 
@@ -258,7 +283,10 @@ def slot_block(*, time_off: TimeOff) -> None:
     touching = Slot.objects.filter(
         specialist_id=time_off.specialist_id, start__lt=time_off.end, end__gt=time_off.start
     )
-    touching.filter(status=Slot.Status.OPEN).update(status=Slot.Status.BLOCKED, time_off=time_off)
+    # A held slot's offer was withdrawn by the caller first (scheduling.services.offers).
+    touching.filter(status__in=[Slot.Status.OPEN, Slot.Status.HELD]).update(
+        status=Slot.Status.BLOCKED, time_off=time_off
+    )
 
 
 def slot_unblock(*, time_off: TimeOff) -> None:

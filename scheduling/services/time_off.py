@@ -1,5 +1,6 @@
-"""Time off: an interval in which a specialist sees nobody. It closes the slots it touches, and
-refuses, or cancels on request, the confirmed visits that fall in it."""
+"""Time off: an interval in which a specialist sees nobody. It closes the slots it touches
+(withdrawing the waitlist offers that hold any), and refuses, or cancels on request, the
+confirmed visits that fall in it."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from core.errors import Conflict, InvalidInput
 from scheduling.models import Booking, IdempotencyKey, Slot, TimeOff
 from scheduling.services.bookings import booking_cancel_for_time_off
 from scheduling.services.slots import lock_specialist, slot_block, slot_unblock
+from scheduling.services.waitlist import offers_withdraw_for_time_off
 
 
 def _state(off: TimeOff) -> dict[str, object]:
@@ -78,6 +80,10 @@ def time_off_create(
     if idempotency_key and (replayed := _replay(specialist.user, idempotency_key, request_hash)):
         return replayed
     off = TimeOff.objects.create(specialist=specialist, start=start, end=end, reason=reason)
+    by = by or specialist.user
+    # Slots held for the waitlist are offered no more: their offers are withdrawn (locked
+    # before the slots, as a claim locks them), then the slots blocked with the open ones.
+    offers_withdraw_for_time_off(time_off=off, by=by)
     slot_block(time_off=off)
     touching = Slot.objects.filter(specialist=specialist, start__lt=end, end__gt=start)
     conflicting = list(
@@ -86,7 +92,8 @@ def time_off_create(
         .order_by("slot__start", "pk")
     )
     # A cancel or reschedule that committed while we waited for those locks released its slot
-    # as open after our first pass: close it too.
+    # as open after our first pass (and may have offered it to the waitlist): close it too.
+    offers_withdraw_for_time_off(time_off=off, by=by)
     slot_block(time_off=off)
     found = sorted(b.pk for b in conflicting)
     if conflicting and (not cancel_conflicting or (expected is not None and found != sorted(expected))):
@@ -95,7 +102,6 @@ def time_off_create(
             code="conflicting_bookings",
             bookings=found,
         )
-    by = by or specialist.user
     for booking in conflicting:
         booking_cancel_for_time_off(booking=booking, time_off=off, by=by)
     audit_event_record(

@@ -22,6 +22,7 @@ from tests.factories import (
     SlotFactory,
     SpecialistFactory,
     VisitTypeFactory,
+    WaitlistEntryFactory,
 )
 
 
@@ -77,6 +78,7 @@ class World:
         self.caregiver = CaregiverFactory(patient=self.patient)
         self.other_caregiver = CaregiverFactory(patient=self.other_patient)
         self.later = now + dt.timedelta(days=30)
+        self.entry = WaitlistEntryFactory(patient=self.patient)
 
         # Clients (and their tokens) exist before any test takes its snapshot of the database.
         self.clients = {
@@ -98,6 +100,7 @@ class World:
             "slot": self.slot.pk,
             "booking": self.booking.pk,
             "caregiver": self.caregiver.pk,
+            "entry": self.entry.pk,
         }
         if pk is not None:
             ids = dict.fromkeys(ids, pk)
@@ -170,6 +173,7 @@ class World:
                 "phone": "+13125550177",
                 "email": "robin@example.com",
             },
+            "waitlist_join": {"specialty": "epilepsy"},
         }[endpoint]
 
 

@@ -44,6 +44,8 @@ ENDPOINTS = {
     "no_show": ("POST", "bookings/{booking}/no-show/", "specialist"),
     "caregiver_create": ("POST", "me/caregivers/", "patient"),
     "caregiver_delete": ("DELETE", "me/caregivers/{caregiver}/", "patient"),
+    "waitlist_join": ("POST", "waitlist/", "patient"),
+    "waitlist_leave": ("DELETE", "waitlist/{entry}/", "patient"),
 }
 WITH_BODY = [name for name, (method, _, _) in ENDPOINTS.items() if method in ("POST", "PATCH")]
 # Endpoints whose body is a JSON object of fields (complete and no-show take none).

@@ -14,6 +14,7 @@ broke it; each defect it finds gets a plain regression test beside the code's ot
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from collections.abc import Iterator
@@ -24,6 +25,7 @@ import schemathesis
 from django.conf import settings as django_settings
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, transaction
+from django.utils import timezone
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
@@ -36,10 +38,12 @@ from schemathesis.specs.openapi.checks import (
 from twilio.request_validator import RequestValidator
 
 from config.wsgi import application
+from scheduling.models import Offer, Slot
+from scheduling.offers import offer_key, offer_token
 from scheduling.video import Participant, join_url, video_visit_create
 from tests.api.contract import ENDPOINTS, WITH_FIELDS
 from tests.conftest import token_for
-from tests.factories import NotificationFactory
+from tests.factories import NotificationFactory, SlotFactory, WaitlistEntryFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.fuzz]
 
@@ -165,8 +169,21 @@ def own_objects(world: Any) -> dict[str, Any]:
     does to a real object unfuzzed."""
     video_visit_create(booking=world.booking)
     token = join_url(world.booking, Participant.PATIENT).rsplit("/", 1)[-1]
+    entry = WaitlistEntryFactory(patient=world.patient)
+    held = SlotFactory(specialist=world.specialist, start=world.later, status=Slot.Status.HELD)
+    nonce, digest = offer_key()
+    offer = Offer.objects.create(
+        entry=entry,
+        slot=held,
+        patient=world.patient,
+        expires_at=timezone.now() + dt.timedelta(minutes=15),
+        nonce=nonce,
+        token_sha256=digest,
+    )
     return {
         "/api/v1/admin/notifications/": {"id": NotificationFactory(booking=world.booking).pk},
+        "/api/v1/offers/": {"token": offer_token(offer)},
+        "/api/v1/waitlist/": {"id": entry.pk},
         "/api/v1/availability-rules/": {"id": world.rule.pk},
         "/api/v1/bookings/": {"id": world.booking.pk},
         "/api/v1/me/caregivers/": {"id": world.caregiver.pk},

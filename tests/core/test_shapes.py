@@ -165,18 +165,27 @@ def api_objects() -> list[tuple[type[Shape], object, dict[str, object]]]:
     from notifications.selectors import notification_stats
     from notifications.serializers import NotificationOut, QueueStatsOut
     from scheduling import selectors
-    from scheduling.models import TimeOff
+    from scheduling.models import Offer, TimeOff
     from scheduling.serializers import (
+        AdminOfferOut,
         BookingOut,
         JoinOut,
+        OfferOut,
         RuleOut,
         SlotManagedOut,
         SlotOut,
         TimeOffOut,
         VideoOut,
+        WaitlistEntryOut,
     )
     from scheduling.video import JoinGrant, video_visit_create
-    from tests.factories import BookingFactory, NotificationFactory, RuleFactory, SlotFactory
+    from tests.factories import (
+        BookingFactory,
+        NotificationFactory,
+        RuleFactory,
+        SlotFactory,
+        WaitlistEntryFactory,
+    )
 
     booking = BookingFactory(cancel_reason="", cancelled_by="patient", cancelled_at=NOON)
     video_visit_create(booking=booking)
@@ -189,6 +198,13 @@ def api_objects() -> list[tuple[type[Shape], object, dict[str, object]]]:
     off = TimeOff.objects.create(specialist=specialist, start=NOON, end=NOON + dt.timedelta(hours=2))
     event = audit_event_record(
         actor=patient, action="booking.cancelled", obj=booking, before={"a": 1}, after=None
+    )
+    entry = WaitlistEntryFactory(
+        patient=booking.patient, specialist=specialist, earliest=NOON.date(), latest=NOON.date()
+    )
+    held = SlotFactory(specialist=specialist, start=booking.slot.start + dt.timedelta(days=2), status="held")
+    offer = Offer.objects.create(
+        entry=entry, slot=held, patient=booking.patient, expires_at=NOON, nonce="n", token_sha256="t"
     )
     return [
         (BookingOut, booking, {}),
@@ -212,6 +228,10 @@ def api_objects() -> list[tuple[type[Shape], object, dict[str, object]]]:
         (NotificationOut, NotificationFactory(last_error="The 'To' number +12125550123 is bad"), {}),
         (QueueStatsOut, notification_stats(), {}),
         (AuditEventOut, event, {}),
+        (WaitlistEntryOut, entry, {}),
+        (WaitlistEntryOut, WaitlistEntryFactory(), {}),
+        (OfferOut, offer, {}),
+        (AdminOfferOut, offer, {}),
     ]
 
 

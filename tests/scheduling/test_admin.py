@@ -313,3 +313,23 @@ def test_a_slot_of_a_cancelled_visit_deleted_in_the_admin_retires(client, operat
     assert response.status_code == 302
     assert Slot.objects.get(pk=booking.slot_id).status == Slot.Status.RETIRED
     assert Booking.objects.filter(pk=booking.pk).exists()
+
+
+def test_the_admin_lists_waitlist_entries_and_offers_read_only(client, operator):
+    from scheduling.models import Offer, WaitlistEntry
+    from tests.factories import BookingFactory, WaitlistEntryFactory
+
+    entry = WaitlistEntryFactory()
+    booking = BookingFactory()
+    bookings.booking_cancel(booking=booking, by=booking.patient.user)
+    offer = Offer.objects.get(entry=entry)
+    assert client.get("/admin/scheduling/waitlistentry/").status_code == 200
+    listed = client.get("/admin/scheduling/offer/")
+    assert listed.status_code == 200
+    assert f"/admin/scheduling/offer/{offer.pk}/change/" in listed.content.decode()
+    page = client.get(f"/admin/scheduling/offer/{offer.pk}/change/").content.decode()
+    assert offer.nonce not in page  # with the secret key, the nonce is the link
+    for model in (WaitlistEntry, Offer):
+        model_admin = admin.site._registry[model]
+        assert isinstance(model_admin, Audited)
+        assert not model_admin.has_change_permission(None)

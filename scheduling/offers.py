@@ -1,0 +1,86 @@
+"""Waitlist offers' links: unguessable tokens, and where an offer stands for the holder of one.
+
+An offer token is derived like a join token (scheduling.video), never stored: base64url of
+HMAC-SHA256(SECRET_KEY, nonce | "offer"), cut to its first 128 bits, so that a message carrying
+the link fits one SMS. The Offer row keeps the nonce (the link can be shown again) and the
+token's SHA-256 (for lookup): a copy of the database alone claims no slot.
+
+The state changes of offers are `scheduling.services.waitlist`'s.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from enum import StrEnum
+
+from django.conf import settings
+from django.utils import timezone
+
+from core.errors import NotFound
+from scheduling.models import Offer
+from scheduling.video import TOKEN_BYTES, new_nonce, token_hash
+
+# What the HMAC is keyed for, beside the nonce: a join token's participant is never "offer", so
+# no offer token opens a visit, and no join token claims an offer.
+PURPOSE = "offer"
+
+
+def _token(nonce: str) -> str:
+    digest = hmac.new(settings.SECRET_KEY.encode(), f"{nonce}|{PURPOSE}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:TOKEN_BYTES]).rstrip(b"=").decode()
+
+
+def offer_key() -> tuple[str, str]:
+    """A fresh (nonce, token SHA-256) pair for a new offer."""
+    nonce = new_nonce()
+    return nonce, token_hash(_token(nonce))
+
+
+def offer_token(offer: Offer) -> str:
+    return _token(offer.nonce)
+
+
+def offer_url_of(nonce: str) -> str:
+    """The link of the offer whose nonce this is, as messages carry it: short, so that it fits
+    one SMS; its last path segment is the token (the page /o/{token}, the API
+    offers/{token}/)."""
+    return f"{settings.PUBLIC_BASE_URL}/o/{_token(nonce)}"
+
+
+def offer_url(offer: Offer) -> str:
+    return offer_url_of(offer.nonce)
+
+
+class OfferState(StrEnum):
+    """Where an offer stands for the holder of its link: `open` until it expires (then `lapsed`,
+    whether or not the lapse task has run yet)."""
+
+    OPEN = "open"
+    CLAIMED = "claimed"
+    DECLINED = "declined"
+    LAPSED = "lapsed"
+    WITHDRAWN = "withdrawn"
+
+    @property
+    def closed(self) -> bool:
+        return self != OfferState.OPEN
+
+
+def offer_state(offer: Offer) -> OfferState:
+    if offer.status == Offer.Status.OPEN and timezone.now() >= offer.expires_at:
+        return OfferState.LAPSED
+    return OfferState(offer.status)
+
+
+def offer_get_by_token(token: str) -> Offer:
+    """The offer of a token, with its slot, specialist and visit type (NotFound for none)."""
+    offer = (
+        Offer.objects.select_related("slot__specialist__user", "slot__visit_type", "entry", "booking")
+        .filter(token_sha256=token_hash(token))
+        .first()
+    )
+    if offer is None:
+        raise NotFound("No such offer.")
+    return offer
