@@ -31,9 +31,12 @@ from clinic.caregivers import consent_token
 from clinic.models import Caregiver, Patient
 from notifications.models import PATIENT, SPECIALIST, Notification
 from notifications.rendering import Message, clinic_context, message_context, render_message
+from notifications.services.offers import offer_of
+from notifications.services.writing import ABOUT_THE_VISIT
 from notifications.sql import ToSend
 from scheduling import video
 from scheduling.models import Booking
+from scheduling.offers import OfferState, offer_state, offer_url
 
 Kind = Notification.Kind
 Channel = Notification.Channel
@@ -49,6 +52,9 @@ def accepts(read: ToSend) -> bool:
     if read.audience == PATIENT:
         if read.kind == Kind.REPLY:
             return True  # an answer to the text the patient just sent us
+        if read.kind == Kind.WAITLIST_OFFER:
+            offer = offer_of(read.subject)
+            return offer is not None and _patient_accepts(offer.patient, read.channel)
         if read.channel == Channel.SMS:
             return bool(read.sms_opt_in and read.phone)
         return bool(read.email_opt_in)
@@ -61,6 +67,23 @@ def accepts(read: ToSend) -> bool:
         caregiver = _caregiver(read)
         return caregiver is not None and _caregiver_accepts(caregiver, read)
     return False
+
+
+def _patient_accepts(patient: Patient, channel: str) -> bool:
+    if channel == Channel.SMS:
+        return bool(patient.sms_opt_in and patient.phone)
+    return patient.email_opt_in
+
+
+def current(read: ToSend) -> bool:
+    """Whether what the message announces still stands: a visit still confirmed, an offer
+    still open (a message about the past is cancelled, not sent)."""
+    if read.kind in ABOUT_THE_VISIT and read.booking_id is not None:
+        return read.booking_status == Booking.Status.CONFIRMED
+    if read.kind == Kind.WAITLIST_OFFER:
+        offer = offer_of(read.subject)
+        return offer is not None and offer_state(offer) == OfferState.OPEN
+    return True
 
 
 def _caregiver_accepts(caregiver: Caregiver, read: ToSend) -> bool:
@@ -80,8 +103,10 @@ def can_wait(read: ToSend) -> bool:
     """Whether the message may wait out the recipient's quiet hours: a reminder, and an alert to
     a specialist; never the confirmation of what the patient just did, a cancellation, or an
     answer to a text."""
-    if read.kind == Kind.CAREGIVER_CONSENT:
-        return True  # a request to someone who asked for nothing can wait for the morning
+    if read.kind in (Kind.CAREGIVER_CONSENT, Kind.WAITLIST_OFFER):
+        # A request to someone who asked for nothing can wait for the morning; so can an offer,
+        # whose hold starts when it goes out.
+        return True
     return read.kind == Kind.REMINDER or read.audience == SPECIALIST
 
 
@@ -92,6 +117,9 @@ def zone(read: ToSend) -> zoneinfo.ZoneInfo | None:
         return specialist_zone
     if read.patient_timezone:
         return zoneinfo.ZoneInfo(read.patient_timezone)
+    if read.kind == Kind.WAITLIST_OFFER:
+        offer = offer_of(read.subject)
+        return zoneinfo.ZoneInfo(str(offer.patient.timezone)) if offer else None
     if read.audience.startswith(CAREGIVER):  # a consent request: about no booking
         caregiver = _caregiver(read)
         return zoneinfo.ZoneInfo(str(caregiver.patient.timezone)) if caregiver else None
@@ -111,6 +139,8 @@ def message(read: ToSend) -> Message:
         return render_message(channel=read.channel, kind=f"specialist/{read.kind}", data=data)
     if read.audience.startswith(CAREGIVER):
         return _caregiver_message(read)
+    if read.kind == Kind.WAITLIST_OFFER:
+        return _offer_message(read)
     kind = f"reply_{read.variant}" if read.kind == Kind.REPLY else read.kind
     if read.start is None or read.patient_timezone is None:
         # An answer about no visit: in the language of the patient whose number it is.
@@ -126,6 +156,22 @@ def message(read: ToSend) -> Message:
     )
     data["visit_url"] = f"{data['visits_url']}{read.booking_id}/"  # the visit's page (web/)
     return render_message(channel=read.channel, kind=kind, data=data)
+
+
+def _offer_message(read: ToSend) -> Message:
+    offer = offer_of(read.subject)
+    assert offer is not None  # the send re-checked it (`current`)
+    patient = offer.patient
+    data = message_context(
+        start=offer.slot.start,
+        patient_timezone=patient.timezone,
+        doctor_last_name=offer.slot.specialist.user.last_name,
+        join_url=None,
+        language=patient.language,
+    )
+    data["offer_url"] = offer_url(offer)
+    data["hold_minutes"] = settings.WAITLIST_HOLD_MINUTES
+    return render_message(channel=read.channel, kind=read.kind, data=data)
 
 
 def _caregiver_message(read: ToSend) -> Message:

@@ -25,6 +25,10 @@ def booking_subject(booking_id: int) -> str:
     return f"booking:{booking_id}"
 
 
+def offer_subject(offer_id: int) -> str:
+    return f"offer:{offer_id}"
+
+
 def caregiver_subject(caregiver_id: int) -> str:
     """A caregiver's consent request is about the caregiver."""
     return f"caregiver:{caregiver_id}"

@@ -9,6 +9,7 @@ from django.dispatch import receiver
 
 from clinic.models import Caregiver, Patient
 from clinic.signals import caregiver_added, caregiver_consented, caregiver_withdrawn, patient_contact_changed
+from notifications.services.offers import notifications_for_offer_change
 from notifications.services.writing import (
     notifications_caregiver_consent_request,
     notifications_caregiver_consented,
@@ -16,8 +17,8 @@ from notifications.services.writing import (
     notifications_follow_contact,
     notifications_for_booking_change,
 )
-from scheduling.models import Booking
-from scheduling.signals import booking_changed
+from scheduling.models import Booking, Offer
+from scheduling.signals import booking_changed, offer_changed
 
 
 @receiver(booking_changed, sender=Booking, dispatch_uid="notifications.booking_changed")
@@ -45,3 +46,8 @@ def write_caregiver_reminders(sender: Any, caregiver: Caregiver, channel: str, *
 @receiver(caregiver_withdrawn, sender=Caregiver, dispatch_uid="notifications.caregiver_withdrawn")
 def skip_caregiver_messages(sender: Any, caregiver: Caregiver, **kwargs: Any) -> None:
     notifications_caregiver_withdrawn(caregiver=caregiver)
+
+
+@receiver(offer_changed, sender=Offer, dispatch_uid="notifications.offer_changed")
+def write_offer_messages(sender: Any, offer: Offer, action: str, **kwargs: Any) -> None:
+    notifications_for_offer_change(offer=offer, action=action)

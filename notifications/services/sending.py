@@ -37,10 +37,11 @@ from notifications.privacy import mask_contacts
 from notifications.quiet import quiet_now
 from notifications.rendering import Message
 from notifications.services.consent import phone_opt_out
-from notifications.services.writing import ABOUT_THE_VISIT
+from notifications.services.offers import offer_of
 from notifications.sql import ToSend
 from scheduling import ics
 from scheduling.models import Booking
+from scheduling.services.waitlist import offer_hold_from
 
 Status = Notification.Status
 Channel = Notification.Channel
@@ -54,6 +55,7 @@ class Attempt:
     """A row this task moved to `sending`: what the send and its record need."""
 
     pk: int
+    subject: str
     booking_id: int | None
     audience: str
     kind: str
@@ -82,7 +84,7 @@ def _begin(notification_id: int) -> tuple[Attempt, Message, dt.datetime | None] 
         return None
     earlier_attempt = read.sending_at
     now = timezone.now()
-    if read.kind in ABOUT_THE_VISIT and read.booking_status != Booking.Status.CONFIRMED:
+    if not audiences.current(read):  # the visit is no longer confirmed, the offer no longer open
         _move(read, Status.CANCELLED, now)
         return None
     if not audiences.accepts(read):
@@ -94,7 +96,7 @@ def _begin(notification_id: int) -> tuple[Attempt, Message, dt.datetime | None] 
     if not _move(read, Status.SENDING, now):
         return None  # taken meanwhile: by a second task for the row, a cancel, an opt-out
     attempt = Attempt(
-        notification_id, read.booking_id, read.audience, read.kind, read.channel, read.recipient
+        notification_id, read.subject, read.booking_id, read.audience, read.kind, read.channel, read.recipient
     )
     return attempt, message, earlier_attempt
 
@@ -253,4 +255,10 @@ def notification_send(*, notification_id: int) -> str:
             " (permanent)" if exc.permanent else "",
         )
         return _record_failed(notification_id, exc)
-    return _record_sent(notification_id, provider_id)
+    status = _record_sent(notification_id, provider_id)
+    if notification.kind == Notification.Kind.WAITLIST_OFFER:
+        # The hold starts when the patient is told, however late the message went out.
+        offer = offer_of(notification.subject)
+        if offer is not None:
+            offer_hold_from(offer=offer, sent_at=timezone.now())
+    return status

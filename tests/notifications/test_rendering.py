@@ -13,9 +13,11 @@ from django.conf import settings as django_settings
 
 import notifications
 from notifications import sql
+from notifications.audiences import PATIENT_NAME_CHARS
 from notifications.models import Notification
 from notifications.rendering import message_context, render_message
 from notifications.services import sending
+from scheduling.offers import offer_url_of
 from scheduling.services import bookings
 from scheduling.video import Participant, join_url_of, new_nonce
 from tests.factories import PatientFactory, SlotFactory, SpecialistFactory, UserFactory
@@ -141,6 +143,10 @@ def test_every_sms_fits_one_gsm7_segment_on_every_weekday_and_month(
             language=language,
         )
         data["visit_url"] = f"{data['visits_url']}{LONGEST_BOOKING_ID}/"  # as notifications.audiences
+        # A waitlist offer's link and hold; a caregiver's message names the patient (cut to 20).
+        data["offer_url"] = offer_url_of(new_nonce())
+        data["hold_minutes"] = 120
+        data["patient_name"] = "Maximiliana-Josefin"[:PATIENT_NAME_CHARS]
         text = render_message(channel="sms", kind=template, data=data, language=language).text
         assert "MISSING-" not in text, text
         length = gsm7_length(text)
