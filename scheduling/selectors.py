@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from clinic.models import User
@@ -134,3 +134,17 @@ def waitlist_list(*, user: User, status: str | None = None) -> QuerySet[Waitlist
 def offer_list(*, status: str | None = None) -> QuerySet[Offer]:
     """Every offer, newest first (for admins)."""
     return filtered(Offer.objects.all(), status=status)
+
+
+def waitlist_counts() -> dict[str, int]:
+    """How many entries wait and how many hold an offer, for the queue's dashboard."""
+    counts = dict(
+        WaitlistEntry.objects.filter(status__in=[WaitlistEntry.Status.WAITING, WaitlistEntry.Status.OFFERED])
+        .values_list("status")
+        .annotate(n=Count("id"))
+        .values_list("status", "n")
+    )
+    return {
+        status: counts.get(status, 0)
+        for status in (WaitlistEntry.Status.WAITING, WaitlistEntry.Status.OFFERED)
+    }

@@ -45,6 +45,7 @@ from notifications.models import Notification
 from notifications.privacy import mask_contacts, mask_recipient
 from notifications.selectors import HourCount
 from notifications.services import steering
+from scheduling import selectors as scheduling_selectors
 
 Status = Notification.Status
 
@@ -237,6 +238,9 @@ def queue_dashboard(request: HttpRequest) -> HttpResponse:
             _row(n)
             for n in selectors.notification_list(ordering="-created_at").select_related("booking")[:LATEST]
         ],
+        # The waitlist beside the messages that fill it: who waits, and the latest offers.
+        "waitlist": scheduling_selectors.waitlist_counts(),
+        "offers": list(scheduling_selectors.offer_list().select_related("slot")[:LATEST]),
     }
     return TemplateResponse(request, "admin/queue/queue.html", context)
 

@@ -485,9 +485,10 @@ def test_the_page_runs_a_bounded_number_of_queries(staff, broker_says, django_as
         NotificationFactory(status=Status.FAILED, last_error="boom")
         NotificationFactory(status=Status.SENT, sent_at=timezone.now() - dt.timedelta(minutes=30))
 
-    # The session and its user, the stats' four, the hourly series' two, the three lists, and
-    # the admin's permission check for a staff user who is not a superuser (two).
-    with django_assert_max_num_queries(13):
+    # The session and its user, the stats' four, the hourly series' two, the three lists, the
+    # waitlist's counts and latest offers, and the admin's permission check for a staff user who
+    # is not a superuser (two).
+    with django_assert_max_num_queries(15):
         page(staff)
 
 
@@ -517,3 +518,20 @@ def test_the_page_speaks_the_operators_language(staff):
     assert response.headers["Content-Language"] == "es"
     assert "Cola de recordatorios" in html and "Mensajes vencidos más antiguos" in html
     assert "Reminder queue" not in html
+
+
+def test_the_dashboard_shows_the_waitlist_and_the_latest_offers(staff, broker_says):
+    from scheduling.models import Offer
+    from scheduling.services import bookings
+    from tests.factories import BookingFactory, WaitlistEntryFactory
+
+    WaitlistEntryFactory()
+    WaitlistEntryFactory()
+    booking = BookingFactory()
+    bookings.booking_cancel(booking=booking, by=booking.patient.user)  # offered to the first entry
+    offer = Offer.objects.get()
+
+    html = page(staff)
+
+    assert "1 waiting, 1 holding an offer." in html
+    assert f'/admin/scheduling/offer/{offer.pk}/change/' in html
