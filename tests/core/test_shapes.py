@@ -154,6 +154,7 @@ def api_objects() -> list[tuple[type[Shape], object, dict[str, object]]]:
     from api.audit import AuditEventOut
     from clinic.models import Specialty
     from clinic.serializers import (
+        CaregiverOut,
         ProfileOut,
         RegisterOut,
         SpecialistOut,
@@ -181,6 +182,7 @@ def api_objects() -> list[tuple[type[Shape], object, dict[str, object]]]:
     from scheduling.video import JoinGrant, video_visit_create
     from tests.factories import (
         BookingFactory,
+        CaregiverFactory,
         NotificationFactory,
         RuleFactory,
         SlotFactory,
@@ -232,6 +234,8 @@ def api_objects() -> list[tuple[type[Shape], object, dict[str, object]]]:
         (WaitlistEntryOut, WaitlistEntryFactory(), {}),
         (OfferOut, offer, {}),
         (AdminOfferOut, offer, {}),
+        (CaregiverOut, CaregiverFactory(patient=booking.patient), {}),
+        (CaregiverOut, CaregiverFactory(patient=booking.patient, phone="", email="robin@example.com"), {}),
     ]
 
 
