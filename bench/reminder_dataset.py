@@ -66,8 +66,9 @@ def _people(bookings: int, now: dt.datetime) -> None:
         FROM generate_series(0, %(specialists)s - 1) AS i ORDER BY i;
 
         INSERT INTO clinic_specialist (credentials, bio, timezone, accepting_new_patients, is_active,
-                                       created_at, user_id)
-        SELECT 'MD', 'Board-certified neurologist.', 'America/New_York', true, true, %(now)s, id
+                                       phone, sms_alerts, email_alerts, created_at, user_id)
+        SELECT 'MD', 'Board-certified neurologist.', 'America/New_York', true, true, '', false, true,
+               %(now)s, id
         FROM clinic_user WHERE role = 'specialist' ORDER BY id;
 
         INSERT INTO clinic_user (password, is_superuser, first_name, last_name, is_staff, is_active,
@@ -76,9 +77,9 @@ def _people(bookings: int, now: dt.datetime) -> None:
                %(now)s, 'patient' || lpad(i::text, 6, '0') || '@' || %(domain)s, 'patient'
         FROM generate_series(0, %(patients)s - 1) AS i ORDER BY i;
 
-        INSERT INTO clinic_patient (user_id, phone, state, timezone, sms_opt_in, email_opt_in)
+        INSERT INTO clinic_patient (user_id, phone, state, timezone, sms_opt_in, email_opt_in, language)
         SELECT id, '+1212555' || lpad((id %% 10000)::text, 4, '0'), 'NY',
-               (%(zones)s::text[])[1 + id %% %(nzones)s], true, true
+               (%(zones)s::text[])[1 + id %% %(nzones)s], true, true, 'en'
         FROM clinic_user WHERE role = 'patient' ORDER BY id;
         """,
         {
@@ -135,10 +136,12 @@ def _notifications(future: int, drain: int, now: dt.datetime) -> tuple[int, int]
     future_rows = _execute(
         """
         INSERT INTO notifications_notification (kind, "offset", channel, recipient, send_at, status,
-            attempts, last_error, error_code, provider_id, created_at, updated_at, booking_id)
+            attempts, last_error, error_code, provider_id, created_at, updated_at, booking_id,
+            subject, audience, variant)
         SELECT 'reminder', o.seconds, c.channel,
                CASE c.channel WHEN 'sms' THEN p.phone ELSE u.email END,
-               s.start - o.seconds * interval '1 second', 'pending', 0, '', '', '', %(now)s, %(now)s, b.id
+               s.start - o.seconds * interval '1 second', 'pending', 0, '', '', '', %(now)s, %(now)s, b.id,
+               'booking:' || b.id, 'patient', ''
         FROM scheduling_booking AS b
         JOIN scheduling_slot AS s ON s.id = b.slot_id
         JOIN clinic_patient AS p ON p.user_id = b.patient_id
@@ -153,10 +156,11 @@ def _notifications(future: int, drain: int, now: dt.datetime) -> tuple[int, int]
     drain_rows = _execute(
         """
         INSERT INTO notifications_notification (kind, "offset", channel, recipient, send_at, status,
-            attempts, last_error, error_code, provider_id, created_at, updated_at, booking_id)
+            attempts, last_error, error_code, provider_id, created_at, updated_at, booking_id,
+            subject, audience, variant)
         SELECT 'booking_confirmed', 0, 'sms', p.phone,
                %(now)s - (1 + b.id %% 60) * interval '1 second', 'pending', 0, '', '', '',
-               %(now)s, %(now)s, b.id
+               %(now)s, %(now)s, b.id, 'booking:' || b.id, 'patient', ''
         FROM (SELECT id, patient_id FROM scheduling_booking ORDER BY id LIMIT %(drain)s) AS b
         JOIN clinic_patient AS p ON p.user_id = b.patient_id
         ORDER BY b.id
