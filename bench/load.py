@@ -29,7 +29,7 @@ from bench import proc
 from bench.inprocess import InProcessServer
 from bench.stats import Latency
 from clinic.models import Patient, User
-from clinic.services import token_create
+from clinic.tokens import token_create
 from scheduling.models import Slot
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from clinic import caregivers, selectors, serializers, services
+from clinic import caregivers, selectors, serializers, services, tokens
 from clinic.access import caller
 from clinic.authentication import TokenAuthentication
 from clinic.models import Caregiver, Specialist, Specialty, VisitType
@@ -53,9 +53,7 @@ class TokenView(CredentialsView):
     )
     def post(self, request: Request) -> Response:
         # Django's own request: the sign-in lockout marks it, and its middleware answers 429.
-        token = services.token_obtain(
-            request=request._request, **validated(serializers.TokenIn, request.data)
-        )
+        token = tokens.token_obtain(request=request._request, **validated(serializers.TokenIn, request.data))
         return Response(serializers.TokenOut(token).data)
 
 
@@ -67,7 +65,7 @@ class LogoutView(APIView):
 
     @operation("Revoke the token this request is signed in with", None, 401, status=204)
     def post(self, request: Request) -> Response:
-        services.token_revoke(token=request.auth)
+        tokens.token_revoke(token=request.auth)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -18,7 +18,7 @@ from knox.models import AuthToken
 from knox.settings import CONSTANTS, knox_settings
 from rest_framework import exceptions
 
-from clinic import services, sql
+from clinic import sql, tokens
 from clinic.models import User
 
 
@@ -65,7 +65,7 @@ class PasswordChangeRevokesTokens:
 
     def password_changed(self, password: str, user: Any = None) -> None:
         if user is not None and user.pk is not None:
-            services.user_tokens_revoke(user=user, reason="password_changed")
+            tokens.user_tokens_revoke(user=user, reason="password_changed")
 
     def get_help_text(self) -> str:
         return str(_("A new password signs out every app signed in with the old one."))

@@ -2,9 +2,9 @@
 
 from celery import shared_task
 
-from clinic import services
+from clinic import tokens
 
 
 @shared_task
 def tokens_purge_expired_task() -> int:
-    return services.tokens_purge_expired()
+    return tokens.tokens_purge_expired()

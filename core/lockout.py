@@ -34,7 +34,7 @@ class LockoutBackend(AxesStandaloneBackend):
 
 
 def lockout_username(request: HttpRequest, credentials: dict[str, Any] | None) -> str | None:
-    """The email, as `clinic.services.token_obtain` normalises it: the admin's form posts it as
+    """The email, as `clinic.tokens.token_obtain` normalises it: the admin's form posts it as
     `username`, the API as `email`."""
     source: Any = credentials or request.POST
     value = source.get("username") or source.get("email")

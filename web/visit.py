@@ -20,7 +20,7 @@ from django.views.decorators.vary import vary_on_headers
 from core.csp import TWILIO_VIDEO
 from core.errors import NotFound
 from scheduling import video
-from scheduling.api import VisitJoinView
+from scheduling.api.schedule import VisitJoinView
 
 _join_json = VisitJoinView.as_view()
 

@@ -7,8 +7,8 @@ import time_machine
 from django.conf import settings
 from knox.models import AuthToken
 
-from clinic.services import token_create
 from clinic.tasks import tokens_purge_expired_task
+from clinic.tokens import token_create
 from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db

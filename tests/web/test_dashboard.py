@@ -534,4 +534,4 @@ def test_the_dashboard_shows_the_waitlist_and_the_latest_offers(staff, broker_sa
     html = page(staff)
 
     assert "1 waiting, 1 holding an offer." in html
-    assert f'/admin/scheduling/offer/{offer.pk}/change/' in html
+    assert f"/admin/scheduling/offer/{offer.pk}/change/" in html

@@ -1,5 +1,5 @@
-"""Scheduling endpoints: availability, slot search, bookings, the waitlist and its offers. Thin:
-validate, call, serialize."""
+"""Scheduling endpoints: availability, slot search, bookings and the join link. Thin: validate,
+call, serialize."""
 
 from __future__ import annotations
 
@@ -23,15 +23,15 @@ from rest_framework.serializers import BaseSerializer, Serializer
 from rest_framework.views import APIView
 
 from clinic.access import caller, specialist_of
-from clinic.models import Patient, Specialist, User
+from clinic.models import Specialist, User
 from core.api.openapi import FOUND, SIGNED_IN, operation
 from core.api.parsers import JSONParser
 from core.api.validation import validated
 from core.errors import InvalidInput
-from core.permissions import IsAdmin, IsPatient, IsPatientOrAdmin, IsSpecialistOrAdmin, is_admin
-from scheduling import ics, offers, selectors, serializers, video
-from scheduling.models import AvailabilityRule, Booking, Offer, Slot, TimeOff, WaitlistEntry
-from scheduling.services import bookings, rules, slots, time_off, waitlist
+from core.permissions import IsPatient, IsPatientOrAdmin, IsSpecialistOrAdmin, is_admin
+from scheduling import ics, selectors, serializers, video
+from scheduling.models import AvailabilityRule, Booking, Slot, TimeOff
+from scheduling.services import bookings, rules, slots, time_off
 from scheduling.sql import BookableSlot, BookableSlots
 
 # An Idempotency-Key is the client's opaque token (a UUID, usually): printable ASCII, as HTTP
@@ -377,112 +377,3 @@ class VisitJoinView(APIView):
     def get(self, request: Request, token: str) -> Response:
         grant = video.visit_join(token)
         return Response(serializers.JoinOut(grant).data)
-
-
-@extend_schema_view(
-    list=operation(
-        "Waitlist entries (patient: own; admin: all), oldest first",
-        serializers.WaitlistEntryOut,
-        *FOUND,
-        400,
-        parameters=[serializers.WaitlistFilterIn],
-    ),
-    create=operation(
-        "Join the waitlist of a specialty: a slot that comes free and fits is offered",
-        serializers.WaitlistEntryOut,
-        *SIGNED_IN,
-        request=serializers.WaitlistEntryIn,
-        status=201,
-    ),
-    destroy=operation("Leave the waitlist (a slot held for the entry passes on)", None, *FOUND, status=204),
-)
-class WaitlistViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
-    serializer_class = serializers.WaitlistEntryOut
-    parser_classes = [JSONParser]
-    queryset = WaitlistEntry.objects.none()  # the model, for the schema; get_queryset scopes it
-    http_method_names = ["get", "post", "delete", "head", "options"]
-
-    def get_permissions(self) -> list[BasePermission]:
-        return [IsPatient()] if self.action == "create" else [IsPatientOrAdmin()]
-
-    def get_queryset(self) -> QuerySet[WaitlistEntry]:
-        search = (
-            validated(serializers.WaitlistFilterIn, self.request.query_params)
-            if self.action == "list"
-            else {}
-        )
-        return selectors.waitlist_list(user=caller(self.request), **search)
-
-    def create(self, request: Request) -> Response:
-        data = validated(serializers.WaitlistEntryIn, request.data)
-        patient = Patient.objects.select_related("user").get(user=caller(request))
-        entry = waitlist.waitlist_join(patient=patient, by=caller(request), **data)
-        return Response(serializers.WaitlistEntryOut(entry).data, status=status.HTTP_201_CREATED)
-
-    def destroy(self, request: Request, pk: str | None = None) -> Response:
-        waitlist.waitlist_leave(entry=self.get_object(), by=caller(request))
-        return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-@method_decorator(never_cache, name="dispatch")
-class OfferLinkView(APIView):
-    # An offer's link (the token in the path is the credential, carried by the offer's message):
-    # no sign-in, and no browser or proxy keeps a copy of an answer.
-
-    permission_classes = [AllowAny]
-    authentication_classes: list[Any] = []
-    parser_classes = [JSONParser]
-
-
-class OfferView(OfferLinkView):
-    """`offers/{token}/`: the offer a waitlisted patient's link carries."""
-
-    @operation("The offer of a token: the held slot, until when", serializers.OfferOut, 404)
-    def get(self, request: Request, token: str) -> Response:
-        return Response(serializers.OfferOut(offers.offer_get_by_token(token)).data)
-
-
-class OfferClaimView(OfferLinkView):
-    """`offers/{token}/claim/`: book the held slot."""
-
-    @operation(
-        "Book the held slot (the same claim and policies as a booking)",
-        serializers.BookingOut,
-        404,
-        409,
-        410,
-        request=serializers.OfferClaimIn,
-        status=201,
-        description="A lapsed, declined or claimed offer answers 410 `offer_closed`.",
-    )
-    def post(self, request: Request, token: str) -> Response:
-        data = validated(serializers.OfferClaimIn, request.data)
-        booking = waitlist.offer_claim(token=token, reason=data["reason"])
-        body = serializers.BookingOut(booking, context={"request": request}).data
-        return Response(body, status=status.HTTP_201_CREATED)
-
-
-class OfferDeclineView(OfferLinkView):
-    """`offers/{token}/decline/`: let the slot go to the next patient."""
-
-    @operation("Decline the offer: the slot goes to the next patient", serializers.OfferOut, 404, 410)
-    def post(self, request: Request, token: str) -> Response:
-        return Response(serializers.OfferOut(waitlist.offer_decline(token=token)).data)
-
-
-@extend_schema_view(
-    list=operation(
-        "Waitlist offers, newest first (admins)",
-        serializers.AdminOfferOut,
-        *FOUND,
-        400,
-        parameters=[serializers.OfferFilterIn],
-    )
-)
-class AdminOfferViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
-    serializer_class = serializers.AdminOfferOut
-    permission_classes = [IsAdmin]
-    queryset = Offer.objects.none()  # the model, for the schema; get_queryset filters
-
-    def get_queryset(self) -> QuerySet[Offer]:
-        return selectors.offer_list(**validated(serializers.OfferFilterIn, self.request.query_params))
