@@ -26,6 +26,7 @@ from clinic import serializers, services
 from core.api import throttling
 from core.emails import email_normalized
 from core.errors import DomainError
+from web.forms import ApiCheckedForm
 
 # A form the browser sent wrong answers 400, with the form and its errors again.
 INVALID = 400
@@ -143,9 +144,11 @@ def _zone_choices() -> list[tuple[str, str]]:
     return [(z, z.replace("_", " ")) for z in zones]
 
 
-class SignUpForm(forms.Form):
+class SignUpForm(ApiCheckedForm):
     """The fields of `auth/register/`. The form only lays them out: the API's input serializer
     (clinic.serializers.RegisterIn) checks them in clean(), and the service its own rules."""
+
+    api_input = serializers.RegisterIn
 
     first_name = forms.CharField(
         label=_("First name"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "given-name"})
@@ -184,22 +187,6 @@ class SignUpForm(forms.Form):
         required=False,
         help_text=_("Message and data rates may apply. Reply STOP to stop."),
     )
-
-    validated: dict[str, Any]
-
-    def clean(self) -> dict[str, Any]:
-        super().clean()
-        cleaned = self.cleaned_data
-        if self.errors:
-            return cleaned
-        checked = serializers.RegisterIn(data=cleaned)
-        if not checked.is_valid():
-            for name, errors in checked.errors.items():
-                for error in errors:
-                    self.add_error(name if name in self.fields else None, str(error))
-            return cleaned
-        self.validated = dict(checked.validated_data)
-        return cleaned
 
 
 @sensitive_post_parameters("password")

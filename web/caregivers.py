@@ -20,11 +20,14 @@ from clinic.caregivers import caregiver_add, caregiver_consent_email, caregiver_
 from clinic.selectors import caregiver_by_token, caregiver_list
 from core.errors import DomainError
 from web.accounts import INVALID
+from web.forms import ApiCheckedForm
 from web.patient import errors_from, patient_required, signed_in_patient
 
 
-class CaregiverForm(forms.Form):
+class CaregiverForm(ApiCheckedForm):
     """The fields of POST `me/caregivers/`; the API's serializer (CaregiverIn) checks them."""
+
+    api_input = clinic_serializers.CaregiverIn
 
     name = forms.CharField(label=_("Name"), max_length=100)
     relationship = forms.CharField(
@@ -43,21 +46,9 @@ class CaregiverForm(forms.Form):
         help_text=_("We email them a link; they get emails only after agreeing there."),
     )
 
-    validated: dict[str, Any]
-
-    def clean(self) -> dict[str, Any]:
-        super().clean()
-        if self.errors:
-            return self.cleaned_data
-        given = {name: value for name, value in self.cleaned_data.items() if value != ""}
-        checked = clinic_serializers.CaregiverIn(data=given)
-        if not checked.is_valid():
-            for name, errors in checked.errors.items():
-                for error in errors:
-                    self.add_error(name if name in self.fields else None, str(error))
-            return self.cleaned_data
-        self.validated = dict(checked.validated_data)
-        return self.cleaned_data
+    def api_data(self) -> dict[str, Any]:
+        # An empty phone or email is one not given (the serializer wants one of the two).
+        return {name: value for name, value in self.cleaned_data.items() if value != ""}
 
 
 @patient_required

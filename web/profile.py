@@ -21,11 +21,14 @@ from clinic.services import profile_update
 from core.errors import DomainError
 from notifications.services.consent import phone_blocked
 from web.accounts import INVALID, _zone_choices
+from web.forms import ApiCheckedForm
 from web.patient import errors_from, patient_required, set_choices, signed_in_patient
 
 
-class ProfileForm(forms.Form):
+class ProfileForm(ApiCheckedForm):
     """The fields of PATCH `me/`; the API's serializer (ProfileIn) checks them."""
+
+    api_input = clinic_serializers.ProfileIn
 
     first_name = forms.CharField(
         label=_("First name"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "given-name"})
@@ -66,24 +69,9 @@ class ProfileForm(forms.Form):
         ),
     )
 
-    validated: dict[str, Any]
-
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         set_choices(self, "timezone", _zone_choices())
-
-    def clean(self) -> dict[str, Any]:
-        super().clean()
-        if self.errors:
-            return self.cleaned_data
-        checked = clinic_serializers.ProfileIn(data=self.cleaned_data)
-        if not checked.is_valid():
-            for name, errors in checked.errors.items():
-                for error in errors:
-                    self.add_error(name if name in self.fields else None, str(error))
-            return self.cleaned_data
-        self.validated = dict(checked.validated_data)
-        return self.cleaned_data
 
 
 def _changed(patient: Patient, validated: dict[str, Any]) -> dict[str, Any]:
