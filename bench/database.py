@@ -4,6 +4,7 @@ with --reuse. Its name must contain `bench`, so a real database is never dropped
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from collections.abc import Callable
 from urllib.parse import urlsplit, urlunsplit
@@ -65,3 +66,14 @@ def fresh_database(url: str) -> None:
         f"database {urlsplit(url).path.lstrip('/')} created and migrated in {time.perf_counter() - t0:.1f} s",
         flush=True,
     )
+
+
+def django_setup(url: str, *, env: dict[str, str] | None = None, settings: str = "config.settings") -> None:
+    """Django in this benchmark process, on the benchmark's database, with `env` set first (the
+    settings read the environment once, at setup)."""
+    os.environ.update(env or {})
+    os.environ["DATABASE_URL"] = url
+    os.environ["DJANGO_SETTINGS_MODULE"] = settings
+    import django
+
+    django.setup()

@@ -16,6 +16,7 @@ import os
 import time
 from typing import Any
 
+from bench.database import django_setup
 from bench.report import Row, heading, run_benchmark
 from bench.stats import Latency
 
@@ -31,16 +32,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=30, help="timed requests per page")
     parser.add_argument("--reuse", action="store_true", help="accepted for symmetry; the demo is re-seeded")
     return parser.parse_args()
-
-
-def _setup_django(url: str) -> None:
-    os.environ["DATABASE_URL"] = url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    os.environ.setdefault("THROTTLE_RATES", "off")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")  # not a line per request
-    import django
-
-    django.setup()
 
 
 def build(args: argparse.Namespace) -> None:
@@ -129,7 +120,7 @@ def measure(args: argparse.Namespace) -> list[Row]:
 
 def main() -> int:
     args = parse_args()
-    _setup_django(args.database_url)
+    django_setup(args.database_url, env={"THROTTLE_RATES": "off", "LOG_LEVEL": "WARNING", **os.environ})
     return run_benchmark(build, [(measure, ["slowest page p95"])], args)
 
 

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.database import fresh_database, reusable_rows
+from bench.database import django_setup, fresh_database, reusable_rows
 from bench.report import Row, heading, run_benchmark, statement_kind
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/clinic_bench_notifications"
@@ -85,16 +85,6 @@ def _args() -> argparse.Namespace:
     parser.add_argument("--timeout", type=float, default=240, help="seconds a drain may take")
     parser.add_argument("--reuse", action="store_true", help="keep an existing bench database")
     return parser.parse_args()
-
-
-def _setup_django(args: argparse.Namespace) -> None:
-    os.environ.update(PROCESS_ENV)
-    os.environ["DATABASE_URL"] = args.database_url
-    os.environ["CELERY_BROKER_URL"] = args.redis_url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    import django
-
-    django.setup()
 
 
 def _sql(sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
@@ -564,7 +554,7 @@ def main() -> int:
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, lambda signum, frame: sys.exit(128 + signum))
     args = _args()
-    _setup_django(args)
+    django_setup(args.database_url, env={**PROCESS_ENV, "CELERY_BROKER_URL": args.redis_url})
     return run_benchmark(
         build_dataset,
         [(worker_phase, ["drain rate / no-op task rate"]), (tick_phase, ["dispatcher tick p95"])],

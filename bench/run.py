@@ -19,7 +19,7 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from bench.database import fresh_database, reusable_rows
+from bench.database import django_setup, fresh_database, reusable_rows
 from bench.report import Row, heading, run_benchmark, statement_kind
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/clinic_bench"
@@ -63,15 +63,6 @@ def _args() -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
     parser.add_argument("--reuse", action="store_true", help="keep an existing bench database")
     return parser.parse_args()
-
-
-def _setup_django(url: str) -> None:
-    os.environ.update(SERVER_ENV)
-    os.environ["DATABASE_URL"] = url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
-    import django
-
-    django.setup()
 
 
 def build_dataset(args: argparse.Namespace) -> None:
@@ -200,7 +191,7 @@ def main() -> int:
     # WhiteNoise's notice that collectstatic never ran: true, and beside the point here.
     warnings.filterwarnings("ignore", message="No directory at")
     args = _args()
-    _setup_django(args.database_url)
+    django_setup(args.database_url, env=SERVER_ENV, settings="bench.settings")
     return run_benchmark(
         build_dataset,
         [

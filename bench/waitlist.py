@@ -25,6 +25,7 @@ import random
 import time
 from typing import Any
 
+from bench.database import django_setup
 from bench.report import Row, heading, run_benchmark
 from bench.stats import Latency
 
@@ -45,15 +46,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=10, help="timed matches per freed slot")
     parser.add_argument("--reuse", action="store_true", help="run against the existing data set")
     return parser.parse_args()
-
-
-def _setup_django(url: str) -> None:
-    os.environ["DATABASE_URL"] = url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    import django
-
-    django.setup()
 
 
 def _count_entries() -> int:
@@ -276,7 +268,7 @@ def measure(args: argparse.Namespace) -> list[Row]:
 
 def main() -> int:
     args = parse_args()
-    _setup_django(args.database_url)
+    django_setup(args.database_url, env={"LOG_LEVEL": "WARNING", **os.environ})
     return run_benchmark(build, [(measure, ["match p95"])], args)
 
 
