@@ -75,9 +75,11 @@ def offer_state(offer: Offer) -> OfferState:
 
 
 def offer_get_by_token(token: str) -> Offer:
-    """The offer of a token, with its slot, specialist and visit type (NotFound for none)."""
+    """The offer of a token, with its slot, specialist, visit type and patient (NotFound for none)."""
     offer = (
-        Offer.objects.select_related("slot__specialist__user", "slot__visit_type", "entry", "booking")
+        Offer.objects.select_related(
+            "slot__specialist__user", "slot__visit_type", "entry", "booking", "patient"
+        )
         .filter(token_sha256=token_hash(token))
         .first()
     )

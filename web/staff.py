@@ -28,6 +28,7 @@ from scheduling import selectors
 from scheduling.models import Booking, Slot
 from scheduling.services import bookings
 from web.context import viewer_timezone
+from web.patient import errors_from
 from web.templatetags.clinic_time import local
 
 # How many of the specialist's next free slots the booking page lists to choose from.
@@ -120,18 +121,6 @@ def _admin_only(request: HttpRequest) -> User:
     return request.user
 
 
-def _refused(form: forms.Form, exc: DomainError) -> None:
-    """The service's refusal on the form: beside its field where it names one, else on top."""
-    named = False
-    for name, errors in (exc.fields or {}).items():
-        if name in form.fields:
-            named = True
-            for error in errors:
-                form.add_error(name, error)
-    if not named:
-        form.add_error(None, exc.detail)
-
-
 def _page(
     request: HttpRequest,
     form: forms.Form,
@@ -200,7 +189,7 @@ def book_for_patient(request: HttpRequest) -> HttpResponse:
                 reason=form.cleaned_data["reason"],
             )
         except DomainError as exc:
-            _refused(form, exc)
+            errors_from(form, exc)
         else:
             return _done(request, result.booking, _("Booked; the patient is told as when they book."))
     free = _free_slots(request, form, chosen)
@@ -226,7 +215,7 @@ def cancel_for_patient(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             bookings.booking_cancel(booking=booking, by=by, reason=form.cleaned_data["reason"])
         except DomainError as exc:
-            _refused(form, exc)
+            errors_from(form, exc)
         else:
             return _done(request, booking, _("Cancelled; the patient is told and the slot reopens."))
     return _page(request, form, _("Cancel this visit"), booking=booking, danger=True)
@@ -240,7 +229,7 @@ def move_for_patient(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             new = bookings.booking_reschedule(booking=booking, slot_id=form.cleaned_data["slot"].pk, by=by)
         except DomainError as exc:
-            _refused(form, exc)
+            errors_from(form, exc)
         else:
             return _done(request, new, _("Moved; the patient is told and gets new join links."))
     return _page(request, form, _("Move this visit"), booking=booking)

@@ -152,9 +152,6 @@ def offer_page(request: HttpRequest, token: str) -> HttpResponse:
         offer = offers.offer_get_by_token(token)
     except NotFound:
         return render(request, "web/patient/offer_not_found.html", status=404)
-    offer = Offer.objects.select_related("slot__specialist__user", "slot__visit_type", "patient").get(
-        pk=offer.pk
-    )
     form = ClaimForm(request.POST or None)
     status = 200
     if request.method == "POST":

@@ -35,12 +35,13 @@ from django.utils import timezone
 from clinic import sql as clinic_sql
 from clinic.models import Patient, Specialist, Specialty, StateLicense, User, VisitType
 from core.audit import audit_event_record
-from core.errors import Gone, InvalidInput
+from core.errors import Gone, InvalidInput, NotFound
 from scheduling import offers, sql
 from scheduling.models import Booking, Offer, Slot, TimeOff, WaitlistEntry
 from scheduling.services.bookings import booking_confirm
 from scheduling.services.slots import slot_hold, slot_unhold
 from scheduling.signals import OfferAction, offer_changed
+from scheduling.video import token_hash
 
 # How many candidates are read per round trip: the first usually fits, and a batch keeps a long
 # run of entries that do not to a few statements.
@@ -310,9 +311,17 @@ def _close(
 
 
 def _lock_open(token: str, now: dt.datetime) -> Offer:
-    """The token's offer, locked; 410 `offer_closed` unless it is open and unexpired."""
-    found = offers.offer_get_by_token(token)
-    offer = Offer.objects.select_for_update().select_related("slot", "entry").get(pk=found.pk)
+    """The token's offer, locked (its row only: the slot is locked by the claim after the
+    patient, in the module's order, so a booking of the same slot by the same patient cannot
+    deadlock with it); 404 for no offer, 410 `offer_closed` unless it is open and unexpired."""
+    offer = (
+        Offer.objects.select_for_update(of=("self",))
+        .select_related("slot__specialist", "slot__visit_type", "entry", "patient__user")
+        .filter(token_sha256=token_hash(token))
+        .first()
+    )
+    if offer is None:
+        raise NotFound("No such offer.")
     if offer.status != Offer.Status.OPEN or now >= offer.expires_at:
         raise Gone("This offer is closed.", code="offer_closed")
     return offer
@@ -328,7 +337,7 @@ def offer_claim(*, token: str, reason: str = "") -> Booking:
     patient = clinic_sql.patient_lock(offer.patient_id)
     if patient is None:  # a patient is never deleted while an offer points to them (CASCADE)
         raise Gone("This offer is closed.", code="offer_closed")
-    patient.user = User.objects.get(pk=patient.pk)
+    patient.user = offer.patient.user
     booking = booking_confirm(patient=patient, slot_id=offer.slot_id, reason=reason, by=patient.user)
     offer.booking = booking
     _close(offer, Offer.Status.CLAIMED, OfferAction.CLAIMED, by=patient.user, entry_status=None, now=now)
@@ -342,8 +351,7 @@ def offer_decline(*, token: str) -> Offer:
     entry it fits."""
     now = timezone.now()
     offer = _lock_open(token, now)
-    by = User.objects.filter(pk=offer.patient_id).first()
-    _close(offer, Offer.Status.DECLINED, OfferAction.DECLINED, by=by, now=now)
+    _close(offer, Offer.Status.DECLINED, OfferAction.DECLINED, by=offer.patient.user, now=now)
     _pass_on(offer.slot, now)
     return offer
 

@@ -65,7 +65,9 @@ def test_a_cancelled_slot_is_held_for_the_first_waiting_patient(settings):
 def test_the_earliest_entry_is_offered_first():
     first, second = WaitlistEntryFactory(), WaitlistEntryFactory()
     assert open_offer(free_a_slot()).entry == first
+    second.refresh_from_db()
     assert second.status == WaitlistEntry.Status.WAITING
+    assert not Offer.objects.filter(entry=second).exists()
 
 
 def test_an_entry_for_another_specialty_is_not_offered_the_slot():
