@@ -20,6 +20,7 @@ from the send's one read (`notifications.sql.to_send`); the rarer ones read what
 
 from __future__ import annotations
 
+import datetime as dt
 import zoneinfo
 
 from django.conf import settings
@@ -31,7 +32,7 @@ from clinic.caregivers import consent_token
 from clinic.models import Caregiver, Patient
 from notifications.models import PATIENT, SPECIALIST, Notification
 from notifications.rendering import Message, clinic_context, message_context, render_message
-from notifications.services.offers import offer_of
+from notifications.services.offers import offer_latest, offer_of
 from notifications.services.writing import ABOUT_THE_VISIT
 from notifications.sql import ToSend
 from scheduling import video
@@ -110,6 +111,15 @@ def can_wait(read: ToSend) -> bool:
     return read.kind == Kind.REMINDER or read.audience == SPECIALIST
 
 
+def latest(read: ToSend) -> dt.datetime | None:
+    """The latest a message that can wait may go: before the visit it is about, or for an offer,
+    while its slot can still be booked when the hold ends (`offer_latest`)."""
+    if read.kind == Kind.WAITLIST_OFFER:
+        offer = offer_of(read.subject)
+        return offer_latest(offer) if offer else None
+    return read.start
+
+
 def zone(read: ToSend) -> zoneinfo.ZoneInfo | None:
     """The recipient's time zone, where the message's quiet hours are; None if unknown."""
     if read.audience == SPECIALIST and read.booking_id is not None:
@@ -179,23 +189,25 @@ def _caregiver_message(read: ToSend) -> Message:
     if caregiver is None:
         raise LookupError(f"notification {read.id}: its caregiver is gone")
     patient = caregiver.patient
-    # The patient's language (the caregiver has none of their own here).
-    with translation.override(read.patient_language or patient.language):
-        if read.start is None:
-            data = clinic_context()
-        else:
-            data = message_context(
-                start=read.start,
-                patient_timezone=zoneinfo.ZoneInfo(read.patient_timezone or str(patient.timezone)),
-                doctor_last_name=read.specialist_last_name or "",
-                join_url=None,  # the visit's room is the patient's
-            )
-        # The first name only, cut short enough for one SMS segment.
+    # The patient's language and zone (the caregiver has none of their own here).
+    language = read.patient_language or patient.language
+    if read.start is None:
+        data = clinic_context(language=language)
+    else:
+        data = message_context(
+            start=read.start,
+            patient_timezone=zoneinfo.ZoneInfo(read.patient_timezone or str(patient.timezone)),
+            doctor_last_name=read.specialist_last_name or "",
+            join_url=None,  # the visit's room is the patient's
+            language=language,
+        )
+    # The first name only, cut short enough for one SMS segment.
+    with translation.override(language):
         data["patient_name"] = patient.user.first_name[:PATIENT_NAME_CHARS] or _("your patient")
-        data["caregiver_name"] = caregiver.name
-        token = consent_token(caregiver)
-        data["consent_url"] = settings.PUBLIC_BASE_URL + reverse("web:caregiver_consent", args=[token])
-        return render_message(channel=read.channel, kind=f"caregiver/{read.kind}", data=data)
+    data["caregiver_name"] = caregiver.name
+    token = consent_token(caregiver)
+    data["consent_url"] = settings.PUBLIC_BASE_URL + reverse("web:caregiver_consent", args=[token])
+    return render_message(channel=read.channel, kind=f"caregiver/{read.kind}", data=data)
 
 
 def _caregiver(read: ToSend) -> Caregiver | None:

@@ -53,6 +53,14 @@ def notifications_for_offer_change(*, offer: Offer, action: str) -> None:
     )
 
 
+def offer_latest(offer: Offer) -> dt.datetime:
+    """The latest an offer's message may wait to: its slot must still be bookable when the hold
+    that starts then ends."""
+    return offer.slot.start - dt.timedelta(
+        minutes=settings.MIN_NOTICE_MINUTES + settings.WAITLIST_HOLD_MINUTES
+    )
+
+
 def offer_of(subject: str) -> Offer | None:
     """The offer a message is about (`offer:<id>`), with what its message says."""
     _, _, pk = subject.partition(":")

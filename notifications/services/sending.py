@@ -106,7 +106,7 @@ def _quiet_hold(read: ToSend, now: dt.datetime) -> bool:
     a queue that ran late, a zone changed since it was written), goes back to `pending` until
     they end (or until just before the visit it reminds of). Whether it was held."""
     zone = audiences.zone(read) if audiences.can_wait(read) else None
-    until = quiet_now(now=now, zone=zone, latest=read.start) if zone is not None else None
+    until = quiet_now(now=now, zone=zone, latest=audiences.latest(read)) if zone is not None else None
     if until is None:
         return False
     Notification.objects.filter(pk=read.id, status=Status.QUEUED, updated_at=read.updated_at).update(

@@ -325,3 +325,21 @@ def test_removing_a_caregiver_skips_their_waiting_reminders(patient):
 
     reminders = Notification.objects.filter(audience=audience, kind="reminder")
     assert set(reminders.values_list("status", flat=True)) == {Status.SKIPPED}
+
+
+def test_a_caregivers_message_speaks_the_patients_language(patient):
+    patient.language = "es"
+    patient.save()
+    caregiver = CaregiverFactory(patient=patient)
+    booking = book(patient)
+
+    email = Notification.objects.get(
+        audience=f"caregiver:{caregiver.pk}",
+        subject=f"booking:{booking.pk}",
+        kind="booking_confirmed",
+        channel="email",
+    )
+    message = render(email)
+
+    assert message.subject.startswith("Consulta reservada para Maximiliana")
+    assert "La videoconsulta de Maximiliana" in message.text

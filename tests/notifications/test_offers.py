@@ -23,7 +23,7 @@ NEW_YORK = ZoneInfo("America/New_York")
 
 def free_a_slot(**slot):
     booking = BookingFactory(reason="CANARY tremor", **{f"slot__{k}": v for k, v in slot.items()})
-    bookings.booking_cancel(booking=booking, by=booking.patient.user)
+    bookings.booking_cancel(booking=booking, by=booking.slot.specialist.user)
     return booking.slot
 
 
@@ -103,3 +103,17 @@ def test_an_offer_made_in_the_night_waits_for_the_morning_and_so_does_its_hold(s
     assert {n.send_at for n in offer_rows(offer)} == {morning}
     offer.refresh_from_db()
     assert offer.expires_at == morning + dt.timedelta(minutes=settings.WAITLIST_HOLD_MINUTES)
+
+
+def test_an_offer_for_an_early_slot_goes_out_in_the_night_rather_than_too_late(locmem, settings, time_machine):
+    settings.QUIET_HOURS = (dt.time(21), dt.time(8))
+    time_machine.move_to(dt.datetime(2026, 12, 7, 23, tzinfo=NEW_YORK), tick=False)
+    WaitlistEntryFactory(patient__timezone=NEW_YORK)
+    # At 08:00 the slot could no longer be booked with the hold's time to spare.
+    slot = free_a_slot(start=dt.datetime(2026, 12, 8, 9, 30, tzinfo=NEW_YORK))
+    offer = Offer.objects.get(slot=slot, status="open")
+    dispatch.notification_dispatch_due(enqueue=lambda pk, channel: None)
+
+    sms = offer_rows(offer).get(channel="sms")
+    assert sending.notification_send(notification_id=sms.pk) == Status.SENT
+    assert len(locmem) == 1
