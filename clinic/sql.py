@@ -22,7 +22,7 @@ import datetime as dt
 from django.db import connection
 from knox.models import AuthToken
 
-from clinic.models import Patient, User
+from clinic.models import Caregiver, Patient, User
 from core import rows
 
 
@@ -120,3 +120,21 @@ def patient_lock(user_id: int) -> Patient | None:
         cursor.execute(sql, [user_id])
         row = rows.fetchone(cursor)
     return None if row is None else rows.instance(Patient, row)
+
+
+# Every booking change asks who else to tell: the ORM spent longer building this question than
+# the database answering it (about a tenth of a booking's CPU in `make bench`).
+_ACTIVE_CAREGIVERS_SQL = (
+    "SELECT {caregiver} FROM clinic_caregiver c WHERE c.patient_id = %s AND c.status = %s"
+)
+
+
+def caregivers_active(patient_id: int) -> list[Caregiver]:
+    """The patient's caregivers whose status is `active`, in the order they were named."""
+    sql = _ACTIVE_CAREGIVERS_SQL.format(caregiver=rows.columns(Caregiver, "c")) + " ORDER BY c.id"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [patient_id, Caregiver.Status.ACTIVE])
+        found = []
+        while (row := rows.fetchone(cursor)) is not None:
+            found.append(rows.instance(Caregiver, row))
+    return found

@@ -12,6 +12,7 @@ import datetime as dt
 from django.conf import settings
 from django.utils import timezone
 
+from clinic import sql as clinic_sql
 from clinic.models import Caregiver, Patient, Specialist
 from notifications import sql
 from notifications.models import (
@@ -254,8 +255,7 @@ def _caregivers_write(booking: Booking, messages: list[tuple[str, int, dt.dateti
     """The patient's messages about a visit, for each of their active caregivers too, on the
     channels each consented to: same kinds, same times (the patient's zone, their quiet hours);
     the `caregiver:<id>` audience picks templates that say nothing clinical."""
-    active = Caregiver.objects.filter(patient_id=booking.patient_id, status=Caregiver.Status.ACTIVE)
-    for caregiver in active:
+    for caregiver in clinic_sql.caregivers_active(booking.patient_id):
         channels = caregiver_recipients(caregiver)
         if channels and messages:
             sql.insert_pending(
