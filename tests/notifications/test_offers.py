@@ -105,7 +105,9 @@ def test_an_offer_made_in_the_night_waits_for_the_morning_and_so_does_its_hold(s
     assert offer.expires_at == morning + dt.timedelta(minutes=settings.WAITLIST_HOLD_MINUTES)
 
 
-def test_an_offer_for_an_early_slot_goes_out_in_the_night_rather_than_too_late(locmem, settings, time_machine):
+def test_an_offer_for_an_early_slot_goes_out_in_the_night_rather_than_too_late(
+    locmem, settings, time_machine
+):
     settings.QUIET_HOURS = (dt.time(21), dt.time(8))
     time_machine.move_to(dt.datetime(2026, 12, 7, 23, tzinfo=NEW_YORK), tick=False)
     WaitlistEntryFactory(patient__timezone=NEW_YORK)
