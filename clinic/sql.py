@@ -106,7 +106,11 @@ def tokens_by_key(token_key: str, *, now: dt.datetime) -> list[AuthToken]:
     return tokens
 
 
-_PATIENT_LOCK_SQL = "SELECT {patient} FROM clinic_patient p WHERE p.user_id = %s"
+# The lock's statement also says whether the patient has any active caregiver: most have none,
+# and then the booking's messages ask nothing more of the database (`caregivers_active`).
+_PATIENT_LOCK_SQL = """SELECT {patient}, EXISTS (SELECT 1 FROM clinic_caregiver c
+  WHERE c.patient_id = p.user_id AND c.status = %s) AS has_active_caregivers
+FROM clinic_patient p WHERE p.user_id = %s"""
 
 
 def patient_lock(user_id: int) -> Patient | None:
@@ -115,11 +119,18 @@ def patient_lock(user_id: int) -> Patient | None:
     database."""
     sql = _PATIENT_LOCK_SQL.format(patient=rows.columns(Patient, "p"))
     if connection.features.has_select_for_update:
-        sql += " FOR UPDATE"
+        sql += " FOR UPDATE OF p"
     with connection.cursor() as cursor:
-        cursor.execute(sql, [user_id])
+        cursor.execute(sql, [Caregiver.Status.ACTIVE, user_id])
         row = rows.fetchone(cursor)
-    return None if row is None else rows.instance(Patient, row)
+    if row is None:
+        return None
+    patient = rows.instance(Patient, row)
+    if not row["has_active_caregivers"]:
+        # As a Prefetch(to_attr=...) leaves it. As of the statement's start: a caregiver whose
+        # consent commits while the lock waits hears from the patient's next change.
+        patient.active_caregivers = []  # type: ignore[attr-defined]
+    return patient
 
 
 # Every booking change asks who else to tell: the ORM spent longer building this question than
@@ -129,11 +140,15 @@ _ACTIVE_CAREGIVERS_SQL = (
 )
 
 
-def caregivers_active(patient_id: int) -> list[Caregiver]:
-    """The patient's caregivers whose status is `active`, in the order they were named."""
+def caregivers_active(patient: Patient) -> list[Caregiver]:
+    """The patient's caregivers whose status is `active`, in the order they were named (none
+    without asking when `patient_lock` found that they have none)."""
+    known: list[Caregiver] | None = getattr(patient, "active_caregivers", None)
+    if known is not None:
+        return known
     sql = _ACTIVE_CAREGIVERS_SQL.format(caregiver=rows.columns(Caregiver, "c")) + " ORDER BY c.id"
     with connection.cursor() as cursor:
-        cursor.execute(sql, [patient_id, Caregiver.Status.ACTIVE])
+        cursor.execute(sql, [patient.pk, Caregiver.Status.ACTIVE])
         found = []
         while (row := rows.fetchone(cursor)) is not None:
             found.append(rows.instance(Caregiver, row))

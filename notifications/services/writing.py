@@ -255,7 +255,7 @@ def _caregivers_write(booking: Booking, messages: list[tuple[str, int, dt.dateti
     """The patient's messages about a visit, for each of their active caregivers too, on the
     channels each consented to: same kinds, same times (the patient's zone, their quiet hours);
     the `caregiver:<id>` audience picks templates that say nothing clinical."""
-    for caregiver in clinic_sql.caregivers_active(booking.patient_id):
+    for caregiver in clinic_sql.caregivers_active(booking.patient):
         channels = caregiver_recipients(caregiver)
         if channels and messages:
             sql.insert_pending(
