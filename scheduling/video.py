@@ -56,14 +56,19 @@ def rekey(visit: VideoVisit) -> None:
     visit.specialist_token_sha256 = token_hash(_token(visit.nonce, Participant.SPECIALIST))
 
 
-def video_visit_create(*, booking: Booking) -> VideoVisit:
-    """The room and the links of a newly confirmed booking (a rescheduled visit gets new ones:
-    the old booking's links then answer 410)."""
+def video_visit_new(*, booking: Booking) -> VideoVisit:
+    """The room and the links of a newly confirmed booking, not yet stored (the booking's insert
+    stores both: scheduling.services.bookings). A rescheduled visit gets new ones: the old
+    booking's links then answer 410."""
     visit = VideoVisit(booking=booking, room=f"visit-{secrets.token_hex(10)}")
     rekey(visit)
-    insert_one(visit)
     booking.video = visit
     return visit
+
+
+def video_visit_create(*, booking: Booking) -> VideoVisit:
+    """The room and the links of a booking already stored without them."""
+    return insert_one(video_visit_new(booking=booking))
 
 
 def join_url(booking: Booking, participant: Participant) -> str | None:

@@ -103,11 +103,14 @@ def _check_policies(
 
 
 def _insert_confirmed(**fields: object) -> Booking:
+    """A new confirmed booking and its video room, stored together."""
+    booking = Booking(status=Booking.Status.CONFIRMED, **fields)
+    visit = video.video_visit_new(booking=booking)
     # No savepoint (two round trips saved): every caller runs inside its own transaction and
     # lets the Conflict roll all of it back, so nothing needs to survive the failed INSERT.
     try:
         with transaction.atomic(savepoint=False):
-            return rows.insert_one(Booking(status=Booking.Status.CONFIRMED, **fields))
+            return rows.insert_linked(booking, visit, link="booking")
     except IntegrityError as exc:  # the partial unique index: another confirmed booking holds it
         raise slot_unavailable() from exc
 
@@ -211,7 +214,6 @@ def booking_confirm(*, patient: Patient, slot_id: int, reason: str, by: User | N
     slot, facts = slot_claim(patient=patient, slot_id=slot_id, now=now)
     _check_policies(patient, slot, facts, now, replacing=None)
     booking = _insert_confirmed(patient=patient, slot=slot, reason=reason)
-    video.video_visit_create(booking=booking)
     booking_changed.send(sender=Booking, booking=booking, action=BookingAction.CONFIRMED, previous=None)
     _audit(by, BookingAction.CONFIRMED, booking, None)
     return booking
@@ -302,7 +304,6 @@ def booking_reschedule(*, booking: Booking, slot_id: int, by: User) -> Booking:
     old.save(update_fields=["status", "updated_at"])
     slot_release(slot=old.slot)
     new = _insert_confirmed(patient=old.patient, slot=slot, reason=old.reason, rescheduled_from=old)
-    video.video_visit_create(booking=new)
     booking_changed.send(sender=Booking, booking=new, action=BookingAction.RESCHEDULED, previous=old)
     _audit(by, BookingAction.RESCHEDULED, old, before, rescheduled_to=new.pk)
     _audit(by, BookingAction.CONFIRMED, new, None, rescheduled_from=old.pk)

@@ -80,6 +80,38 @@ def test_a_constraint_violation_raises_integrity_error():
     assert VideoVisit.objects.filter(room="visit-1").count() == 1
 
 
+def _visit(room: str) -> VideoVisit:
+    return VideoVisit(
+        room=room, nonce=room, patient_token_sha256=f"p-{room}", specialist_token_sha256=f"s-{room}"
+    )
+
+
+def test_a_linked_pair_is_stored_with_the_child_referring_to_its_parent():
+    slot = SlotFactory(status="booked")
+    with time_machine.travel(MOMENT, tick=False):
+        booking = rows.insert_linked(
+            Booking(patient=PatientFactory(), slot=slot), _visit("visit-9"), link="booking"
+        )
+    stored = VideoVisit.objects.select_related("booking").get(room="visit-9")
+    assert stored.booking.pk == booking.pk
+    assert (stored.booking.slot_id, stored.booking.status, stored.created_at) == (
+        slot.pk,
+        "confirmed",
+        MOMENT,
+    )
+    assert booking.video.pk == stored.pk
+    assert not booking._state.adding and not booking.video._state.adding
+
+
+def test_a_parent_a_constraint_refuses_stores_no_child():
+    slot = SlotFactory(status="booked")
+    BookingFactory(slot=slot, status="confirmed")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        rows.insert_linked(Booking(patient=PatientFactory(), slot=slot), _visit("visit-10"), link="booking")
+    assert Booking.objects.filter(slot=slot).count() == 1
+    assert not VideoVisit.objects.filter(room="visit-10").exists()
+
+
 def test_a_row_read_by_its_columns_makes_the_instance_the_orm_loads():
     patient = PatientFactory(phone="+12125550142", timezone="America/Chicago")
     with connection.cursor() as cursor:
