@@ -260,7 +260,6 @@ class WaitlistCandidate:
     earliest: dt.date | None
     latest: dt.date | None
     patient_timezone: str  # an IANA name
-    seen_before: bool  # a completed visit with the slot's specialist
     upcoming: int  # confirmed visits still ahead
     held: int  # open offers (slots held for the patient)
     had_slot: bool  # offered this slot before, or booked it (the one who just cancelled)
@@ -295,9 +294,6 @@ _RETURNING = f"""AND e.patient_id IN (SELECT b.patient_id FROM scheduling_bookin
 
 _WAITLIST_CANDIDATES = f"""SELECT c.id, c.patient_id, c.created_at, c.earliest, c.latest,
   p.timezone AS patient_timezone,
-  EXISTS (SELECT 1 FROM scheduling_booking b JOIN scheduling_slot bs ON bs.id = b.slot_id
-    WHERE b.patient_id = c.patient_id AND bs.specialist_id = %(specialist)s
-      AND b.status = '{Booking.Status.COMPLETED}') AS seen_before,
   (SELECT COUNT(*) FROM scheduling_booking b JOIN scheduling_slot bs ON bs.id = b.slot_id
     WHERE b.patient_id = c.patient_id AND b.status = '{Booking.Status.CONFIRMED}' AND bs.start > %(now)s)
     AS upcoming,

@@ -1,8 +1,10 @@
 """The specialist's alerts page: by email and, with a phone, by SMS, when a visit in the next 48
-hours is booked, cancelled or moved (notifications writes them), through
-`clinic.services.profile_update` as PATCH `me/` does."""
+hours is booked, cancelled or moved (notifications writes them), through the API's own validation
+(`clinic.serializers.ProfileIn`) and `clinic.services.profile_update`, as PATCH `me/` does."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django import forms
 from django.contrib import messages
@@ -10,15 +12,20 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
-from phonenumber_field.formfields import PhoneNumberField
 
+from clinic import serializers as clinic_serializers
 from clinic.models import Specialist
 from clinic.services import profile_update
 from core.errors import DomainError
+from web.forms import ApiCheckedForm
 from web.specialist import INVALID, put_errors, specialist_page
 
 
-class AlertsForm(forms.Form):
+class AlertsForm(ApiCheckedForm):
+    """The alert fields of PATCH `me/`; the API's serializer (ProfileIn) checks them."""
+
+    api_input = clinic_serializers.ProfileIn
+
     email_alerts = forms.BooleanField(
         label=_("Email me when a visit in the next 48 hours is booked, cancelled or moved"), required=False
     )
@@ -27,15 +34,21 @@ class AlertsForm(forms.Form):
         required=False,
         help_text=_("Needs the mobile phone below. Message and data rates may apply."),
     )
-    phone = PhoneNumberField(
+    phone = forms.CharField(
         label=_("Mobile phone"),
+        max_length=32,
         required=False,
         widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
         help_text=_("With the country code, e.g. +12125550123."),
     )
 
-    def clean(self) -> dict[str, object]:
-        data = super().clean() or {}
+    def api_data(self) -> dict[str, Any]:
+        # An empty phone takes it away (the view sends ""): ProfileIn, whose phone is never
+        # blank, checks one given.
+        return {name: value for name, value in self.cleaned_data.items() if value != ""}
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
         if data.get("sms_alerts") and not data.get("phone") and "phone" not in self.errors:
             self.add_error("phone", _("Text alerts need a mobile phone."))
         return data
@@ -47,11 +60,7 @@ def alerts(request: HttpRequest, specialist: Specialist) -> HttpResponse:
     if request.method == "POST":
         form = AlertsForm(request.POST)
         if form.is_valid():
-            changes = {
-                "email_alerts": form.cleaned_data["email_alerts"],
-                "sms_alerts": form.cleaned_data["sms_alerts"],
-                "phone": form.cleaned_data["phone"] or "",
-            }
+            changes = {**form.validated, "phone": form.validated.get("phone") or ""}
             try:
                 profile_update(user=specialist.user, changes=changes)
             except DomainError as exc:

@@ -127,6 +127,7 @@ def _page(
     title: str,
     template: str = "admin/scheduling/booking/staff_form.html",
     status: int | None = None,
+    refusal: DomainError | None = None,
     **extra: Any,
 ) -> HttpResponse:
     context = {
@@ -138,7 +139,11 @@ def _page(
         "media": LOOKUPS + form.media,
         **extra,
     }
-    if status is None:
+    # The service's refusal answers with its own status, as the API does (a slot taken
+    # meanwhile: 409); a form sent wrong, 400.
+    if refusal is not None:
+        status = refusal.status
+    elif status is None:
         status = 400 if form.is_bound else 200
     return render(request, template, context, status=status)
 
@@ -170,7 +175,7 @@ def _free_slots(request: HttpRequest, form: BookForm, chosen: dict[str, Any]) ->
 
 def book_for_patient(request: HttpRequest) -> HttpResponse:
     """Choose a specialist (a GET form), then one of their next free slots, the patient and the
-    reason; a slot taken meanwhile is refused beside the list, which is read again."""
+    reason; a slot taken meanwhile is refused (409) beside the list, which is read again."""
     by = _admin_only(request)
     if "specialist" in request.GET:
         choose = ChooseForm(request.GET, auto_id=CHOOSE_IDS)
@@ -180,6 +185,7 @@ def book_for_patient(request: HttpRequest) -> HttpResponse:
     chosen = choose.cleaned_data if choose.is_bound and choose.is_valid() else {}
     posted = request.POST if request.method == "POST" else None
     form = BookForm(posted, initial={"patient": chosen["patient"].pk} if chosen.get("patient") else {})
+    refusal: DomainError | None = None
     if form.is_valid():
         try:
             result = bookings.booking_create(
@@ -190,6 +196,7 @@ def book_for_patient(request: HttpRequest) -> HttpResponse:
             )
         except DomainError as exc:
             errors_from(form, exc)
+            refusal = exc
         else:
             return _done(request, result.booking, _("Booked; the patient is told as when they book."))
     free = _free_slots(request, form, chosen)
@@ -201,6 +208,7 @@ def book_for_patient(request: HttpRequest) -> HttpResponse:
         _("Book a visit for a patient"),
         template="admin/scheduling/booking/staff_book.html",
         status=400 if refused else 200,
+        refusal=refusal,
         choose=choose,
         listed=bool(chosen) or form.is_bound,
         free=free,
@@ -211,25 +219,29 @@ def cancel_for_patient(request: HttpRequest, pk: int) -> HttpResponse:
     by = _admin_only(request)
     booking = get_object_or_404(Booking.objects.select_related("slot", "patient__user"), pk=pk)
     form = CancelForm(request.POST if request.method == "POST" else None)
+    refusal: DomainError | None = None
     if form.is_valid():
         try:
             bookings.booking_cancel(booking=booking, by=by, reason=form.cleaned_data["reason"])
         except DomainError as exc:
             errors_from(form, exc)
+            refusal = exc
         else:
             return _done(request, booking, _("Cancelled; the patient is told and the slot reopens."))
-    return _page(request, form, _("Cancel this visit"), booking=booking, danger=True)
+    return _page(request, form, _("Cancel this visit"), refusal=refusal, booking=booking, danger=True)
 
 
 def move_for_patient(request: HttpRequest, pk: int) -> HttpResponse:
     by = _admin_only(request)
     booking = get_object_or_404(Booking.objects.select_related("slot", "patient__user"), pk=pk)
     form = MoveForm(request.POST if request.method == "POST" else None)
+    refusal: DomainError | None = None
     if form.is_valid():
         try:
             new = bookings.booking_reschedule(booking=booking, slot_id=form.cleaned_data["slot"].pk, by=by)
         except DomainError as exc:
             errors_from(form, exc)
+            refusal = exc
         else:
             return _done(request, new, _("Moved; the patient is told and gets new join links."))
-    return _page(request, form, _("Move this visit"), booking=booking)
+    return _page(request, form, _("Move this visit"), refusal=refusal, booking=booking)

@@ -4,10 +4,13 @@ specialist's), until it replies one of the opt-in words (START, YES, UNSTOP). A 
 cannot lift that block; only the number can.
 
 So a STOP records the number (`SmsOptOut`, which every send re-checks), turns its patients'
-`sms_opt_in` off, stops its caregivers and skips what waits for it; a START lifts the record,
-turns them back on and brings back the reminders of their upcoming visits, and is the consent
-of a caregiver's phone still waiting for it (YES is what their consent request asks for). Both
-run inside the webhook's transaction, so they happen once per inbound message.
+`sms_opt_in` off, stops its caregivers and skips what waits for it. A START lifts the record
+and, only if there was one, turns its patients back on and brings back the reminders of their
+upcoming visits: an opt-in word undoes a STOP, not a choice a patient made in their profile
+while the number was not blocked (a caregiver's YES from a phone the patient shares must not
+turn back on the texts the patient turned off). Any opt-in word is also the consent of a
+caregiver's phone still waiting for it (YES is what their consent request asks for). Both run
+inside the webhook's transaction, so they happen once per inbound message.
 """
 
 from __future__ import annotations
@@ -36,11 +39,13 @@ def phone_opt_out(*, phone: str) -> None:
 
 @transaction.atomic
 def phone_opt_in(*, phone: str) -> None:
-    """The number replied START: it accepts messages again, and its patients' reminders of
-    upcoming visits whose time has not passed come back."""
-    SmsOptOut.objects.filter(phone=phone).delete()
-    for patient in patients_sms_opt_in_by_phone(phone=phone, opt_in=True):
-        notifications_restore_reminders(patient=patient, channel=Notification.Channel.SMS)
+    """The number replied START: it accepts messages again and, if it was blocked, its patients
+    are opted back in and their reminders of upcoming visits whose time has not passed come
+    back."""
+    blocked, _ = SmsOptOut.objects.filter(phone=phone).delete()
+    if blocked:
+        for patient in patients_sms_opt_in_by_phone(phone=phone, opt_in=True):
+            notifications_restore_reminders(patient=patient, channel=Notification.Channel.SMS)
     caregivers_consent_by_phone(phone=phone)
 
 

@@ -11,11 +11,13 @@ first waiting entry it fits, which claims it with one tap or lets it pass to the
 
 Fit, in order of cost: the entry waits for the slot's specialty, in a state where its specialist
 is licensed on the visit date, for that specialist and visit type if it names them, between its
-dates (the patient's calendar dates); then, per candidate: the patient has not been offered
-this slot before nor booked it, the follow-up and new-patient rules, and the active-booking cap
-(upcoming visits and slots held for the patient count). The first such entry by `created_at`
-gets the offer: the conditions and the facts the per-patient rules need are one statement per
-batch of candidates (`scheduling.sql.waitlist_candidates`), the rules then tested here.
+dates (the patient's calendar dates), and, for a follow-up or a new-patient visit of a
+specialist taking no new patients, its patient has completed a visit with the specialist; then,
+per candidate: the patient has not been offered this slot before nor booked it, and the
+active-booking cap (upcoming visits and slots held for the patient count). The first such entry
+by `created_at` gets the offer: the conditions and the facts the per-patient rules need are one
+statement per batch of candidates (`scheduling.sql.waitlist_candidates`), the rules then tested
+here.
 
 Every change sends `offer_changed` in its transaction (the notifications app writes the offer's
 messages from it) and writes an audit event. Lock order, everywhere: the offer, then the
@@ -186,20 +188,12 @@ def _pairs(slot: Slot) -> list[tuple[int, str]]:
 
 def _fits(candidate: sql.WaitlistCandidate, slot: Slot) -> bool:
     """The per-patient rules: not offered nor booked this slot before, the dates in the
-    patient's own zone, follow-up and new-patient rules, and the active-booking cap (slots held
-    for the patient count)."""
+    patient's own zone, and the active-booking cap (slots held for the patient count). The
+    follow-up and new-patient rules are the statement's (`returning_only`)."""
     if candidate.had_slot:
         return False  # offered it before (declined, lapsed), or the one who just gave it up
     local = slot.start.astimezone(ZoneInfo(candidate.patient_timezone)).date()
     if (candidate.earliest and local < candidate.earliest) or (candidate.latest and local > candidate.latest):
-        return False
-    if not slot.visit_type.new_patient and not candidate.seen_before:
-        return False  # a follow-up needs a completed earlier visit
-    if (
-        slot.visit_type.new_patient
-        and not slot.specialist.accepting_new_patients
-        and not candidate.seen_before
-    ):
         return False
     return candidate.upcoming + candidate.held < settings.MAX_ACTIVE_BOOKINGS
 
@@ -209,8 +203,9 @@ def waitlist_match(*, slot: Slot, now: dt.datetime | None = None) -> WaitlistEnt
     the per-patient rules in one statement per batch of candidates (scheduling.sql)."""
     now = now or timezone.now()
     pairs = _pairs(slot)
-    new_patient = slot.visit_type.new_patient
-    returning_only = not new_patient or not slot.specialist.accepting_new_patients
+    # A follow-up, or a new-patient visit of a specialist taking no new patients, is only for
+    # a patient who has completed a visit with them: the statement keeps no one else.
+    returning_only = not slot.visit_type.new_patient or not slot.specialist.accepting_new_patients
     after = None
     while batch := sql.waitlist_candidates(
         slot=slot, pairs=pairs, now=now, after=after, limit=BATCH, returning_only=returning_only

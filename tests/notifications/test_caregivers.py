@@ -14,6 +14,7 @@ from twilio.request_validator import RequestValidator
 
 from clinic import caregivers
 from clinic.models import Caregiver
+from clinic.services import profile_update
 from notifications import sql
 from notifications.backends.sms import LocmemSmsBackend
 from notifications.models import Notification
@@ -253,6 +254,23 @@ def test_a_signed_yes_from_the_caregivers_phone_gives_consent(anon, patient):
     caregiver.refresh_from_db()
     assert caregiver.status == Caregiver.Status.ACTIVE
     assert caregiver.phone_consented_at is not None
+
+
+def test_a_caregivers_yes_from_the_patients_own_number_keeps_their_texts_off(anon, patient):
+    booking = book(patient)
+    profile_update(user=patient.user, changes={"sms_opt_in": False})  # in the profile, no STOP
+    caregiver = caregivers.caregiver_add(patient=patient, name="Robin", phone=str(patient.phone))
+
+    inbound(anon, "YES", str(patient.phone))
+
+    caregiver.refresh_from_db()
+    assert caregiver.status == Caregiver.Status.ACTIVE  # their consent, as from any number
+    patient.refresh_from_db()
+    assert patient.sms_opt_in is False
+    patient_reminders = Notification.objects.filter(
+        audience="patient", booking=booking, channel="sms", kind="reminder"
+    )
+    assert set(patient_reminders.values_list("status", flat=True)) == {Status.SKIPPED}
 
 
 def test_a_consent_brings_the_reminders_of_visits_booked_before(anon, patient):

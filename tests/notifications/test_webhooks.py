@@ -140,11 +140,25 @@ def test_stop_family_opts_the_sender_out_and_skips_waiting_sms(anon, word):
 
 
 @pytest.mark.parametrize("word", ["START", "yes", "UNSTOP"])
-def test_start_family_opts_back_in(anon, word):
-    patient = PatientFactory(phone="+12125550199", sms_opt_in=False)
+def test_start_family_after_a_stop_opts_back_in(anon, word):
+    patient = PatientFactory(phone="+12125550199", sms_opt_in=True)
+    inbound(anon, "STOP")
     inbound(anon, word)
     patient.refresh_from_db()
     assert patient.sms_opt_in is True
+    assert not phone_blocked("+12125550199")
+
+
+def test_start_from_a_number_not_blocked_leaves_a_profile_opt_out(anon):
+    patient = PatientFactory(phone="+12125550199", sms_opt_in=True)
+    booking = bookings.booking_create(user=patient.user, slot_id=SlotFactory().pk).booking
+    profile_update(user=patient.user, changes={"sms_opt_in": False})
+
+    inbound(anon, "START")
+
+    patient.refresh_from_db()
+    assert patient.sms_opt_in is False
+    assert sms_statuses(booking) == [Status.SKIPPED, Status.SKIPPED]
 
 
 def test_other_inbound_text_changes_nothing(anon):

@@ -500,6 +500,24 @@ def test_text_alerts_without_a_phone_answer_400_beside_the_phone(client, doctor)
     assert doctor.sms_alerts is False
 
 
+def test_an_alerts_phone_is_refused_as_the_api_refuses_it(client, doctor):
+    response = client.post("/alerts/", {"email_alerts": "on", "phone": "+1 555"})
+
+    assert response.status_code == 400
+    assert response.context["form"].errors["phone"] == ["Enter a valid phone number."]
+
+
+def test_a_specialist_takes_their_phone_away_with_the_text_alerts(client, doctor):
+    doctor.phone, doctor.sms_alerts = "+13125550142", True
+    doctor.save()
+
+    response = client.post("/alerts/", {"email_alerts": "on", "sms_alerts": "", "phone": ""})
+
+    assert response.status_code == 302
+    doctor.refresh_from_db()
+    assert (doctor.email_alerts, doctor.sms_alerts, str(doctor.phone)) == (True, False, "")
+
+
 def test_the_alerts_page_is_the_specialists(client, patient):
     client.force_login(patient.user)
 

@@ -62,7 +62,7 @@ def test_a_refused_booking_shows_the_form_again_with_the_reason(desk):
     patient = PatientFactory()
     taken = BookingFactory().slot
     response = desk.post(BOOK, {"patient": patient.pk, "slot": taken.pk})
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert response.context["form"].errors["slot"] == [SLOT_UNAVAILABLE]  # beside its field
     assert not Booking.objects.filter(patient=patient).exists()
 
@@ -136,9 +136,18 @@ def test_a_slot_taken_meanwhile_is_refused_and_the_next_free_slots_listed_again(
     BookingFactory(slot=taken)  # someone else books it while the page is open
     Slot.objects.filter(pk=taken.pk).update(status=Slot.Status.BOOKED)
     response = desk.post(url, {"patient": patient.pk, "slot": taken.pk})
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert response.context["form"].errors["slot"] == [SLOT_UNAVAILABLE]
     assert _listed(response) == [free.pk]
+    assert not Booking.objects.filter(patient=patient).exists()
+
+
+def test_a_booking_the_policies_refuse_answers_400_with_the_reason(desk):
+    patient = PatientFactory(state="CA")
+    slot = SlotFactory(specialist=SpecialistFactory(states=["NY"]), start=_in(3))
+    response = desk.post(f"{BOOK}?specialist={slot.specialist_id}", {"patient": patient.pk, "slot": slot.pk})
+    assert response.status_code == 400
+    assert "The specialist is not licensed in your state on that date." in response.content.decode()
     assert not Booking.objects.filter(patient=patient).exists()
 
 
@@ -180,10 +189,22 @@ def test_an_admin_moves_a_visit_to_another_slot(desk):
     assert response["Location"] == f"/admin/scheduling/booking/{new.pk}/change/"
 
 
+def test_moving_a_visit_to_a_taken_slot_answers_409_and_changes_nothing(desk):
+    booking = soon_booking()
+    taken = BookingFactory(
+        slot__specialist=booking.slot.specialist, slot__visit_type=booking.slot.visit_type
+    ).slot
+    response = desk.post(f"/admin/scheduling/booking/{booking.pk}/move/", {"slot": taken.pk})
+    assert response.status_code == 409
+    assert response.context["form"].errors["slot"] == [SLOT_UNAVAILABLE]
+    assert Booking.objects.get(pk=booking.pk).status == "confirmed"
+    assert not Booking.objects.filter(rescheduled_from=booking).exists()
+
+
 def test_a_cancelled_visit_cannot_be_cancelled_again(desk):
     booking = BookingFactory(status=Booking.Status.CANCELLED)
     response = desk.post(f"/admin/scheduling/booking/{booking.pk}/cancel/", {})
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert "The booking is cancelled." in response.content.decode()
 
 
