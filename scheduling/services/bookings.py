@@ -232,9 +232,17 @@ def _lock_confirmed(booking: Booking) -> Booking:
     return locked
 
 
+def booking_within_cancellation_window(*, booking: Booking, now: dt.datetime | None = None) -> bool:
+    """Whether the visit starts within CANCELLATION_WINDOW_HOURS of `now` (by default, the
+    present): a patient then calls the clinic to cancel or move it, instead of doing it online.
+    The one rule behind this service's refusal, the visit page's offer and the `2` reply's answer."""
+    if now is None:
+        now = timezone.now()
+    return booking.slot.start - now < dt.timedelta(hours=settings.CANCELLATION_WINDOW_HOURS)
+
+
 def _check_patient_window(booking: Booking, by: User, now: dt.datetime) -> None:
-    window = dt.timedelta(hours=settings.CANCELLATION_WINDOW_HOURS)
-    if _actor(by) == Booking.Actor.PATIENT and booking.slot.start - now < window:
+    if _actor(by) == Booking.Actor.PATIENT and booking_within_cancellation_window(booking=booking, now=now):
         raise Conflict(
             gettext(
                 "Visits can be changed online up to %(hours)d hours before the start; please call the clinic."
