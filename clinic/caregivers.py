@@ -7,19 +7,13 @@ consented (`phone` or `email`) and the fields given, never their values. Each se
 signal (`clinic.signals`) inside its transaction, so that notifications asks for consent, writes
 the caregiver's messages or skips them, with the change.
 
-A consent link's token is derived, never stored, as join links are (scheduling/video.py):
-base64url of HMAC-SHA256(SECRET_KEY, nonce | "caregiver"), cut to 128 bits; the row keeps the
-nonce (to render the email when it is sent) and the token's SHA-256 (to find the row).
+A consent link's token is a signed link's (core.signed_links) whose purpose is "caregiver"; the
+row keeps the nonce (to render the email when it is sent) and the token's SHA-256 (to find the
+row).
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import secrets
-
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -28,24 +22,17 @@ from clinic.models import Caregiver, Patient, User
 from clinic.signals import caregiver_added, caregiver_consented, caregiver_withdrawn
 from core.audit import audit_event_record
 from core.errors import Gone, InvalidInput, NotFound
+from core.signed_links import link_token, new_nonce, token_hash
 
 # Each caregiver is a consent request sent to someone who asked for nothing: a few are enough.
 CAREGIVERS_PER_PATIENT = 5
-TOKEN_BYTES = 16  # 128 bits, as join links
 SMS = "sms"
 EMAIL = "email"
 
 
 def consent_token(caregiver: Caregiver) -> str:
     """The token of the caregiver's consent link (`/caregivers/consent/<token>/`)."""
-    digest = hmac.new(
-        settings.SECRET_KEY.encode(), f"{caregiver.consent_nonce}|caregiver".encode(), hashlib.sha256
-    ).digest()
-    return base64.urlsafe_b64encode(digest[:TOKEN_BYTES]).rstrip(b"=").decode()
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+    return link_token(caregiver.consent_nonce, "caregiver")
 
 
 def _fields_given(caregiver: Caregiver) -> list[str]:
@@ -81,7 +68,7 @@ def caregiver_add(
         relationship=relationship,
         phone=phone,
         email=email.lower(),
-        consent_nonce=secrets.token_hex(16),
+        consent_nonce=new_nonce(),
     )
     caregiver.consent_token_sha256 = token_hash(consent_token(caregiver))
     try:

@@ -7,9 +7,9 @@ import datetime as dt
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
-from clinic.caregivers import token_hash
 from clinic.models import Caregiver, Patient, Specialist, StateLicense
 from core.filters import filtered
+from core.signed_links import token_hash
 
 
 def licenses_valid_on(day: dt.date) -> QuerySet[StateLicense]:

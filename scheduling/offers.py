@@ -1,52 +1,43 @@
 """Waitlist offers' links: unguessable tokens, and where an offer stands for the holder of one.
 
-An offer token is derived like a join token (scheduling.video), never stored: base64url of
-HMAC-SHA256(SECRET_KEY, nonce | "offer"), cut to its first 128 bits, so that a message carrying
-the link fits one SMS. The Offer row keeps the nonce (the link can be shown again) and the
-token's SHA-256 (for lookup): a copy of the database alone claims no slot.
+An offer token is a signed link's (core.signed_links) whose purpose is "offer". The Offer row
+keeps the nonce (the link can be shown again) and the token's SHA-256 (for lookup): a copy of
+the database alone claims no slot.
 
 The state changes of offers are `scheduling.services.waitlist`'s.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 from enum import StrEnum
 
 from django.conf import settings
 from django.utils import timezone
 
 from core.errors import NotFound
+from core.signed_links import link_token, new_nonce, token_hash
 from scheduling.models import Offer
-from scheduling.video import TOKEN_BYTES, new_nonce, token_hash
 
 # What the HMAC is keyed for, beside the nonce: a join token's participant is never "offer", so
 # no offer token opens a visit, and no join token claims an offer.
 PURPOSE = "offer"
 
 
-def _token(nonce: str) -> str:
-    digest = hmac.new(settings.SECRET_KEY.encode(), f"{nonce}|{PURPOSE}".encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest[:TOKEN_BYTES]).rstrip(b"=").decode()
-
-
 def offer_key() -> tuple[str, str]:
     """A fresh (nonce, token SHA-256) pair for a new offer."""
     nonce = new_nonce()
-    return nonce, token_hash(_token(nonce))
+    return nonce, token_hash(link_token(nonce, PURPOSE))
 
 
 def offer_token(offer: Offer) -> str:
-    return _token(offer.nonce)
+    return link_token(offer.nonce, PURPOSE)
 
 
 def offer_url_of(nonce: str) -> str:
     """The link of the offer whose nonce this is, as messages carry it: short, so that it fits
     one SMS; its last path segment is the token (the page /o/{token}, the API
     offers/{token}/)."""
-    return f"{settings.PUBLIC_BASE_URL}/o/{_token(nonce)}"
+    return f"{settings.PUBLIC_BASE_URL}/o/{link_token(nonce, PURPOSE)}"
 
 
 def offer_url(offer: Offer) -> str:

@@ -1,18 +1,13 @@
 """Video visits: unguessable join links, and what a participant gets to enter the room.
 
-A join token is derived, never stored: base64url of HMAC-SHA256(SECRET_KEY, nonce | participant),
-cut to its first 128 bits (22 characters, so that a reminder with its link fits one SMS).
-The VideoVisit row keeps the nonce (the same link can be shown again and carried by every
-reminder) and each token's SHA-256 (for lookup): a copy of the database alone opens no visit.
-A new nonce revokes the old links.
+A join token is a signed link's (core.signed_links) whose purpose is the participant. The
+VideoVisit row keeps the nonce and each participant's token's SHA-256: a copy of the database
+alone opens no visit, and a new nonce revokes the old links.
 """
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import hashlib
-import hmac
 import secrets
 from dataclasses import dataclass
 from enum import StrEnum
@@ -23,10 +18,9 @@ from django.utils import timezone
 
 from core.errors import Forbidden, Gone, NotFound
 from core.rows import insert_one
+from core.signed_links import link_token, new_nonce, token_hash
 from scheduling.models import Booking, VideoVisit
 from scheduling.video_providers import video_provider
-
-TOKEN_BYTES = 16  # 128 bits
 
 
 class Participant(StrEnum):
@@ -34,26 +28,11 @@ class Participant(StrEnum):
     SPECIALIST = "specialist"
 
 
-def _token(nonce: str, participant: str) -> str:
-    digest = hmac.new(
-        settings.SECRET_KEY.encode(), f"{nonce}|{participant}".encode(), hashlib.sha256
-    ).digest()
-    return base64.urlsafe_b64encode(digest[:TOKEN_BYTES]).rstrip(b"=").decode()
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def new_nonce() -> str:
-    return secrets.token_hex(16)
-
-
 def rekey(visit: VideoVisit) -> None:
     """Give the visit a fresh nonce: new links, and the old ones stop working."""
     visit.nonce = new_nonce()
-    visit.patient_token_sha256 = token_hash(_token(visit.nonce, Participant.PATIENT))
-    visit.specialist_token_sha256 = token_hash(_token(visit.nonce, Participant.SPECIALIST))
+    visit.patient_token_sha256 = token_hash(link_token(visit.nonce, Participant.PATIENT))
+    visit.specialist_token_sha256 = token_hash(link_token(visit.nonce, Participant.SPECIALIST))
 
 
 def video_visit_new(*, booking: Booking) -> VideoVisit:
@@ -82,7 +61,7 @@ def join_url_of(nonce: str, participant: Participant) -> str:
     """The link of the visit whose nonce this is (for callers that read the nonce themselves)."""
     # Short, so that a reminder carrying it fits one SMS; /v/{token} answers as
     # /api/v1/visits/join/{token}/ does (see config/urls.py).
-    return f"{settings.PUBLIC_BASE_URL}/v/{_token(nonce, participant)}"
+    return f"{settings.PUBLIC_BASE_URL}/v/{link_token(nonce, participant)}"
 
 
 @dataclass(frozen=True)

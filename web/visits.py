@@ -3,7 +3,6 @@ cancel and reschedule within the policy (scheduling.services.bookings), and its 
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django import forms
@@ -58,8 +57,9 @@ class CancelForm(forms.Form):
 
 
 def _changeable(booking: Booking) -> bool:
-    window = dt.timedelta(hours=settings.CANCELLATION_WINDOW_HOURS)
-    return booking.status == Booking.Status.CONFIRMED and booking.slot.start - timezone.now() >= window
+    return booking.status == Booking.Status.CONFIRMED and not bookings.booking_within_cancellation_window(
+        booking=booking
+    )
 
 
 def _reminders() -> str:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
-from django.conf import settings
 from django.utils import timezone
 
 from clinic.models import Patient
@@ -26,7 +25,7 @@ from notifications import sql
 from notifications.models import PATIENT, Notification, booking_subject
 from scheduling.models import Booking
 from scheduling.selectors import booking_next_by_phone
-from scheduling.services.bookings import booking_confirm_attendance
+from scheduling.services.bookings import booking_confirm_attendance, booking_within_cancellation_window
 
 CONFIRM_WORDS = frozenset({"1", "C"})
 MANAGE_WORDS = frozenset({"2", "R"})
@@ -57,8 +56,8 @@ def notification_reply(*, message_sid: str, sender: str, word: str) -> Answer | 
         booking_confirm_attendance(booking=booking, by=None)
         return _answer(f"inbound:{message_sid}", booking, sender, Answer.ATTENDANCE_CONFIRMED, now)
     if word in MANAGE_WORDS:
-        window = dt.timedelta(hours=settings.CANCELLATION_WINDOW_HOURS)
-        answer = Answer.MANAGE_CALL if booking.slot.start - now < window else Answer.MANAGE_LINK
+        within = booking_within_cancellation_window(booking=booking, now=now)
+        answer = Answer.MANAGE_CALL if within else Answer.MANAGE_LINK
         return _answer(f"inbound:{message_sid}", booking, sender, answer, now)
     return _answer(booking_subject(booking.pk), booking, sender, Answer.HELP, now)
 

@@ -30,7 +30,8 @@ from core.audit import audit_event_record
 from core.errors import Conflict, Forbidden, InvalidInput
 from core.permissions import is_admin
 from scheduling import video
-from scheduling.models import Booking, IdempotencyKey, Slot, TimeOff
+from scheduling.models import Booking, Slot, TimeOff
+from scheduling.services.idempotency import idempotency_key_record, idempotency_key_replay
 from scheduling.services.slots import slot_claim, slot_release, slot_unavailable
 from scheduling.signals import BookingAction, booking_changed
 from scheduling.sql import SlotFacts
@@ -140,12 +141,14 @@ class BookingResult:
 
 
 def _replay(user: User, key: str, request_hash: str) -> BookingResult | None:
-    stored = IdempotencyKey.objects.select_related("booking").filter(user=user, key=key).first()
-    if stored is None:
-        return None
-    if stored.request_hash != request_hash or stored.booking is None:
-        raise Conflict("This Idempotency-Key was used with another request.", code="idempotency_key_reused")
-    return BookingResult(stored.booking, replayed=True)
+    booking = idempotency_key_replay(
+        user=user,
+        key=key,
+        request_hash=request_hash,
+        made=Booking,
+        reused_message="This Idempotency-Key was used with another request.",
+    )
+    return BookingResult(booking, replayed=True) if booking is not None else None
 
 
 def booking_create(
@@ -200,8 +203,8 @@ def _booking_create(
         return found
     booking = booking_confirm(patient=patient, slot_id=slot_id, reason=reason, by=by)
     if idempotency_key:
-        IdempotencyKey.objects.create(
-            user=patient.user, key=idempotency_key, request_hash=request_hash, booking=booking
+        idempotency_key_record(
+            user=patient.user, key=idempotency_key, request_hash=request_hash, made=booking
         )
     return BookingResult(booking)
 
@@ -234,9 +237,17 @@ def _lock_confirmed(booking: Booking) -> Booking:
     return locked
 
 
+def booking_within_cancellation_window(*, booking: Booking, now: dt.datetime | None = None) -> bool:
+    """Whether the visit starts within CANCELLATION_WINDOW_HOURS of `now` (by default, the
+    present): a patient then calls the clinic to cancel or move it, instead of doing it online.
+    The one rule behind this service's refusal, the visit page's offer and the `2` reply's answer."""
+    if now is None:
+        now = timezone.now()
+    return booking.slot.start - now < dt.timedelta(hours=settings.CANCELLATION_WINDOW_HOURS)
+
+
 def _check_patient_window(booking: Booking, by: User, now: dt.datetime) -> None:
-    window = dt.timedelta(hours=settings.CANCELLATION_WINDOW_HOURS)
-    if _actor(by) == Booking.Actor.PATIENT and booking.slot.start - now < window:
+    if _actor(by) == Booking.Actor.PATIENT and booking_within_cancellation_window(booking=booking, now=now):
         raise Conflict(
             gettext(
                 "Visits can be changed online up to %(hours)d hours before the start; please call the clinic."

@@ -15,8 +15,9 @@ from django.db import transaction
 from clinic.models import Specialist, User
 from core.audit import audit_event_record
 from core.errors import Conflict, InvalidInput
-from scheduling.models import Booking, IdempotencyKey, Slot, TimeOff
+from scheduling.models import Booking, Slot, TimeOff
 from scheduling.services.bookings import booking_cancel_for_time_off
+from scheduling.services.idempotency import idempotency_key_record, idempotency_key_replay
 from scheduling.services.slots import lock_specialist, slot_block, slot_unblock
 from scheduling.services.waitlist import offers_withdraw_for_time_off
 
@@ -36,15 +37,6 @@ def _request_hash(start: dt.datetime, end: dt.datetime, reason: str) -> str:
     # Named "time_off" so that a booking's request never hashes the same.
     body = json.dumps({"time_off": [start.isoformat(), end.isoformat(), reason]}, sort_keys=True)
     return hashlib.sha256(body.encode()).hexdigest()
-
-
-def _replay(user: User, key: str, request_hash: str) -> TimeOffResult | None:
-    stored = IdempotencyKey.objects.select_related("time_off").filter(user=user, key=key).first()
-    if stored is None:
-        return None
-    if stored.request_hash != request_hash or stored.time_off is None:
-        raise Conflict("This key was used with another request.", code="idempotency_key_reused")
-    return TimeOffResult(stored.time_off, replayed=True)
 
 
 @transaction.atomic
@@ -77,8 +69,16 @@ def time_off_create(
     # Under the specialist's lock: a second submission waits for the first to commit, then
     # finds its key here.
     request_hash = _request_hash(start, end, reason)
-    if idempotency_key and (replayed := _replay(specialist.user, idempotency_key, request_hash)):
-        return replayed
+    if idempotency_key and (
+        replayed := idempotency_key_replay(
+            user=specialist.user,
+            key=idempotency_key,
+            request_hash=request_hash,
+            made=TimeOff,
+            reused_message="This key was used with another request.",
+        )
+    ):
+        return TimeOffResult(replayed, replayed=True)
     off = TimeOff.objects.create(specialist=specialist, start=start, end=end, reason=reason)
     by = by or specialist.user
     # Slots held for the waitlist are offered no more: their offers are withdrawn (locked
@@ -112,9 +112,7 @@ def time_off_create(
         after={**_state(off), "cancelled_bookings": [b.pk for b in conflicting]},
     )
     if idempotency_key:
-        IdempotencyKey.objects.create(
-            user=specialist.user, key=idempotency_key, request_hash=request_hash, time_off=off
-        )
+        idempotency_key_record(user=specialist.user, key=idempotency_key, request_hash=request_hash, made=off)
     return TimeOffResult(off)
 
 

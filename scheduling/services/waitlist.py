@@ -38,12 +38,12 @@ from clinic import sql as clinic_sql
 from clinic.models import Patient, Specialist, Specialty, StateLicense, User, VisitType
 from core.audit import audit_event_record
 from core.errors import Gone, InvalidInput, NotFound
+from core.signed_links import token_hash
 from scheduling import offers, sql
 from scheduling.models import Booking, Offer, Slot, TimeOff, WaitlistEntry
 from scheduling.services.bookings import booking_confirm
 from scheduling.services.slots import slot_hold, slot_unhold
 from scheduling.signals import OfferAction, offer_changed
-from scheduling.video import token_hash
 
 # How many candidates are read per round trip: the first usually fits, and a batch keeps a long
 # run of entries that do not to a few statements.

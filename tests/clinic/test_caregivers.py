@@ -24,6 +24,14 @@ def token(caregiver):
     return caregivers.consent_token(caregiver)
 
 
+def test_a_consent_link_is_the_one_emails_already_carry(settings):
+    # Computed once, for this key and nonce, by the code that wrote the links already sent.
+    settings.SECRET_KEY = "pinned-secret-key-for-signed-links"
+    caregiver = Caregiver(consent_nonce="0123456789abcdef0123456789abcdef")
+
+    assert caregivers.consent_token(caregiver) == "t1Rs8gNHHRq8E-PWqTxgGA"
+
+
 def test_a_new_caregiver_waits_for_consent():
     caregiver = add(PatientFactory())
 

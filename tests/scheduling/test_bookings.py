@@ -157,6 +157,12 @@ def test_idempotency_key_reused_with_another_body_answers_409(patient_client):
     assert Booking.objects.count() == 1
 
 
+def test_idempotency_key_reused_with_another_body_says_so(patient_client):
+    book(patient_client, SlotFactory(), HTTP_IDEMPOTENCY_KEY="abc-123")
+    response = book(patient_client, SlotFactory(start=in_days(4)), HTTP_IDEMPOTENCY_KEY="abc-123")
+    assert response.json()["detail"] == "This Idempotency-Key was used with another request."
+
+
 def test_idempotency_keys_are_scoped_to_the_user(patient_client):
     book(patient_client, SlotFactory(), HTTP_IDEMPOTENCY_KEY="same")
     other = book(

@@ -163,3 +163,15 @@ def test_the_same_key_with_other_times_is_refused(specialist):
         )
     assert refused.value.code == "idempotency_key_reused"
     assert TimeOff.objects.filter(specialist=specialist).count() == 1
+
+
+def test_the_same_key_with_other_times_says_so(specialist):
+    start = utc(2030, 1, 7, 9)
+    time_off.time_off_create(
+        specialist=specialist, start=start, end=utc(2030, 1, 7, 12), idempotency_key="k-1"
+    )
+    with pytest.raises(Conflict) as refused:
+        time_off.time_off_create(
+            specialist=specialist, start=start, end=utc(2030, 1, 7, 17), idempotency_key="k-1"
+        )
+    assert refused.value.detail == "This key was used with another request."

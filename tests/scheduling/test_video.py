@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from scheduling.models import VideoVisit
 from scheduling.services import bookings
-from scheduling.video import Participant, join_url, token_hash
+from scheduling.video import Participant, join_url, join_url_of, token_hash
 from tests.conftest import client_for
 from tests.factories import PatientFactory, SlotFactory
 
@@ -38,6 +38,15 @@ def test_each_booking_gets_a_room_with_a_link_per_participant_stored_only_as_has
     assert visit.patient_token_sha256 == token_hash(patient_token)
     row = VideoVisit.objects.filter(pk=visit.pk).values().get()
     assert all(patient_token not in str(value) for value in row.values())
+
+
+def test_join_links_are_the_ones_reminders_already_carry(settings):
+    # Computed once, for this key and nonce, by the code that wrote the links already sent.
+    settings.SECRET_KEY = "pinned-secret-key-for-signed-links"
+    nonce = "0123456789abcdef0123456789abcdef"
+
+    assert join_url_of(nonce, Participant.PATIENT).endswith("/v/ceO5OGkPrreFMxTwSuteBQ")
+    assert join_url_of(nonce, Participant.SPECIALIST).endswith("/v/HkMpDuxSBw7q54S_JHvhDw")
 
 
 def test_the_booking_detail_shows_each_side_its_own_link(booking):

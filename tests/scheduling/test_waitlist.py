@@ -189,6 +189,13 @@ def test_an_offers_link_carries_its_token():
     assert offers.offer_get_by_token(url.rsplit("/", 1)[1]) == offer
 
 
+def test_an_offers_link_is_the_one_messages_already_carry(settings):
+    # Computed once, for this key and nonce, by the code that wrote the links already sent.
+    settings.SECRET_KEY = "pinned-secret-key-for-signed-links"
+
+    assert offers.offer_url_of("0123456789abcdef0123456789abcdef").endswith("/o/BkX4IHxcj54zM156P5pnhQ")
+
+
 def test_the_database_allows_one_open_offer_per_slot():
     WaitlistEntryFactory()
     offer = open_offer(free_a_slot())
