@@ -25,6 +25,7 @@ patient's). Inputs and results are aware datetimes.
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -66,18 +67,30 @@ def _window_around(
     moment: dt.datetime, zone: ZoneInfo, hours: tuple[dt.time, dt.time]
 ) -> tuple[dt.datetime, dt.datetime] | None:
     """The (start, end) of the quiet window strictly around `moment`, if it is inside one."""
+    for start, end in _windows_near(moment.astimezone(zone).date(), zone, hours):
+        if start < moment < end:
+            return start, end
+    return None
+
+
+# Every booking asks this for each of its reminders, and the answer depends only on the local
+# date, the zone and the setting: kept, it costs a booking a lookup instead of a dozen zone
+# conversions (about 6% of a booking's CPU in `make bench`).
+@lru_cache(maxsize=4096)
+def _windows_near(
+    today: dt.date, zone: ZoneInfo, hours: tuple[dt.time, dt.time]
+) -> tuple[tuple[dt.datetime, dt.datetime], ...]:
+    """The windows that began yesterday, today and tomorrow (local dates): one reaching past
+    midnight began yesterday, and a widened edge can reach into the day before its own."""
     start_time, end_time = hours
-    today = moment.astimezone(zone).date()
-    # The windows that began yesterday, today and tomorrow (local dates): one reaching past
-    # midnight began yesterday, and a widened edge can reach into the day before its own.
+    windows = []
     for days in (-1, 0, 1):
         first = today + dt.timedelta(days=days)
         last = first + dt.timedelta(days=1) if start_time > end_time else first
         start = _instant(dt.datetime.combine(first, start_time), zone, earliest=True)
         end = _instant(dt.datetime.combine(last, end_time), zone, earliest=False)
-        if start < moment < end:
-            return start, end
-    return None
+        windows.append((start, end))
+    return tuple(windows)
 
 
 def _instant(wall: dt.datetime, zone: ZoneInfo, *, earliest: bool) -> dt.datetime:
