@@ -119,3 +119,17 @@ def test_an_offer_for_an_early_slot_goes_out_in_the_night_rather_than_too_late(
     sms = offer_rows(offer).get(channel="sms")
     assert sending.notification_send(notification_id=sms.pk) == Status.SENT
     assert len(locmem) == 1
+
+
+def test_an_offer_send_reads_the_offer_once(locmem, django_assert_num_queries):
+    WaitlistEntryFactory()
+    offer = Offer.objects.get(slot=free_a_slot(), status="open")
+    dispatch.notification_dispatch_due(enqueue=lambda pk, channel: None)
+    sms = offer_rows(offer).get(channel="sms")
+
+    # The row, the offer its checks and its text need, the move to `sending`, the record of
+    # `sent`; then, once it went out, the hold that starts now: the offer read afresh, and
+    # `offer_hold_from`'s UPDATE and read back (in a savepoint here, inside the test's transaction).
+    with django_assert_num_queries(9):
+        assert sending.notification_send(notification_id=sms.pk) == Status.SENT
+    assert len(locmem) == 1
