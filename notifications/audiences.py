@@ -1,5 +1,6 @@
-"""Who a message is for, and what that changes: the consent its send re-checks, the template
-it is rendered from, the zone its times are in, and what it may say.
+"""Who a message is for, and what that changes: the consent its send re-checks (the rule its
+rows were written by, from `notifications.services.writing`), the template it is rendered from,
+the zone its times are in, and what it may say.
 
 - `patient`: their own opt-ins (a reply to a text they just sent needs none), their zone, and
   the join link of their visit. Templates `notifications/<channel>/<kind>`, a reply's
@@ -36,7 +37,14 @@ from clinic.models import Caregiver, Patient
 from notifications.models import PATIENT, SPECIALIST, Notification
 from notifications.rendering import Message, clinic_context, message_context, render_message
 from notifications.services.offers import offer_latest, offer_of
-from notifications.services.writing import ABOUT_THE_VISIT
+from notifications.services.writing import (
+    ABOUT_THE_VISIT,
+    caregiver_consent_recipients,
+    caregiver_recipients,
+    patient_accepts,
+    recipients,
+    specialist_recipients,
+)
 from notifications.sql import ToSend
 from scheduling import video
 from scheduling.models import Booking, Offer
@@ -86,25 +94,20 @@ def accepts(outgoing: Outgoing) -> bool:
             return True  # an answer to the text the patient just sent us
         if read.kind == Kind.WAITLIST_OFFER:
             offer = outgoing.offer
-            return offer is not None and _patient_accepts(offer.patient, read.channel)
-        if read.channel == Channel.SMS:
-            return bool(read.sms_opt_in and read.phone)
-        return bool(read.email_opt_in)
+            return offer is not None and read.channel in recipients(offer.patient)
+        # A message about a booking: the patient's choices and phone as the send read them.
+        return patient_accepts(
+            channel=read.channel,
+            sms_opt_in=bool(read.sms_opt_in),
+            email_opt_in=bool(read.email_opt_in),
+            phone=read.phone or "",
+        )
     if read.audience == SPECIALIST and read.booking_id is not None:
-        specialist = outgoing.booking.slot.specialist
-        if read.channel == Channel.SMS:
-            return bool(specialist.sms_alerts and specialist.phone)
-        return specialist.email_alerts
+        return read.channel in specialist_recipients(outgoing.booking.slot.specialist)
     if read.audience.startswith(CAREGIVER):
         caregiver = outgoing.caregiver
         return caregiver is not None and _caregiver_accepts(caregiver, read)
     return False
-
-
-def _patient_accepts(patient: Patient, channel: str) -> bool:
-    if channel == Channel.SMS:
-        return bool(patient.sms_opt_in and patient.phone)
-    return patient.email_opt_in
 
 
 def current(outgoing: Outgoing) -> bool:
@@ -120,16 +123,12 @@ def current(outgoing: Outgoing) -> bool:
 
 
 def _caregiver_accepts(caregiver: Caregiver, read: ToSend) -> bool:
-    sms = read.channel == Channel.SMS
-    address = str(caregiver.phone) if sms else caregiver.email
-    consented = caregiver.phone_consented_at if sms else caregiver.email_consented_at
-    if not address or address != read.recipient:
-        return False
+    """The row's channel, at the row's address: a consent belongs to the address that gave it."""
     if read.kind == Kind.CAREGIVER_CONSENT:
-        return consented is None and caregiver.status != Caregiver.Status.STOPPED
+        return caregiver_consent_recipients(caregiver).get(read.channel) == read.recipient
     if read.patient_id is not None and read.patient_id != caregiver.patient_id:
         return False
-    return consented is not None and caregiver.status == Caregiver.Status.ACTIVE
+    return caregiver_recipients(caregiver).get(read.channel) == read.recipient
 
 
 def can_wait(outgoing: Outgoing) -> bool:

@@ -346,6 +346,29 @@ def test_the_send_skips_a_caregiver_stopped_meanwhile(backends, patient):
     assert set(copies.values_list("status", flat=True)) == {Status.SKIPPED}
 
 
+def test_the_send_skips_a_consent_request_to_a_caregiver_stopped_meanwhile(backends, patient):
+    caregiver = caregivers.caregiver_add(patient=patient, name="Robin", phone="+13125550177")
+    Caregiver.objects.filter(pk=caregiver.pk).update(status=Caregiver.Status.STOPPED)
+
+    send_due()
+
+    assert backends == []
+    request = Notification.objects.get(audience=f"caregiver:{caregiver.pk}", kind="caregiver_consent")
+    assert request.status == Status.SKIPPED
+
+
+def test_the_send_skips_a_consent_request_to_a_number_that_consented_meanwhile(backends, patient):
+    # The number answered YES to another patient's request first: that consented for both.
+    caregiver = caregivers.caregiver_add(patient=patient, name="Robin", phone="+13125550177")
+    caregivers.caregivers_consent_by_phone(phone="+13125550177")
+
+    send_due()
+
+    assert backends == []
+    request = Notification.objects.get(audience=f"caregiver:{caregiver.pk}", kind="caregiver_consent")
+    assert request.status == Status.SKIPPED
+
+
 def test_removing_a_caregiver_skips_their_waiting_reminders(patient):
     caregiver = CaregiverFactory(patient=patient)
     book(patient)
