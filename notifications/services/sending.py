@@ -65,7 +65,7 @@ class Attempt:
 
 def notification_message(read: ToSend) -> Message:
     """The message a notification says, rendered from its read (`notifications.sql.to_send`)."""
-    return audiences.message(read)
+    return audiences.message(audiences.Outgoing(read))
 
 
 def _begin(notification_id: int) -> tuple[Attempt, Message, dt.datetime | None] | None:
@@ -84,15 +84,16 @@ def _begin(notification_id: int) -> tuple[Attempt, Message, dt.datetime | None] 
         return None
     earlier_attempt = read.sending_at
     now = timezone.now()
-    if not audiences.current(read):  # the visit is no longer confirmed, the offer no longer open
+    outgoing = audiences.Outgoing(read)  # this send's: the checks and the text read a row once
+    if not audiences.current(outgoing):  # the visit is no longer confirmed, the offer no longer open
         _move(read, Status.CANCELLED, now)
         return None
-    if not audiences.accepts(read):
+    if not audiences.accepts(outgoing):
         _move(read, Status.SKIPPED, now)
         return None
-    if _quiet_hold(read, now):
+    if _quiet_hold(outgoing, now):
         return None
-    message = notification_message(read)
+    message = audiences.message(outgoing)
     if not _move(read, Status.SENDING, now):
         return None  # taken meanwhile: by a second task for the row, a cancel, an opt-out
     attempt = Attempt(
@@ -101,14 +102,15 @@ def _begin(notification_id: int) -> tuple[Attempt, Message, dt.datetime | None] 
     return attempt, message, earlier_attempt
 
 
-def _quiet_hold(read: ToSend, now: dt.datetime) -> bool:
+def _quiet_hold(outgoing: audiences.Outgoing, now: dt.datetime) -> bool:
     """A message that can wait, found due inside its recipient's quiet hours (a retry's backoff,
     a queue that ran late, a zone changed since it was written), goes back to `pending` until
     they end (or until just before the visit it reminds of). Whether it was held."""
-    zone = audiences.zone(read) if audiences.can_wait(read) else None
-    until = quiet_now(now=now, zone=zone, latest=audiences.latest(read)) if zone is not None else None
+    zone = audiences.zone(outgoing) if audiences.can_wait(outgoing) else None
+    until = quiet_now(now=now, zone=zone, latest=audiences.latest(outgoing)) if zone is not None else None
     if until is None:
         return False
+    read = outgoing.read
     Notification.objects.filter(pk=read.id, status=Status.QUEUED, updated_at=read.updated_at).update(
         status=Status.PENDING, send_at=until, updated_at=now
     )

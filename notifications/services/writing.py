@@ -34,14 +34,27 @@ Status = Notification.Status
 ABOUT_THE_VISIT = (Kind.BOOKING_CONFIRMED, Kind.REMINDER, Kind.BOOKING_RESCHEDULED)
 
 
+def patient_accepts(*, channel: str, sms_opt_in: bool, email_opt_in: bool, phone: str) -> bool:
+    """Whether a patient with these choices takes messages on `channel`: a text needs their
+    opt-in and a phone, an email their opt-in (everyone has an email: it is how they sign in).
+    Over plain values, so that the send asks it of its one read (`notifications.sql.to_send`)."""
+    if channel == Notification.Channel.SMS:
+        return sms_opt_in and bool(phone)
+    return email_opt_in
+
+
 def recipients(patient: Patient) -> dict[str, str]:
     """The channels the patient accepts, each with its address as of now."""
-    found: dict[str, str] = {}
-    if patient.sms_opt_in and patient.phone:
-        found[Notification.Channel.SMS] = str(patient.phone)
-    if patient.email_opt_in and patient.user.email:
-        found[Notification.Channel.EMAIL] = patient.user.email
-    return found
+    phone = str(patient.phone) if patient.phone else ""
+    addresses = {Notification.Channel.SMS: phone, Notification.Channel.EMAIL: patient.user.email}
+    return {
+        channel: address
+        for channel, address in addresses.items()
+        if address
+        and patient_accepts(
+            channel=channel, sms_opt_in=patient.sms_opt_in, email_opt_in=patient.email_opt_in, phone=phone
+        )
+    }
 
 
 def _write(booking: Booking, messages: list[tuple[str, int, dt.datetime]]) -> None:
@@ -251,6 +264,19 @@ def caregiver_recipients(caregiver: Caregiver) -> dict[str, str]:
     return found
 
 
+def caregiver_consent_recipients(caregiver: Caregiver) -> dict[str, str]:
+    """The channels a caregiver's consent request goes on, each with its address: those that
+    have not consented yet, of a caregiver who has not stopped."""
+    found: dict[str, str] = {}
+    if caregiver.status == Caregiver.Status.STOPPED:
+        return found
+    if caregiver.phone and caregiver.phone_consented_at is None:
+        found[Notification.Channel.SMS] = str(caregiver.phone)
+    if caregiver.email and caregiver.email_consented_at is None:
+        found[Notification.Channel.EMAIL] = caregiver.email
+    return found
+
+
 def _caregivers_write(booking: Booking, messages: list[tuple[str, int, dt.datetime]]) -> None:
     """The patient's messages about a visit, for each of their active caregivers too, on the
     channels each consented to: same kinds, same times (the patient's zone, their quiet hours);
@@ -271,18 +297,13 @@ def _caregivers_write(booking: Booking, messages: list[tuple[str, int, dt.dateti
 def notifications_caregiver_consent_request(*, caregiver: Caregiver) -> None:
     """A caregiver was named: each of their addresses is asked for its consent, now (a patient's
     action, so never held for quiet hours at writing; the send may hold it for the night)."""
-    channels: dict[str, str] = {}
-    if caregiver.phone:
-        channels[Notification.Channel.SMS] = str(caregiver.phone)
-    if caregiver.email:
-        channels[Notification.Channel.EMAIL] = caregiver.email
     now = timezone.now()
     sql.insert_pending(
         subject=caregiver_subject(caregiver.pk),
         audience=caregiver_audience(caregiver.pk),
         booking_id=None,
         messages=[(Kind.CAREGIVER_CONSENT, 0, now)],
-        recipients=channels,
+        recipients=caregiver_consent_recipients(caregiver),
         now=now,
     )
 

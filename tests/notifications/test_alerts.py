@@ -129,3 +129,20 @@ def test_an_sms_alert_is_skipped_once_the_specialist_turns_sms_alerts_off(patien
 
     row.refresh_from_db()
     assert row.status == "skipped"
+
+
+def test_an_alert_send_reads_the_booking_once(patient, settings, monkeypatch, django_assert_num_queries):
+    from notifications.backends.sms import LocmemSmsBackend
+
+    settings.SMS_BACKEND = "locmem"
+    monkeypatch.setattr(LocmemSmsBackend, "outbox", [])
+    specialist = SpecialistFactory(sms_alerts=True, phone="+13125550142")
+    booking = book(patient, slot_in(30, specialist))
+    row = Notification.objects.get(subject=f"booking:{booking.pk}", audience="specialist", channel="sms")
+    Notification.objects.filter(pk=row.pk).update(status="queued")
+
+    # The row, the booking with its specialist (their consent, zone and name), the move to
+    # `sending`, the record of `sent`.
+    with django_assert_num_queries(4):
+        assert sending.notification_send(notification_id=row.pk) == "sent"
+    assert len(LocmemSmsBackend.outbox) == 1

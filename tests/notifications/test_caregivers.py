@@ -308,6 +308,18 @@ def test_the_send_delivers_a_caregivers_copy(backends, patient):
     assert [m.to for m in mail.outbox if m.to == ["robin@example.com"]] == [["robin@example.com"]]
 
 
+def test_a_consent_request_send_reads_the_caregiver_once(backends, patient, django_assert_num_queries):
+    caregiver = caregivers.caregiver_add(patient=patient, name="Robin", phone="+13125550177")
+    dispatch.notification_dispatch_due(enqueue=lambda pk, channel: None)
+    request = Notification.objects.get(audience=f"caregiver:{caregiver.pk}", kind="caregiver_consent")
+
+    # The row, the caregiver with their patient (the consent, the zone, the text), the move to
+    # `sending`, the record of `sent`.
+    with django_assert_num_queries(4):
+        assert sending.notification_send(notification_id=request.pk) == Status.SENT
+    assert [m.to for m in backends] == ["+13125550177"]
+
+
 def test_the_send_skips_a_caregiver_removed_meanwhile(backends, patient):
     caregiver = CaregiverFactory(patient=patient, phone="+13125550177")
     book(patient)
@@ -332,6 +344,29 @@ def test_the_send_skips_a_caregiver_stopped_meanwhile(backends, patient):
     assert "+13125550177" not in [m.to for m in backends]
     copies = Notification.objects.filter(audience=f"caregiver:{caregiver.pk}", kind="booking_confirmed")
     assert set(copies.values_list("status", flat=True)) == {Status.SKIPPED}
+
+
+def test_the_send_skips_a_consent_request_to_a_caregiver_stopped_meanwhile(backends, patient):
+    caregiver = caregivers.caregiver_add(patient=patient, name="Robin", phone="+13125550177")
+    Caregiver.objects.filter(pk=caregiver.pk).update(status=Caregiver.Status.STOPPED)
+
+    send_due()
+
+    assert backends == []
+    request = Notification.objects.get(audience=f"caregiver:{caregiver.pk}", kind="caregiver_consent")
+    assert request.status == Status.SKIPPED
+
+
+def test_the_send_skips_a_consent_request_to_a_number_that_consented_meanwhile(backends, patient):
+    # The number answered YES to another patient's request first: that consented for both.
+    caregiver = caregivers.caregiver_add(patient=patient, name="Robin", phone="+13125550177")
+    caregivers.caregivers_consent_by_phone(phone="+13125550177")
+
+    send_due()
+
+    assert backends == []
+    request = Notification.objects.get(audience=f"caregiver:{caregiver.pk}", kind="caregiver_consent")
+    assert request.status == Status.SKIPPED
 
 
 def test_removing_a_caregiver_skips_their_waiting_reminders(patient):

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
+from clinic.services import profile_update
 from notifications import sql
 from notifications.backends.sms import LocmemSmsBackend
 from notifications.models import Notification
@@ -79,6 +80,19 @@ def test_an_offer_lapsed_before_its_send_is_not_sent(locmem, time_machine):
     assert sms.status == Status.CANCELLED and locmem == []
 
 
+def test_an_offer_to_a_patient_who_turned_texts_off_meanwhile_is_not_texted(locmem):
+    entry = WaitlistEntryFactory()
+    offer = Offer.objects.get(slot=free_a_slot(), status="open")
+    dispatch.notification_dispatch_due(enqueue=lambda pk, channel: None)
+    profile_update(user=entry.patient.user, changes={"sms_opt_in": False})
+
+    sms = offer_rows(offer).get(channel="sms")
+    sending.notification_send(notification_id=sms.pk)
+
+    sms.refresh_from_db()
+    assert sms.status == Status.SKIPPED and locmem == []
+
+
 def test_the_hold_starts_when_the_offer_goes_out(locmem, settings, time_machine):
     WaitlistEntryFactory()
     offer = Offer.objects.get(slot=free_a_slot(), status="open")
@@ -118,4 +132,18 @@ def test_an_offer_for_an_early_slot_goes_out_in_the_night_rather_than_too_late(
 
     sms = offer_rows(offer).get(channel="sms")
     assert sending.notification_send(notification_id=sms.pk) == Status.SENT
+    assert len(locmem) == 1
+
+
+def test_an_offer_send_reads_the_offer_once(locmem, django_assert_num_queries):
+    WaitlistEntryFactory()
+    offer = Offer.objects.get(slot=free_a_slot(), status="open")
+    dispatch.notification_dispatch_due(enqueue=lambda pk, channel: None)
+    sms = offer_rows(offer).get(channel="sms")
+
+    # The row, the offer its checks and its text need, the move to `sending`, the record of
+    # `sent`; then, once it went out, the hold that starts now: the offer read afresh, and
+    # `offer_hold_from`'s UPDATE and read back (in a savepoint here, inside the test's transaction).
+    with django_assert_num_queries(9):
+        assert sending.notification_send(notification_id=sms.pk) == Status.SENT
     assert len(locmem) == 1

@@ -10,6 +10,7 @@ from django.core import mail
 from django.db import connection
 from django.utils import timezone
 
+from clinic.services import profile_update
 from notifications.backends.sms import LocmemSmsBackend
 from notifications.models import Notification
 from notifications.services import dispatch, sending, steering
@@ -168,6 +169,24 @@ def test_a_booking_cancelled_after_queueing_cancels_at_send_time(twilio, booking
 def test_an_opted_out_patient_is_skipped(twilio, booking):
     row = queued(booking)
     type(booking.patient).objects.filter(pk=booking.patient.pk).update(sms_opt_in=False)
+    sending.notification_send(notification_id=row.pk)
+    row.refresh_from_db()
+    assert row.status == Status.SKIPPED
+    assert twilio.creates == []
+
+
+def test_a_patient_who_opted_out_of_email_is_skipped(locmem, booking):
+    row = queued(booking, channel="email")
+    type(booking.patient).objects.filter(pk=booking.patient.pk).update(email_opt_in=False)
+    sending.notification_send(notification_id=row.pk)
+    row.refresh_from_db()
+    assert row.status == Status.SKIPPED
+    assert mail.outbox == []
+
+
+def test_a_text_to_a_patient_who_took_their_phone_away_is_skipped(twilio, booking):
+    row = queued(booking)
+    profile_update(user=booking.patient.user, changes={"phone": ""})  # the texts stay opted in
     sending.notification_send(notification_id=row.pk)
     row.refresh_from_db()
     assert row.status == Status.SKIPPED

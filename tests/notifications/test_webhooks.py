@@ -450,3 +450,16 @@ def test_an_answer_goes_out_through_the_pipeline(anon, upcoming, settings, monke
     (sent_sms,) = [m for m in LocmemSmsBackend.outbox if "is confirmed" in m.body]
     assert sent_sms.to == "+12125550199"
     assert "CANARY" not in sent_sms.body
+
+
+def test_an_answer_goes_out_to_a_patient_whose_texts_are_off(anon, upcoming, monkeypatch):
+    from notifications.backends.sms import LocmemSmsBackend
+
+    monkeypatch.setattr(LocmemSmsBackend, "outbox", [])
+    profile_update(user=upcoming.patient.user, changes={"sms_opt_in": False})  # no STOP: they text us
+    inbound(anon, "1")
+    (answer,) = replies()
+    dispatch.notification_dispatch_due(enqueue=lambda pk, channel: None)
+
+    assert sending.notification_send(notification_id=answer.pk) == Status.SENT
+    assert [m.to for m in LocmemSmsBackend.outbox] == ["+12125550199"]
