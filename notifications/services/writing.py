@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from clinic import sql as clinic_sql
@@ -22,9 +23,10 @@ from notifications.models import (
     booking_subject,
     caregiver_audience,
     caregiver_subject,
+    offer_subject,
 )
 from notifications.quiet import quiet_send_at
-from scheduling.models import Booking
+from scheduling.models import Booking, Offer
 from scheduling.signals import BookingAction
 
 Kind = Notification.Kind
@@ -172,15 +174,26 @@ def _alert_write(booking: Booking, kind: str, now: dt.datetime) -> None:
         )
 
 
+def _patient_waiting(patient: Patient) -> list[QuerySet[Notification]]:
+    """The patient's own messages not yet sent: those about their bookings, and those about
+    their open waitlist offers, which have no booking (a closed offer's were cancelled when it
+    closed). Two sets, each found through its own index: one OR across the booking's join would
+    be served by neither. The offers are read here, once, and most patients have none."""
+    waiting = Notification.objects.filter(audience=PATIENT, status__in=[Status.PENDING, Status.QUEUED])
+    offers = Offer.objects.filter(patient=patient, status=Offer.Status.OPEN).values_list("pk", flat=True)
+    subjects = [offer_subject(pk) for pk in offers]
+    about_offers = [waiting.filter(subject__in=subjects)] if subjects else []
+    return [waiting.filter(booking__patient=patient), *about_offers]
+
+
 def notifications_skip_channel(*, patient: Patient, channel: str) -> int:
     """An opt-out takes effect at once: the patient's waiting messages on that channel end
     `skipped`. Returns how many."""
-    return Notification.objects.filter(
-        booking__patient=patient,
-        audience=PATIENT,
-        channel=channel,
-        status__in=[Status.PENDING, Status.QUEUED],
-    ).update(status=Status.SKIPPED, updated_at=timezone.now())
+    now = timezone.now()
+    return sum(
+        rows.filter(channel=channel).update(status=Status.SKIPPED, updated_at=now)
+        for rows in _patient_waiting(patient)
+    )
 
 
 def notifications_follow_contact(*, patient: Patient, changed: frozenset[str]) -> None:
@@ -237,18 +250,16 @@ def notifications_readdress(*, patient: Patient) -> int:
     A queued one whose task already read the old address stays unsent: the task's move to
     `sending` lands only on the row as it read it (`updated_at` changes here), and the
     dispatcher reclaims the row for the new address after NOTIFICATION_STUCK_SECONDS."""
+    waiting = _patient_waiting(patient)
+    now = timezone.now()
     moved = 0
     for channel, address in recipients(patient).items():
-        moved += (
-            Notification.objects.filter(
-                booking__patient=patient,
-                audience=PATIENT,
-                channel=channel,
-                status__in=[Status.PENDING, Status.QUEUED],
+        for rows in waiting:
+            moved += (
+                rows.filter(channel=channel)
+                .exclude(recipient=address)
+                .update(recipient=address, updated_at=now)
             )
-            .exclude(recipient=address)
-            .update(recipient=address, updated_at=timezone.now())
-        )
     return moved
 
 

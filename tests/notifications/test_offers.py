@@ -147,3 +147,36 @@ def test_an_offer_send_reads_the_offer_once(locmem, django_assert_num_queries):
     with django_assert_num_queries(9):
         assert sending.notification_send(notification_id=sms.pk) == Status.SENT
     assert len(locmem) == 1
+
+
+def test_a_new_phone_readdresses_an_offer_text_not_yet_sent():
+    entry = WaitlistEntryFactory()
+    offer = Offer.objects.get(slot=free_a_slot(), status="open")
+
+    profile_update(user=entry.patient.user, changes={"phone": "+12125550199"})
+
+    sms = offer_rows(offer).get(channel="sms")
+    assert (sms.status, sms.recipient) == (Status.PENDING, "+12125550199")
+
+
+def test_a_new_phone_leaves_another_patients_offer_alone():
+    entry, other = WaitlistEntryFactory(), WaitlistEntryFactory(patient__phone="+12125550111")
+    free_a_slot()
+    theirs = Offer.objects.get(slot=free_a_slot(), status="open")
+    assert theirs.patient == other.patient
+
+    profile_update(user=entry.patient.user, changes={"phone": "+12125550199"})
+
+    assert offer_rows(theirs).get(channel="sms").recipient == "+12125550111"
+
+
+def test_turning_texts_off_in_the_profile_skips_an_offer_text_at_once():
+    entry = WaitlistEntryFactory()
+    offer = Offer.objects.get(slot=free_a_slot(), status="open")
+
+    profile_update(user=entry.patient.user, changes={"sms_opt_in": False})
+
+    assert [(n.channel, n.status) for n in offer_rows(offer)] == [
+        ("email", Status.PENDING),
+        ("sms", Status.SKIPPED),
+    ]
