@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 
 from clinic.models import Language, Patient, Specialist, Specialty, StateLicense, User, VisitType
-from clinic.signals import patient_contact_changed
+from clinic.signals import patient_contact_changed, specialist_contact_changed
 from clinic.tokens import IssuedToken, token_create, user_tokens_revoke
 from core.audit import audit_event_record
 from core.emails import email_normalized
@@ -169,7 +169,8 @@ def profile_update(*, user: User, changes: dict[str, Any], by: User | None = Non
 @transaction.atomic
 def user_email_update(*, user: User, email: str, by: User | None = None) -> User:
     """Change the email one signs in with and is written to. A patient's messages not yet sent
-    follow it in this transaction (`patient_contact_changed`), as they follow a new phone."""
+    follow it in this transaction (`patient_contact_changed`), as they follow a new phone, and
+    so do a specialist's alerts (`specialist_contact_changed`)."""
     email = email_normalized(email)
     if User.objects.filter(email=email).exclude(pk=user.pk).exists():
         raise _email_taken(email)
@@ -179,6 +180,12 @@ def user_email_update(*, user: User, email: str, by: User | None = None) -> User
     if patient is not None:
         patient.user = user
         patient_contact_changed.send(sender=Patient, patient=patient, changed=frozenset({"email"}))
+    specialist = Specialist.objects.select_for_update().filter(user=user).first()
+    if specialist is not None:
+        specialist.user = user
+        specialist_contact_changed.send(
+            sender=Specialist, specialist=specialist, changed=frozenset({"email"})
+        )
     _audit_change(by, "user.updated", user, {}, ["email"])
     return user
 
@@ -260,7 +267,9 @@ def specialist_update(
     *, specialist: Specialist, changes: dict[str, Any], by: User | None = None
 ) -> Specialist:
     """Change a specialist's account and profile. The audit trail names every field that
-    changed (never a password, an email or a name), with the switches' and licences' states."""
+    changed (never a password, an email or a name), with the switches' and licences' states.
+    A new phone or alerts choice reaches their alerts not yet sent in this transaction
+    (`specialist_contact_changed`)."""
     specialist = Specialist.objects.select_for_update().select_related("user").get(pk=specialist.pk)
     before = {name: getattr(specialist, name) for name in AUDITED_VALUES if hasattr(specialist, name)}
     licenses_before = _licenses_state(specialist)
@@ -278,6 +287,7 @@ def specialist_update(
         specialist.user.save(update_fields=list(user_changes))
     own_changes = {k: v for k, v in changes.items() if k in SPECIALIST_FIELDS}
     if own_changes:
+        contact_before = {name: getattr(specialist, name) for name in SPECIALIST_CONTACT_FIELDS}
         for key, value in own_changes.items():
             setattr(specialist, key, value)
         if specialist.sms_alerts and not specialist.phone:
@@ -285,6 +295,12 @@ def specialist_update(
                 "Alerts by SMS need a phone number.", fields={"sms_alerts": ["Add a phone number first."]}
             )
         specialist.save(update_fields=list(own_changes))
+        # The Alerts page and the admin pass every field, changed or not: only a change is news.
+        contact_changed = frozenset(
+            name for name, value in contact_before.items() if getattr(specialist, name) != value
+        )
+        if contact_changed:
+            specialist_contact_changed.send(sender=Specialist, specialist=specialist, changed=contact_changed)
     if "specialties" in changes:
         specialist.specialties.set(changes["specialties"])
     if "visit_types" in changes:

@@ -1,5 +1,6 @@
-"""The receivers of scheduling's `booking_changed` and clinic's `patient_contact_changed` and
-caregiver signals: each runs inside the transaction of the change it hears of."""
+"""The receivers of scheduling's `booking_changed` and clinic's `patient_contact_changed`,
+`specialist_contact_changed` and caregiver signals: each runs inside the transaction of the
+change it hears of."""
 
 from __future__ import annotations
 
@@ -7,14 +8,21 @@ from typing import Any
 
 from django.dispatch import receiver
 
-from clinic.models import Caregiver, Patient
-from clinic.signals import caregiver_added, caregiver_consented, caregiver_withdrawn, patient_contact_changed
+from clinic.models import Caregiver, Patient, Specialist
+from clinic.signals import (
+    caregiver_added,
+    caregiver_consented,
+    caregiver_withdrawn,
+    patient_contact_changed,
+    specialist_contact_changed,
+)
 from notifications.services.offers import notifications_for_offer_change
 from notifications.services.writing import (
     notifications_caregiver_consent_request,
     notifications_caregiver_consented,
     notifications_caregiver_withdrawn,
     notifications_follow_contact,
+    notifications_follow_specialist,
     notifications_for_booking_change,
 )
 from scheduling.models import Booking, Offer
@@ -31,6 +39,13 @@ def write_notifications(
 @receiver(patient_contact_changed, sender=Patient, dispatch_uid="notifications.patient_contact_changed")
 def follow_contact(sender: Any, patient: Patient, changed: frozenset[str], **kwargs: Any) -> None:
     notifications_follow_contact(patient=patient, changed=changed)
+
+
+@receiver(
+    specialist_contact_changed, sender=Specialist, dispatch_uid="notifications.specialist_contact_changed"
+)
+def follow_specialist_contact(sender: Any, specialist: Specialist, **kwargs: Any) -> None:
+    notifications_follow_specialist(specialist=specialist)
 
 
 @receiver(caregiver_added, sender=Caregiver, dispatch_uid="notifications.caregiver_added")

@@ -174,6 +174,31 @@ def _alert_write(booking: Booking, kind: str, now: dt.datetime) -> None:
         )
 
 
+def notifications_follow_specialist(*, specialist: Specialist) -> int:
+    """A specialist's phone, email or alerts choices changed (clinic's
+    `specialist_contact_changed`, in its transaction): their alerts not yet sent go to their
+    addresses as they are now, and those on a channel they turned off end `skipped`. Only the
+    `specialist` audience's rows: the patient's messages about the same visits stay as they are.
+    A queued alert whose task already read the old address is reclaimed as a patient's is
+    (`notifications_readdress`). Returns how many rows changed."""
+    now = timezone.now()
+    addresses = specialist_recipients(specialist)
+    waiting = Notification.objects.filter(
+        booking__slot__specialist=specialist,
+        audience=SPECIALIST,
+        status__in=[Status.PENDING, Status.QUEUED],
+    )
+    changed = 0
+    for channel in Notification.Channel:
+        rows = waiting.filter(channel=channel)
+        address = addresses.get(channel)
+        if address is None:
+            changed += rows.update(status=Status.SKIPPED, updated_at=now)
+        else:
+            changed += rows.exclude(recipient=address).update(recipient=address, updated_at=now)
+    return changed
+
+
 def _patient_waiting(patient: Patient) -> list[QuerySet[Notification]]:
     """The patient's own messages not yet sent: those about their bookings, and those about
     their open waitlist offers, which have no booking (a closed offer's were cancelled when it

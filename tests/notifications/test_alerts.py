@@ -6,6 +6,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from clinic.services import profile_update, specialist_update, user_email_update
 from notifications import sql
 from notifications.models import Notification
 from notifications.services import sending
@@ -146,3 +147,61 @@ def test_an_alert_send_reads_the_booking_once(patient, settings, monkeypatch, dj
     with django_assert_num_queries(4):
         assert sending.notification_send(notification_id=row.pk) == "sent"
     assert len(LocmemSmsBackend.outbox) == 1
+
+
+def alert_rows(booking):
+    return sorted(
+        (n.channel, n.status, n.recipient)
+        for n in Notification.objects.filter(subject=f"booking:{booking.pk}", audience="specialist")
+    )
+
+
+def test_a_specialists_new_phone_readdresses_an_sms_alert_not_yet_sent(patient):
+    specialist = SpecialistFactory(sms_alerts=True, phone="+13125550142")
+    booking = book(patient, slot_in(30, specialist))
+
+    profile_update(user=specialist.user, changes={"phone": "+13125550199"})
+
+    assert alert_rows(booking) == [
+        ("email", "pending", specialist.user.email),
+        ("sms", "pending", "+13125550199"),
+    ]
+
+
+def test_turning_email_alerts_off_skips_an_email_alert_not_yet_sent(patient):
+    specialist = SpecialistFactory(sms_alerts=True, phone="+13125550142")
+    booking = book(patient, slot_in(30, specialist))
+
+    specialist_update(specialist=specialist, changes={"email_alerts": False})
+
+    assert alert_rows(booking) == [
+        ("email", "skipped", specialist.user.email),
+        ("sms", "pending", "+13125550142"),
+    ]
+
+
+def test_a_specialists_new_email_readdresses_an_email_alert_not_yet_sent(patient):
+    specialist = SpecialistFactory()
+    booking = book(patient, slot_in(30, specialist))
+
+    user_email_update(user=specialist.user, email="dr.new@clinic.example")
+
+    assert alert_rows(booking) == [("email", "pending", "dr.new@clinic.example")]
+
+
+def test_a_specialists_new_address_leaves_another_specialists_and_the_patients_messages_alone(patient):
+    changing = SpecialistFactory(sms_alerts=True, phone="+13125550142")
+    other = SpecialistFactory(sms_alerts=True, phone="+13125550143")
+    booking = book(patient, slot_in(30, changing))
+    theirs = book(PatientFactory(), slot_in(30, other))
+    before = alert_rows(theirs)
+    patients = set(Notification.objects.filter(audience="patient").values_list("id", "status", "recipient"))
+
+    specialist_update(specialist=changing, changes={"phone": "+13125550199", "email_alerts": False})
+
+    assert alert_rows(theirs) == before
+    assert (
+        set(Notification.objects.filter(audience="patient").values_list("id", "status", "recipient"))
+        == patients
+    )
+    assert alert_rows(booking)[1] == ("sms", "pending", "+13125550199")
