@@ -45,8 +45,12 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
 
+# The suite in two parts: most of it on every core (pytest-xdist: each worker has a test database
+# and a Redis database of its own), then tests/integration alone, whose real Celery workers and
+# timings must not share the cores with other tests.
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --ignore=tests/integration
+	$(BIN)/python -m pytest tests/integration
 
 # The translations: each app's locale/<lang>/LC_MESSAGES/django.po brought up to date with its
 # strings, then compiled (needs GNU gettext). Translate the new msgids in the .po files, run it

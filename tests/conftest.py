@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from rest_framework.test import APIClient
@@ -16,7 +17,24 @@ from rest_framework.test import APIClient
 from tests.factories import AdminFactory, PatientFactory, SpecialistFactory
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-REDIS_URL = os.environ.get("REDIS_URL", "")
+
+
+def _redis_url_of_this_process() -> str:
+    """REDIS_URL, or under pytest-xdist a Redis database of this worker's own (gw0 the one
+    named, gw1 the one below it, ...), as each worker has a test database of its own: tests
+    empty their Redis database and count what is in it."""
+    url = os.environ.get("REDIS_URL", "")
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not url or not worker:
+        return url
+    parts = urlsplit(url)
+    database = (int(parts.path.strip("/") or 0) - int(worker.removeprefix("gw"))) % 16  # Redis has 16
+    own = urlunsplit(parts._replace(path=f"/{database}"))
+    os.environ["REDIS_URL"] = own  # for the tests that read it, and the processes they start
+    return own
+
+
+REDIS_URL = _redis_url_of_this_process()
 
 
 def _missing(reason: str) -> None:
