@@ -20,9 +20,10 @@ from clinic.models import Patient
 from clinic.services import profile_update
 from core.errors import DomainError
 from notifications.services.consent import phone_blocked
-from web.accounts import INVALID, _zone_choices
+from web.accounts import INVALID, zone_choices
 from web.forms import ApiCheckedForm
 from web.patient import errors_from, patient_required, set_choices, signed_in_patient
+from web.widgets import LongSelect
 
 
 class ProfileForm(ApiCheckedForm):
@@ -48,7 +49,9 @@ class ProfileForm(ApiCheckedForm):
         help_text=_("Searches show specialists licensed in this state."),
     )
     timezone = forms.ChoiceField(
-        label=_("Time zone"), help_text=_("Every time on these pages and in your messages is shown in it.")
+        label=_("Time zone"),
+        widget=LongSelect,
+        help_text=_("Every time on these pages and in your messages is shown in it."),
     )
     language = forms.ChoiceField(
         label=_("Language"),
@@ -71,7 +74,7 @@ class ProfileForm(ApiCheckedForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        set_choices(self, "timezone", _zone_choices())
+        set_choices(self, "timezone", zone_choices())
 
 
 def _changed(patient: Patient, validated: dict[str, Any]) -> dict[str, Any]:
