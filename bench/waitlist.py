@@ -7,7 +7,7 @@ visit type, a tenth a range of dates), created over 90 days; a tenth of the pati
 active-booking cap (their upcoming bookings on slots of their own), so the first candidates of
 a slot do not always fit. Rows are bulk-inserted: the services would take minutes.
 
-Then `scheduling.services.waitlist.waitlist_match` (the conditions and the per-patient facts in
+Then `scheduling.services.offers.waitlist_match` (the conditions and the per-patient facts in
 one statement per batch of candidates, `scheduling.sql.waitlist_candidates`) is timed for freed slots of every specialist, each
 after 3 warm-up runs; and, for the record, the whole offer (`offer_slot_freed`: match, hold,
 offer row, audit event), rolled back each time. Target: matching under 20 ms, judged on the
@@ -206,7 +206,7 @@ def measure(args: argparse.Namespace) -> list[Row]:
     from django.db import connection, transaction
     from django.test.utils import CaptureQueriesContext
 
-    from scheduling.services import waitlist
+    from scheduling.services.offers import offer_slot_freed, waitlist_match
 
     slots = _freed_slots()
     heading(f"2. Matching a freed slot: {len(slots)} slots, {args.runs} timed runs each after 3 warm-up")
@@ -215,13 +215,13 @@ def measure(args: argparse.Namespace) -> list[Row]:
     found = 0
     for slot in slots:
         for _ in range(3):
-            waitlist.waitlist_match(slot=slot)
+            waitlist_match(slot=slot)
         for _ in range(args.runs):
             t0 = time.perf_counter()
-            entry = waitlist.waitlist_match(slot=slot)
+            entry = waitlist_match(slot=slot)
             samples.append((time.perf_counter() - t0) * 1000)
         with CaptureQueriesContext(connection) as captured:
-            waitlist.waitlist_match(slot=slot)
+            waitlist_match(slot=slot)
         queries.append(len(captured))
         found += entry is not None
     match = Latency.of(samples)
@@ -235,7 +235,7 @@ def measure(args: argparse.Namespace) -> list[Row]:
         for _ in range(3):
             t0 = time.perf_counter()
             with transaction.atomic():
-                waitlist.offer_slot_freed(slot=slot)
+                offer_slot_freed(slot=slot)
                 offer_samples.append((time.perf_counter() - t0) * 1000)
                 transaction.set_rollback(True)
     print(f"offer_slot_freed     {Latency.of(offer_samples)}  (match, hold, offer, audit; rolled back)")
@@ -249,7 +249,7 @@ def measure(args: argparse.Namespace) -> list[Row]:
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(grab):
-        waitlist.waitlist_match(slot=slots[0])
+        waitlist_match(slot=slots[0])
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statements[0][0], statements[0][1])
         for (line,) in cursor.fetchall():

@@ -8,7 +8,7 @@ class SchedulingConfig(AppConfig):
 
     def ready(self) -> None:
         from core.backends import backend_check
-        from scheduling.services.waitlist import offer_slot_freed
+        from scheduling.services.offers import offer_slot_freed
         from scheduling.signals import slot_freed
         from scheduling.video_providers import VIDEO_PROVIDERS
 

@@ -4,7 +4,7 @@ An offer token is a signed link's (core.signed_links) whose purpose is "offer". 
 keeps the nonce (the link can be shown again) and the token's SHA-256 (for lookup): a copy of
 the database alone claims no slot.
 
-The state changes of offers are `scheduling.services.waitlist`'s.
+The state changes of offers are `scheduling.services.offers`'s.
 """
 
 from __future__ import annotations

@@ -252,7 +252,7 @@ def claim(slot_id: int, *, patient: Patient, now: dt.datetime) -> tuple[Slot, Sl
 @dataclass(frozen=True)
 class WaitlistCandidate:
     """A waiting entry a freed slot could fit by the cheap conditions, with what the per-patient
-    rules test about its patient (scheduling.services.waitlist)."""
+    rules test about its patient (scheduling.services.offers)."""
 
     id: int
     patient_id: int

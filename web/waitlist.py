@@ -1,8 +1,8 @@
 """The waitlist's pages: a patient joins (from the find page, when nothing suits), sees and leaves
 their entries; and the offer page `/o/<token>`, what the link in an offer's message opens.
 
-Thin views over `scheduling.services.waitlist` and `scheduling.offers`, as the API's: the rules
-live there. The offer page, like the visit page, opens to whoever holds the link (the token is
+Thin views over `scheduling.services.waitlist`, `scheduling.services.offers` and
+`scheduling.offers`, as the API's: the rules live there. The offer page, like the visit page, opens to whoever holds the link (the token is
 the credential), signed in or not; times are in the offer's patient's zone, named.
 """
 
@@ -26,6 +26,7 @@ from core.errors import DomainError, NotFound
 from scheduling import offers, selectors
 from scheduling.models import Offer, WaitlistEntry
 from scheduling.services import waitlist
+from scheduling.services.offers import offer_claim, offer_decline
 from web.accounts import INVALID
 from web.patient import errors_from, patient_required, set_choices, signed_in_patient
 
@@ -167,7 +168,7 @@ def offer_page(request: HttpRequest, token: str) -> HttpResponse:
 
 def _claim(request: HttpRequest, offer: Offer, token: str, form: ClaimForm) -> HttpResponse:
     try:
-        booking = waitlist.offer_claim(token=token, reason=form.cleaned_data["reason"])
+        booking = offer_claim(token=token, reason=form.cleaned_data["reason"])
     except DomainError as exc:
         offer.refresh_from_db()
         state = offers.offer_state(offer)
@@ -183,7 +184,7 @@ def _claim(request: HttpRequest, offer: Offer, token: str, form: ClaimForm) -> H
 
 def _decline(request: HttpRequest, offer: Offer, token: str) -> HttpResponse:
     try:
-        waitlist.offer_decline(token=token)
+        offer_decline(token=token)
     except DomainError as exc:
         offer.refresh_from_db()
         context = _offer_context(offer, form=ClaimForm(), state=offers.offer_state(offer).value)

@@ -19,7 +19,7 @@ from notifications.models import PATIENT, Notification, offer_subject
 from notifications.quiet import quiet_send_at
 from notifications.services.writing import recipients
 from scheduling.models import Offer
-from scheduling.services.waitlist import offer_hold_from
+from scheduling.services.offers import offer_hold_from
 from scheduling.signals import OfferAction
 
 Status = Notification.Status

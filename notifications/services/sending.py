@@ -41,7 +41,7 @@ from notifications.services.offers import offer_of
 from notifications.sql import ToSend
 from scheduling import ics
 from scheduling.models import Booking
-from scheduling.services.waitlist import offer_hold_from
+from scheduling.services.offers import offer_hold_from
 
 Status = Notification.Status
 Channel = Notification.Channel

@@ -24,6 +24,7 @@ from core.permissions import IsAdmin, IsPatient, IsPatientOrAdmin
 from scheduling import offers, selectors, serializers
 from scheduling.models import Offer, WaitlistEntry
 from scheduling.services import waitlist
+from scheduling.services.offers import offer_claim, offer_decline
 
 
 @extend_schema_view(
@@ -104,7 +105,7 @@ class OfferClaimView(OfferLinkView):
     )
     def post(self, request: Request, token: str) -> Response:
         data = validated(serializers.OfferClaimIn, request.data)
-        booking = waitlist.offer_claim(token=token, reason=data["reason"])
+        booking = offer_claim(token=token, reason=data["reason"])
         body = serializers.BookingOut(booking, context={"request": request}).data
         return Response(body, status=status.HTTP_201_CREATED)
 
@@ -114,7 +115,7 @@ class OfferDeclineView(OfferLinkView):
 
     @operation("Decline the offer: the slot goes to the next patient", serializers.OfferOut, 404, 410)
     def post(self, request: Request, token: str) -> Response:
-        return Response(serializers.OfferOut(waitlist.offer_decline(token=token)).data)
+        return Response(serializers.OfferOut(offer_decline(token=token)).data)
 
 
 @extend_schema_view(

@@ -18,8 +18,8 @@ from core.errors import Conflict, InvalidInput
 from scheduling.models import Booking, Slot, TimeOff
 from scheduling.services.bookings import booking_cancel_for_time_off
 from scheduling.services.idempotency import idempotency_key_record, idempotency_key_replay
+from scheduling.services.offers import offers_withdraw_for_time_off
 from scheduling.services.slots import lock_specialist, slot_block, slot_unblock
-from scheduling.services.waitlist import offers_withdraw_for_time_off
 
 
 def _state(off: TimeOff) -> dict[str, object]:

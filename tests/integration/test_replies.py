@@ -19,7 +19,8 @@ from notifications.models import Notification
 from notifications.services.dispatch import notification_dispatch_due
 from scheduling import offers
 from scheduling.models import Booking, Offer
-from scheduling.services import bookings, waitlist
+from scheduling.services import bookings
+from scheduling.services.offers import offer_claim
 from tests.factories import (
     BookingFactory,
     PatientFactory,
@@ -103,7 +104,7 @@ def test_a_cancelled_visit_is_offered_to_the_waitlist_by_a_worker_and_claimed(pi
     sent(Notification.objects.get(subject=f"offer:{offer.pk}", channel="sms"))
     (request,) = [r for r in pipeline.twilio_creates() if r["data"]["To"] == "+12125550188"]
     assert offers.offer_url(offer) in request["data"]["Body"]
-    claimed = waitlist.offer_claim(token=offers.offer_token(offer), reason="")
+    claimed = offer_claim(token=offers.offer_token(offer), reason="")
     assert (claimed.patient, claimed.slot) == (waiting.patient, booking.slot)
 
 

@@ -14,7 +14,8 @@ from notifications.models import Notification
 from notifications.services import dispatch, sending
 from scheduling import offers
 from scheduling.models import Offer
-from scheduling.services import bookings, waitlist
+from scheduling.services import bookings
+from scheduling.services.offers import offer_claim
 from tests.factories import BookingFactory, WaitlistEntryFactory
 
 pytestmark = pytest.mark.django_db
@@ -61,7 +62,7 @@ def test_a_claimed_offer_cancels_what_has_not_gone_out():
     entry = WaitlistEntryFactory()
     offer = Offer.objects.get(slot=free_a_slot(), status="open")
 
-    waitlist.offer_claim(token=offers.offer_token(offer), reason="")
+    offer_claim(token=offers.offer_token(offer), reason="")
 
     assert {n.status for n in offer_rows(offer)} == {Status.CANCELLED}
     assert entry.patient.bookings.filter(status="confirmed").exists()

@@ -13,6 +13,7 @@ from core.errors import Conflict, Gone, InvalidInput
 from scheduling import offers, selectors
 from scheduling.models import Booking, Offer, Slot, WaitlistEntry
 from scheduling.services import bookings, slots, time_off, waitlist
+from scheduling.services.offers import offer_claim, offer_decline, offer_hold_from, offers_lapse_due
 from scheduling.signals import offer_changed
 from tests.factories import (
     BookingFactory,
@@ -260,7 +261,7 @@ def test_time_off_over_a_held_slot_withdraws_its_offer():
 def test_claiming_an_offer_books_the_slot_for_its_patient():
     entry = WaitlistEntryFactory()
     offer = open_offer(free_a_slot())
-    booking = waitlist.offer_claim(token=token(offer), reason="Worse at night")
+    booking = offer_claim(token=token(offer), reason="Worse at night")
     assert (booking.patient, booking.slot, booking.status) == (entry.patient, offer.slot, "confirmed")
     assert booking.reason == "Worse at night"
     offer.refresh_from_db()
@@ -273,9 +274,9 @@ def test_claiming_an_offer_books_the_slot_for_its_patient():
 def test_a_claimed_offer_cannot_be_claimed_again():
     WaitlistEntryFactory()
     offer = open_offer(free_a_slot())
-    waitlist.offer_claim(token=token(offer))
+    offer_claim(token=token(offer))
     with pytest.raises(Gone) as refused:
-        waitlist.offer_claim(token=token(offer))
+        offer_claim(token=token(offer))
     assert refused.value.code == "offer_closed"
     assert Booking.objects.filter(slot=offer.slot, status="confirmed").count() == 1
 
@@ -284,7 +285,7 @@ def test_claiming_after_the_hold_answers_offer_closed(settings):
     WaitlistEntryFactory()
     offer = open_offer(free_a_slot())
     with time_machine.travel(offer.expires_at + dt.timedelta(seconds=1)), pytest.raises(Gone) as refused:
-        waitlist.offer_claim(token=token(offer))
+        offer_claim(token=token(offer))
     assert refused.value.code == "offer_closed"
     assert not Booking.objects.filter(slot=offer.slot, status="confirmed").exists()
 
@@ -295,7 +296,7 @@ def test_a_claim_goes_through_the_booking_policies(settings):
     settings.MAX_ACTIVE_BOOKINGS = 1
     BookingFactory(patient=entry.patient, slot__start=in_days(9))
     with pytest.raises(InvalidInput) as refused:
-        waitlist.offer_claim(token=token(offer))
+        offer_claim(token=token(offer))
     assert refused.value.code == "too_many_active_bookings"
     assert Slot.objects.get(pk=offer.slot_id).status == Slot.Status.HELD
 
@@ -306,7 +307,7 @@ def test_a_claim_goes_through_the_booking_policies(settings):
 def test_declining_passes_the_slot_to_the_next_entry():
     first, second = WaitlistEntryFactory(), WaitlistEntryFactory()
     offer = open_offer(free_a_slot())
-    waitlist.offer_decline(token=token(offer))
+    offer_decline(token=token(offer))
     offer.refresh_from_db()
     first.refresh_from_db()
     assert offer.status == Offer.Status.DECLINED
@@ -317,7 +318,7 @@ def test_declining_passes_the_slot_to_the_next_entry():
 def test_declining_with_nobody_else_waiting_reopens_the_slot():
     WaitlistEntryFactory()
     offer = open_offer(free_a_slot())
-    waitlist.offer_decline(token=token(offer))
+    offer_decline(token=token(offer))
     assert open_offer(offer.slot) is None
     assert Slot.objects.get(pk=offer.slot_id).status == Slot.Status.OPEN
 
@@ -326,8 +327,8 @@ def test_a_lapsed_offer_passes_the_slot_to_the_next_entry():
     _first, second = WaitlistEntryFactory(), WaitlistEntryFactory()
     offer = open_offer(free_a_slot())
     with time_machine.travel(offer.expires_at + dt.timedelta(seconds=1)):
-        assert waitlist.offers_lapse_due() == 1
-        assert waitlist.offers_lapse_due() == 0
+        assert offers_lapse_due() == 1
+        assert offers_lapse_due() == 0
     offer.refresh_from_db()
     assert offer.status == Offer.Status.LAPSED
     assert open_offer(offer.slot).entry == second
@@ -337,14 +338,14 @@ def test_a_lapsed_offer_with_nobody_else_waiting_reopens_the_slot():
     WaitlistEntryFactory()
     offer = open_offer(free_a_slot())
     with time_machine.travel(offer.expires_at + dt.timedelta(seconds=1)):
-        waitlist.offers_lapse_due()
+        offers_lapse_due()
     assert Slot.objects.get(pk=offer.slot_id).status == Slot.Status.OPEN
 
 
 def test_an_open_offer_does_not_lapse_before_its_expiry():
     WaitlistEntryFactory()
     offer = open_offer(free_a_slot())
-    assert waitlist.offers_lapse_due() == 0
+    assert offers_lapse_due() == 0
     offer.refresh_from_db()
     assert offer.status == Offer.Status.OPEN
 
@@ -381,7 +382,7 @@ def test_a_hold_restarts_when_a_held_back_message_is_sent(settings):
     WaitlistEntryFactory()
     offer = open_offer(free_a_slot())
     sent_at = timezone.now() + dt.timedelta(hours=8)  # held back by quiet hours
-    offer = waitlist.offer_hold_from(offer=offer, sent_at=sent_at)
+    offer = offer_hold_from(offer=offer, sent_at=sent_at)
     assert offer.expires_at == sent_at + dt.timedelta(minutes=settings.WAITLIST_HOLD_MINUTES)
 
 
@@ -420,7 +421,7 @@ def test_a_held_slot_stays_held_when_its_rule_goes_and_retires_when_the_offer_la
     slot.refresh_from_db()
     assert (slot.status, slot.withdrawn) == (Slot.Status.HELD, True)
     with time_machine.travel(offer.expires_at + dt.timedelta(seconds=1)):
-        waitlist.offers_lapse_due()
+        offers_lapse_due()
     slot.refresh_from_db()
     assert slot.status == Slot.Status.RETIRED
 
